@@ -1,0 +1,43 @@
+# FlightDesk — the two commands: `make run` and `make test`.
+SHELL := /bin/bash
+PYTHON ?= python3.11
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+LINT_PATHS := $(wildcard app tests bench migrations scripts)
+
+.PHONY: run test install lint test-backend test-frontend frontend clean
+
+run: install frontend
+	$(PY) -m app.cli run
+
+test: install
+	$(MAKE) lint
+	$(MAKE) test-backend
+	@if [ -f frontend/package.json ]; then $(MAKE) test-frontend; fi
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml
+	@command -v $(PYTHON) >/dev/null || { echo "need $(PYTHON)"; exit 1; }
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e ".[dev]"
+	touch $(STAMP)
+
+lint: install
+	$(VENV)/bin/ruff check $(LINT_PATHS)
+	$(VENV)/bin/ruff format --check $(LINT_PATHS)
+	$(VENV)/bin/mypy app
+
+test-backend: install
+	$(VENV)/bin/pytest -q -p no:cacheprovider
+
+frontend:
+	@if [ -f frontend/package.json ]; then $(MAKE) -C frontend build; fi
+
+test-frontend:
+	$(MAKE) -C frontend test
+
+clean:
+	rm -rf $(VENV) .data frontend/node_modules frontend/dist

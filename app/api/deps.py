@@ -1,0 +1,86 @@
+"""FastAPI dependencies, as Annotated aliases so routers stay declarative."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Annotated
+
+from fastapi import Depends, HTTPException, Request, status
+from fastapi.security import OAuth2PasswordBearer
+from redis.asyncio import Redis
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.core.config import Settings
+from app.core.context import AppContext
+from app.core.security import InvalidToken, decode_access_token
+from app.models import User
+
+oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False)
+
+
+def get_context(request: Request) -> AppContext:
+    context: AppContext = request.app.state.context
+    return context
+
+
+ContextDep = Annotated[AppContext, Depends(get_context)]
+
+
+def get_settings_dep(context: ContextDep) -> Settings:
+    return context.settings
+
+
+SettingsDep = Annotated[Settings, Depends(get_settings_dep)]
+
+
+def get_redis(context: ContextDep) -> Redis:
+    return context.redis
+
+
+RedisDep = Annotated[Redis, Depends(get_redis)]
+
+
+async def get_session(context: ContextDep) -> AsyncIterator[AsyncSession]:
+    async with context.session_factory() as session:
+        yield session
+
+
+SessionDep = Annotated[AsyncSession, Depends(get_session)]
+
+_UNAUTHORIZED = HTTPException(
+    status_code=status.HTTP_401_UNAUTHORIZED,
+    detail="Not authenticated",
+    headers={"WWW-Authenticate": "Bearer"},
+)
+
+
+async def get_current_user(
+    context: ContextDep, session: SessionDep, token: Annotated[str | None, Depends(oauth2_scheme)]
+) -> User:
+    if not token:
+        raise _UNAUTHORIZED
+    try:
+        user_id = decode_access_token(
+            token,
+            secret=context.settings.resolved_jwt_secret(),
+            algorithm=context.settings.jwt_algorithm,
+        )
+    except InvalidToken:
+        raise _UNAUTHORIZED from None
+    # Loaded on every request so that granting or revoking admin (even by SQL) takes effect at once.
+    user = await session.get(User, user_id)
+    if user is None:
+        raise _UNAUTHORIZED
+    return user
+
+
+CurrentUser = Annotated[User, Depends(get_current_user)]
+
+
+async def get_admin_user(user: CurrentUser) -> User:
+    if not user.is_admin:
+        raise HTTPException(status_code=status.HTTP_403_FORBIDDEN, detail="Admin rights required")
+    return user
+
+
+AdminUser = Annotated[User, Depends(get_admin_user)]

@@ -1,0 +1,121 @@
+"""Every setting FlightDesk reads, from the environment (see the README's configuration table)."""
+
+from __future__ import annotations
+
+import secrets
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import Field, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+INSECURE_SECRETS = frozenset({"", "changeme", "change-me", "secret", "changethis"})
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+
+    app_env: Literal["development", "test", "production"] = "development"
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=1, le=65535)
+    web_concurrency: int = Field(default=1, ge=1, le=64)
+
+    database_url: str | None = None
+    redis_url: str | None = None
+    # Every Redis key starts with this; tests give each run its own, so runs never collide.
+    redis_key_prefix: str = "fd"
+    seat_updates_channel: str = "seat_updates"
+    data_dir: Path = Path("./.data")
+
+    jwt_secret: str | None = None
+    jwt_expire_minutes: int = Field(default=60, ge=1)
+    jwt_algorithm: Literal["HS256"] = "HS256"
+
+    payment_success_rate: float = Field(default=0.9, ge=0.0, le=1.0)
+    payment_latency_ms: int = Field(default=200, ge=0)
+    seat_sync_interval_seconds: float = Field(default=43200, gt=0)
+    pending_timeout_seconds: float = Field(default=300, gt=0)
+    seat_reservation: Literal["lua", "lock-watch"] = "lua"
+
+    max_stops: int = Field(default=2, ge=0, le=2)
+    min_connection_minutes: int = Field(default=45, ge=0)
+    max_layover_minutes: int = Field(default=720, ge=1)
+    default_timezone: str = "UTC"
+
+    max_upload_mb: float = Field(default=50, gt=0)
+    max_upload_rows: int = Field(default=2_000_000, ge=1)
+    demo_data: bool = True
+
+    login_rate_limit: str = "10/15minutes"
+    register_rate_limit: str = "30/hour"
+    cors_origins: list[str] = []
+    frontend_dist: Path = Path("frontend/dist")
+    log_level: str = "INFO"
+    log_json: bool = False
+
+    @field_validator("default_timezone")
+    @classmethod
+    def _known_timezone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown IANA timezone {value!r}") from exc
+        return value
+
+    @model_validator(mode="after")
+    def _refuse_unsafe_production(self) -> Settings:
+        if self.app_env == "production":
+            if (
+                self.jwt_secret is None
+                or self.jwt_secret.lower() in INSECURE_SECRETS
+                or len(self.jwt_secret) < 32
+            ):
+                raise ValueError("APP_ENV=production needs JWT_SECRET: at least 32 random characters")
+            if not self.database_url or not self.redis_url:
+                raise ValueError("APP_ENV=production needs DATABASE_URL and REDIS_URL")
+        return self
+
+    @property
+    def sqlalchemy_url(self) -> str:
+        return to_driver_url(self.require_database_url(), "postgresql+asyncpg")
+
+    @property
+    def psycopg_url(self) -> str:
+        """Plain libpq URL, for psycopg (procrastinate) and asyncpg used directly."""
+        return to_driver_url(self.require_database_url(), "postgresql")
+
+    def require_database_url(self) -> str:
+        if not self.database_url:
+            raise RuntimeError("DATABASE_URL is not set and no embedded PostgreSQL was started")
+        return self.database_url
+
+    def require_redis_url(self) -> str:
+        if not self.redis_url:
+            raise RuntimeError("REDIS_URL is not set and no embedded Redis was started")
+        return self.redis_url
+
+    def resolved_jwt_secret(self) -> str:
+        """The configured secret, or in development one generated once and kept under DATA_DIR."""
+        if self.jwt_secret:
+            return self.jwt_secret
+        path = self.data_dir / "jwt_secret"
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(secrets.token_urlsafe(48))
+            path.chmod(0o600)
+        self.jwt_secret = path.read_text().strip()
+        return self.jwt_secret
+
+
+def to_driver_url(url: str, scheme: str) -> str:
+    _, sep, rest = url.partition("://")
+    if not sep:
+        raise ValueError(f"not a database URL: {url!r}")
+    return f"{scheme}://{rest}"
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,47 @@
+"""Process-wide resources (settings, database, Redis), shared by the API and the workers."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property
+from typing import TYPE_CHECKING
+
+from redis.asyncio import Redis
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from app.core.config import Settings
+from app.core.database import create_engine, create_session_factory
+from app.core.redis_client import Keys, create_redis
+
+if TYPE_CHECKING:
+    from app.services.seat_inventory import SeatInventory
+
+
+@dataclass
+class AppContext:
+    settings: Settings
+    engine: AsyncEngine
+    session_factory: async_sessionmaker[AsyncSession]
+    redis: Redis
+    keys: Keys
+
+    @classmethod
+    def create(cls, settings: Settings, *, pool_size: int = 20) -> AppContext:
+        engine = create_engine(settings, pool_size=pool_size)
+        return cls(
+            settings=settings,
+            engine=engine,
+            session_factory=create_session_factory(engine),
+            redis=create_redis(settings),
+            keys=Keys(settings.redis_key_prefix),
+        )
+
+    @cached_property
+    def inventory(self) -> SeatInventory:
+        from app.services.seat_inventory import SeatInventory
+
+        return SeatInventory(self.redis, self.keys, self.session_factory)
+
+    async def close(self) -> None:
+        await self.redis.aclose()
+        await self.engine.dispose()

@@ -1,0 +1,101 @@
+"""Domain errors raised by services, and how the API turns them (and outages) into responses."""
+
+from __future__ import annotations
+
+import asyncpg
+import redis.exceptions
+import structlog
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+from sqlalchemy import exc as sa_exc
+
+log = structlog.get_logger()
+
+
+class DomainError(Exception):
+    status_code = 400
+
+    def __init__(self, detail: object) -> None:
+        super().__init__(detail)
+        self.detail = detail
+
+
+class NotFound(DomainError):
+    status_code = 404
+
+
+class Conflict(DomainError):
+    status_code = 409
+
+
+class Invalid(DomainError):
+    status_code = 422
+
+
+class TooManyRequests(DomainError):
+    status_code = 429
+
+
+class PayloadTooLarge(DomainError):
+    status_code = 413
+
+
+class ServiceUnavailable(DomainError):
+    status_code = 503
+
+
+# Failures of PostgreSQL or Redis being unreachable: the client should retry, this is not a bug.
+OUTAGE_ERRORS: tuple[type[BaseException], ...] = (
+    redis.exceptions.ConnectionError,
+    redis.exceptions.TimeoutError,
+    redis.exceptions.BusyLoadingError,
+    asyncpg.exceptions.CannotConnectNowError,
+    asyncpg.exceptions.ConnectionDoesNotExistError,
+    asyncpg.exceptions.TooManyConnectionsError,
+    asyncpg.exceptions.AdminShutdownError,
+    ConnectionError,
+    TimeoutError,
+    OSError,
+)
+
+
+def is_outage(exc: BaseException) -> bool:
+    if isinstance(exc, OUTAGE_ERRORS):
+        return True
+    if isinstance(exc, sa_exc.TimeoutError):
+        return True
+    if isinstance(exc, sa_exc.DBAPIError):
+        return exc.connection_invalidated or isinstance(exc, sa_exc.InterfaceError) or is_outage_cause(exc)
+    return False
+
+
+def is_outage_cause(exc: BaseException) -> bool:
+    cause = exc.__cause__ or getattr(exc, "orig", None)
+    seen = 0
+    while cause is not None and seen < 5:
+        if isinstance(cause, OUTAGE_ERRORS):
+            return True
+        cause = cause.__cause__
+        seen += 1
+    return False
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(DomainError)
+    async def _domain_error(_: Request, exc: DomainError) -> JSONResponse:
+        headers = {"Retry-After": "1"} if exc.status_code in (429, 503) else None
+        return JSONResponse({"detail": exc.detail}, status_code=exc.status_code, headers=headers)
+
+    async def _maybe_outage(request: Request, exc: Exception) -> JSONResponse:
+        if is_outage(exc):
+            log.warning("dependency_unavailable", path=request.url.path, error=repr(exc))
+            return JSONResponse(
+                {"detail": "A backing service is unavailable; please retry shortly."},
+                status_code=503,
+                headers={"Retry-After": "1"},
+            )
+        log.exception("unhandled_error", path=request.url.path)
+        return JSONResponse({"detail": "Internal server error"}, status_code=500)
+
+    for error_type in (*OUTAGE_ERRORS, sa_exc.SQLAlchemyError, redis.exceptions.RedisError, Exception):
+        app.add_exception_handler(error_type, _maybe_outage)

@@ -1,0 +1,83 @@
+"""The FastAPI application: routers, error handlers, lifespan, and the built frontend."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from fastapi import FastAPI, HTTPException
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.responses import FileResponse
+from fastapi.staticfiles import StaticFiles
+
+from app.api.v1 import admin, admin_bulk, airports, auth, booking, health, search
+from app.core.config import Settings, get_settings
+from app.core.context import AppContext
+from app.core.errors import install_error_handlers
+from app.core.logging import configure_logging
+from app.services.lifecycle import on_api_startup
+from app.services.rate_limit import RateLimits
+
+API_PREFIXES = ("api/", "admin/", "docs", "redoc", "openapi.json", "healthz", "readyz", "metrics")
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    configure_logging(settings.log_level, json=settings.log_json)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        context = AppContext.create(settings)
+        app.state.context = context
+        app.state.rate_limits = RateLimits(settings)
+        try:
+            await on_api_startup(context)
+            yield
+        finally:
+            await context.close()
+
+    app = FastAPI(
+        title="FlightDesk",
+        version="0.1.0",
+        description="Real-time flight search and booking.",
+        lifespan=lifespan,
+    )
+    install_error_handlers(app)
+    if settings.cors_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_methods=["GET", "POST", "PUT", "DELETE"],
+            allow_headers=["Authorization", "Content-Type", "Idempotency-Key"],
+        )
+    for module in (health, auth, airports, search, booking, admin, admin_bulk):
+        app.include_router(module.router)
+    mount_frontend(app, settings.frontend_dist)
+    return app
+
+
+def mount_frontend(app: FastAPI, dist: Path) -> None:
+    """Serve the built SPA; unknown non-API paths get index.html so client-side routes survive reload."""
+    index = dist / "index.html"
+    if not index.is_file():
+        return
+    if (dist / "assets").is_dir():
+        app.mount("/assets", StaticFiles(directory=dist / "assets"), name="assets")
+    root = dist.resolve()
+
+    @app.get("/{path:path}", include_in_schema=False)
+    async def spa(path: str) -> FileResponse:
+        if path.startswith(API_PREFIXES):
+            raise HTTPException(status_code=404, detail="Not Found")
+        candidate = (root / path).resolve()
+        if path and candidate.is_file() and candidate.is_relative_to(root):
+            return FileResponse(candidate)
+        return FileResponse(index)
+
+
+def __getattr__(name: str) -> FastAPI:
+    # `uvicorn app.main:app` (the seed's command) builds the app on first access, not at import.
+    if name == "app":
+        return create_app()
+    raise AttributeError(name)

@@ -1,0 +1,46 @@
+"""The worker process: runs every background loop of FlightDesk until SIGTERM / SIGINT.
+
+Each loop is ``async def loop(context, stop: asyncio.Event) -> None`` and must return soon after
+``stop`` is set (finishing what it must flush on graceful shutdown).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+from collections.abc import Callable, Coroutine
+from typing import Any
+
+import structlog
+
+from app.core.config import Settings
+from app.core.context import AppContext
+from app.core.logging import configure_logging
+
+log = structlog.get_logger()
+
+WorkerLoop = Callable[[AppContext, asyncio.Event], Coroutine[Any, Any, None]]
+
+
+def worker_loops() -> list[WorkerLoop]:
+    """Every background loop; each issue adds its own line."""
+    loops: list[WorkerLoop] = []
+    return loops
+
+
+async def main(settings: Settings) -> None:
+    configure_logging(settings.log_level, json=settings.log_json)
+    context = AppContext.create(settings, pool_size=10)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    loops = worker_loops()
+    log.info("worker_started", loops=[getattr(f, "__name__", repr(f)) for f in loops])
+    try:
+        tasks: list[asyncio.Task[Any]] = [asyncio.create_task(f(context, stop)) for f in loops]
+        tasks.append(asyncio.create_task(stop.wait()))
+        await asyncio.gather(*tasks)
+    finally:
+        await context.close()
+        log.info("worker_stopped")

@@ -1,0 +1,79 @@
+"""Real PostgreSQL and Redis for the tests: the machine's servers when present, else embedded ones.
+
+Each test run gets its own database and its own Redis key prefix, and removes both at the end.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import socket
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import psycopg
+import redis
+
+from app.core.config import to_driver_url
+
+
+def _reachable(host: str, port: int) -> bool:
+    try:
+        with socket.create_connection((host, port), timeout=1):
+            return True
+    except OSError:
+        return False
+
+
+@dataclass
+class TestServers:
+    admin_database_url: str  # a database to connect to for CREATE / DROP DATABASE
+    redis_url: str
+    run_id: str
+
+    @property
+    def database_name(self) -> str:
+        return f"fd_test_{self.run_id}"
+
+    @property
+    def database_url(self) -> str:
+        base, _, _ = self.admin_database_url.rpartition("/")
+        return f"{base}/{self.database_name}"
+
+    @property
+    def redis_prefix(self) -> str:
+        return f"fdt_{self.run_id}"
+
+
+@contextmanager
+def test_servers() -> Iterator[TestServers]:
+    embedded = None
+    admin_url = os.environ.get("TEST_DATABASE_URL")
+    redis_url = os.environ.get("TEST_REDIS_URL")
+    if admin_url is None and _reachable("127.0.0.1", 5432):
+        admin_url = "postgresql://postgres@127.0.0.1:5432/postgres"
+    if redis_url is None and _reachable("127.0.0.1", 6379):
+        redis_url = "redis://127.0.0.1:6379/0"
+    if admin_url is None or redis_url is None:
+        from app.core.embedded import EmbeddedServers
+
+        embedded = EmbeddedServers(Path(tempfile.mkdtemp(prefix="flightdesk-test-")))
+        admin_url = admin_url or embedded.start_postgres()
+        redis_url = redis_url or embedded.start_redis()
+    servers = TestServers(admin_url, redis_url, secrets.token_hex(4))
+    with psycopg.connect(to_driver_url(admin_url, "postgresql"), autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{servers.database_name}"')
+    try:
+        yield servers
+    finally:
+        with psycopg.connect(to_driver_url(admin_url, "postgresql"), autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{servers.database_name}" WITH (FORCE)')
+        client = redis.Redis.from_url(redis_url)
+        for key in client.scan_iter(match=f"{servers.redis_prefix}:*", count=1000):
+            client.delete(key)
+        client.close()
+        if embedded is not None:
+            embedded.stop()
