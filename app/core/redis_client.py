@@ -48,6 +48,16 @@ class Keys:
     def airports(self) -> str:
         return f"{self.prefix}:airports"
 
+    @property
+    def seat_sync_dirty(self) -> str:
+        """Set of flight ids whose seat count awaits write-back to PostgreSQL."""
+        return f"{self.prefix}:seat_sync:dirty"
+
+    @property
+    def seat_sync_last_run(self) -> str:
+        """Unix time of the last completed write-back."""
+        return f"{self.prefix}:seat_sync:last_run"
+
     def rate_limit_prefix(self) -> str:
         return f"{self.prefix}:ratelimit"
 
