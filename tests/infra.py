@@ -53,9 +53,10 @@ def test_servers() -> Iterator[TestServers]:
     embedded = None
     admin_url = os.environ.get("TEST_DATABASE_URL")
     redis_url = os.environ.get("TEST_REDIS_URL")
-    if admin_url is None and _reachable("127.0.0.1", 5432):
+    force_embedded = os.environ.get("FLIGHTDESK_TEST_EMBEDDED") == "1"
+    if admin_url is None and not force_embedded and _reachable("127.0.0.1", 5432):
         admin_url = "postgresql://postgres@127.0.0.1:5432/postgres"
-    if redis_url is None and _reachable("127.0.0.1", 6379):
+    if redis_url is None and not force_embedded and _reachable("127.0.0.1", 6379):
         redis_url = "redis://127.0.0.1:6379/0"
     if admin_url is None or redis_url is None:
         from app.core.embedded import EmbeddedServers
