@@ -116,6 +116,9 @@ def run(settings: Settings) -> int:
 
 
 def serve_api(settings: Settings) -> int:
+    from app.core.observability import prepare_metrics_dir
+
+    prepare_metrics_dir(settings)  # before the server forks its workers
     os.execv(sys.executable, api_command(settings))  # noqa: S606 - replaces this process by design
 
 

@@ -16,6 +16,7 @@ from app.core.config import Settings, get_settings
 from app.core.context import AppContext
 from app.core.errors import install_error_handlers
 from app.core.logging import configure_logging
+from app.core.observability import install_observability
 from app.services.lifecycle import on_api_startup
 from app.services.rate_limit import RateLimits
 
@@ -44,6 +45,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     install_error_handlers(app)
+    install_observability(app)
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware,
