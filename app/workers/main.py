@@ -24,7 +24,9 @@ WorkerLoop = Callable[[AppContext, asyncio.Event], Coroutine[Any, Any, None]]
 
 def worker_loops() -> list[WorkerLoop]:
     """Every background loop; each issue adds its own line."""
-    loops: list[WorkerLoop] = []
+    from app.workers.jobs import bulk_jobs_loop
+
+    loops: list[WorkerLoop] = [bulk_jobs_loop]
     return loops
 
 

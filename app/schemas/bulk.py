@@ -1,0 +1,35 @@
+from __future__ import annotations
+
+import uuid
+from typing import Literal
+
+from pydantic import BaseModel
+
+JobStatusName = Literal["PENDING", "IN_PROGRESS", "COMPLETED", "FAILED"]
+
+
+class BulkJobAccepted(BaseModel):
+    job_id: uuid.UUID
+    status: JobStatusName
+
+
+class BulkRowError(BaseModel):
+    row: int  # line number in the file; the header is line 1
+    error: str
+
+
+class BulkSummary(BaseModel):
+    total_rows: int
+    processed_rows: int
+    inserted: int
+    updated: int
+    failed: int
+    errors: list[BulkRowError]
+
+
+class BulkJobStatus(BaseModel):
+    job_id: uuid.UUID
+    status: JobStatusName
+    summary: BulkSummary
+    # Why a job FAILED (or was interrupted); null otherwise.
+    message: str | None = None

@@ -1,0 +1,179 @@
+"""Running one bulk job: read the stored file chunk by chunk, upsert batch by batch, record progress.
+
+Each batch (the records of one stored chunk) commits its flights together with the job's counters,
+so ``processed_rows`` is a checkpoint: a job picked up again after its worker died skips the rows
+already committed and re-announces the last committed batch (whose counters and search update may
+not have happened), so no row is lost or applied twice.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+
+import asyncpg
+import orjson
+import structlog
+
+from app.core.context import AppContext
+from app.services.bulk_import.records import Record, RecordSplitter
+from app.services.bulk_import.rows import Row, RowError, parse_header, to_row
+from app.services.bulk_import.upsert import (
+    STAGE_DDL,
+    BatchOutcome,
+    existing_flights,
+    latest_per_flight,
+    record_snapshot,
+    upsert_batch,
+)
+from app.services.flight_events import FlightChange, flights_changed
+
+log = structlog.get_logger()
+
+MAX_ERRORS = 1000
+MAX_ATTEMPTS = 5
+
+START_SQL = """
+UPDATE bulk_jobs
+   SET status = 'IN_PROGRESS', attempts = attempts + 1, started_at = coalesce(started_at, now()),
+       updated_at = now()
+ WHERE id = $1 AND status IN ('PENDING', 'IN_PROGRESS')
+RETURNING attempts, processed_rows, jsonb_array_length(errors) AS stored_errors
+"""
+PROGRESS_SQL = """
+UPDATE bulk_jobs
+   SET processed_rows = processed_rows + $2, inserted = inserted + $3, updated = updated + $4,
+       failed = failed + $5, errors = errors || $6::jsonb, updated_at = now()
+ WHERE id = $1
+"""
+FINISH_SQL = """
+UPDATE bulk_jobs
+   SET status = $2, message = $3, finished_at = now(), updated_at = now(),
+       total_rows = CASE WHEN $2 = 'COMPLETED' THEN processed_rows ELSE total_rows END
+ WHERE id = $1
+"""
+
+
+class JobBusy(Exception):
+    """Another worker is still running this job (its connection holds the job's lock)."""
+
+
+@dataclass
+class Batch:
+    rows: list[Row]
+    errors: list[tuple[int, str]]
+    size: int
+
+
+async def connect(context: AppContext) -> asyncpg.Connection:
+    return await asyncpg.connect(
+        context.settings.psycopg_url,
+        server_settings={"application_name": "flightdesk-bulk", "timezone": "UTC"},
+    )
+
+
+async def run_job(context: AppContext, job_id: uuid.UUID) -> None:
+    conn = await connect(context)
+    try:
+        # Session lock, released when this connection closes, even if the process is killed.
+        if not await conn.fetchval("SELECT pg_try_advisory_lock(hashtextextended($1, 0))", f"bulk:{job_id}"):
+            raise JobBusy(str(job_id))
+        start = await conn.fetchrow(START_SQL, job_id)
+        if start is None:
+            log.info("bulk_job_not_runnable", job_id=str(job_id))
+            return
+        if start["attempts"] > MAX_ATTEMPTS:
+            await finish(conn, job_id, "FAILED", f"Gave up after {MAX_ATTEMPTS} attempts: the worker "
+                         "processing this file stopped every time (out of memory?)")  # fmt: skip
+            return
+        log.info("bulk_job_started", job_id=str(job_id), attempt=start["attempts"])
+        try:
+            await _import(context, conn, job_id, start["processed_rows"], start["stored_errors"])
+        except Exception as exc:
+            log.exception("bulk_job_failed", job_id=str(job_id))
+            await finish(conn, job_id, "FAILED", f"The import stopped on an unexpected error: {exc!r}")
+            return
+        await finish(conn, job_id, "COMPLETED", None)
+        log.info("bulk_job_completed", job_id=str(job_id))
+    finally:
+        await conn.close()
+
+
+async def finish(conn: asyncpg.Connection, job_id: uuid.UUID, status: str, message: str | None) -> None:
+    async with conn.transaction():
+        await conn.execute(FINISH_SQL, job_id, status, message)
+        # The file is no longer needed once the job has ended.
+        await conn.execute("DELETE FROM bulk_job_chunks WHERE job_id = $1", job_id)
+
+
+async def _import(
+    context: AppContext, conn: asyncpg.Connection, job_id: uuid.UUID, done: int, stored_errors: int
+) -> None:
+    await conn.execute(STAGE_DDL)
+    seen = 0
+    async for batch in batches(conn, job_id):
+        seen += batch.size
+        if seen < done:
+            continue
+        if seen == done:
+            if done:
+                await _announce(context, conn, batch.rows)
+            continue
+
+        async def record_progress(outcome: BatchOutcome, batch: Batch = batch) -> None:
+            nonlocal stored_errors
+            errors = sorted(batch.errors + outcome.errors)
+            kept = errors[: max(MAX_ERRORS - stored_errors, 0)]
+            stored_errors += len(kept)
+            await conn.execute(
+                PROGRESS_SQL,
+                job_id,
+                batch.size,
+                outcome.inserted,
+                outcome.updated,
+                len(errors),
+                orjson.dumps([{"row": line, "error": message} for line, message in kept]).decode(),
+            )
+
+        outcome = await upsert_batch(conn, context, batch.rows, record_progress)
+        await flights_changed(context, outcome.changes)
+
+
+async def batches(conn: asyncpg.Connection, job_id: uuid.UUID) -> AsyncIterator[Batch]:
+    """The file's data records, validated, one batch per stored chunk."""
+    splitter = RecordSplitter()
+    positions: list[int] | None = None
+    count = await conn.fetchval("SELECT count(*) FROM bulk_job_chunks WHERE job_id = $1", job_id)
+    for seq in range(count):
+        data = await conn.fetchval(
+            "SELECT data FROM bulk_job_chunks WHERE job_id = $1 AND seq = $2", job_id, seq
+        )
+        records = splitter.feed(data, final=seq == count - 1)
+        if positions is None and records:
+            header, records = records[0], records[1:]
+            positions = parse_header(header.fields)
+        if positions is not None and records:
+            yield validate(records, positions)
+
+
+def validate(records: list[Record], positions: list[int]) -> Batch:
+    batch = Batch(rows=[], errors=[], size=len(records))
+    for record in records:
+        if record.error is not None:
+            batch.errors.append((record.line, record.error))
+            continue
+        try:
+            batch.rows.append(to_row(record.line, record.fields, positions))
+        except RowError as exc:
+            batch.errors.append((exc.line, exc.message))
+    return batch
+
+
+async def _announce(context: AppContext, conn: asyncpg.Connection, rows: list[Row]) -> None:
+    """Counters and search for the last batch committed before this job was interrupted."""
+    latest, _ = latest_per_flight(rows)
+    existing = await existing_flights(conn, [(r.flight_number, r.departure_ts) for r in latest])
+    snapshots = [record_snapshot(r) for r in existing.values()]
+    await context.inventory.live_counts([s.id for s in snapshots])
+    await flights_changed(context, [FlightChange(before=s, after=s) for s in snapshots])

@@ -1,0 +1,220 @@
+"""One batch of validated rows into ``flights``: COPY to a staging table, one INSERT ... ON CONFLICT.
+
+Seat rule (as PUT, app/services/flights.py): a changed ``total_seats`` shifts the Redis counter
+first (it also counts reservations in flight), refusing to go below the seats held; the row then
+takes that counter as ``available_seats``. An unchanged total keeps ``available_seats``.
+
+Concurrency is optimistic: the upsert only updates a row still carrying the id and version read
+before, so a flight changed by a PUT meanwhile is reported as a row error, never overwritten.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+
+import asyncpg
+
+from app.core.context import AppContext
+from app.core.errors import Conflict
+from app.services.bulk_import.rows import Row
+from app.services.flight_events import FlightChange, FlightSnapshot
+
+STAGE_DDL = """
+CREATE TEMP TABLE IF NOT EXISTS bulk_stage (
+    id uuid, line integer, flight_number text, source text, destination text,
+    departure_ts timestamptz, arrival_ts timestamptz, total_seats integer, price numeric(10, 2),
+    available_seats integer, version bigint
+) ON COMMIT DELETE ROWS
+"""
+STAGE_COLUMNS = (
+    "id",
+    "line",
+    "flight_number",
+    "source",
+    "destination",
+    "departure_ts",
+    "arrival_ts",
+    "total_seats",
+    "price",
+    "available_seats",
+    "version",
+)
+EXISTING_SQL = """
+SELECT f.id, f.flight_number, f.source, f.destination, f.departure_ts, f.arrival_ts, f.total_seats,
+       f.price, f.version
+  FROM flights f
+  JOIN unnest($1::text[], $2::timestamptz[]) AS k(flight_number, departure_ts)
+    ON f.flight_number = k.flight_number AND f.departure_ts = k.departure_ts
+"""
+# EXCLUDED.id / EXCLUDED.version carry the id and version read before: a row changed since is left alone.
+UPSERT_SQL = """
+INSERT INTO flights AS f (id, flight_number, source, destination, departure_ts, arrival_ts,
+                          total_seats, available_seats, price, version)
+SELECT id, flight_number, source, destination, departure_ts, arrival_ts,
+       total_seats, available_seats, price, version
+  FROM bulk_stage
+ON CONFLICT (flight_number, departure_ts) DO UPDATE SET
+    source = EXCLUDED.source,
+    destination = EXCLUDED.destination,
+    arrival_ts = EXCLUDED.arrival_ts,
+    total_seats = EXCLUDED.total_seats,
+    price = EXCLUDED.price,
+    available_seats = CASE WHEN f.total_seats = EXCLUDED.total_seats
+                           THEN f.available_seats ELSE EXCLUDED.available_seats END,
+    version = f.version + 1,
+    updated_at = now()
+  WHERE f.id = EXCLUDED.id AND f.version = EXCLUDED.version
+RETURNING f.id, (f.xmax = 0) AS inserted
+"""
+CHANGED_MEANWHILE = "the flight was changed by another request during the import; upload this row again"
+ADJUST_PARALLELISM = 64
+
+Key = tuple[str, datetime]
+
+
+@dataclass
+class BatchOutcome:
+    inserted: int = 0
+    updated: int = 0
+    errors: list[tuple[int, str]] = field(default_factory=list)
+    changes: list[FlightChange] = field(default_factory=list)
+
+
+def latest_per_flight(rows: Sequence[Row]) -> tuple[list[Row], int]:
+    """The last row of each (flight_number, departure_ts), and how many earlier rows it superseded."""
+    latest: dict[Key, Row] = {}
+    for row in rows:
+        latest[(row.flight_number, row.departure_ts)] = row
+    return list(latest.values()), len(rows) - len(latest)
+
+
+def snapshot(row: Row, flight_id: uuid.UUID) -> FlightSnapshot:
+    return FlightSnapshot(
+        id=flight_id,
+        flight_number=row.flight_number,
+        source=row.source,
+        destination=row.destination,
+        departure_ts=row.departure_ts,
+        arrival_ts=row.arrival_ts,
+        total_seats=row.total_seats,
+        price=row.price,
+    )
+
+
+def record_snapshot(record: asyncpg.Record) -> FlightSnapshot:
+    return FlightSnapshot(
+        id=record["id"],
+        flight_number=record["flight_number"],
+        source=record["source"],
+        destination=record["destination"],
+        departure_ts=record["departure_ts"],
+        arrival_ts=record["arrival_ts"],
+        total_seats=record["total_seats"],
+        price=record["price"],
+    )
+
+
+async def existing_flights(conn: asyncpg.Connection, keys: Sequence[Key]) -> dict[Key, asyncpg.Record]:
+    records = await conn.fetch(EXISTING_SQL, [k[0] for k in keys], [k[1] for k in keys])
+    return {(r["flight_number"], r["departure_ts"]): r for r in records}
+
+
+async def _adjust_all(context: AppContext, deltas: dict[uuid.UUID, int]) -> dict[uuid.UUID, int | str]:
+    """Shift counters by the change of total_seats; the new count, or the refusal message."""
+    results: dict[uuid.UUID, int | str] = {}
+    items = list(deltas.items())
+    for start in range(0, len(items), ADJUST_PARALLELISM):
+        part = items[start : start + ADJUST_PARALLELISM]
+        outcomes = await asyncio.gather(
+            *(context.inventory.adjust_total(fid, delta) for fid, delta in part), return_exceptions=True
+        )
+        for (fid, _), outcome in zip(part, outcomes, strict=True):
+            if isinstance(outcome, Conflict):
+                results[fid] = str(outcome.detail)
+            elif isinstance(outcome, BaseException):
+                await _undo(context, {f: d for f, d in deltas.items() if isinstance(results.get(f), int)})
+                raise outcome
+            else:
+                results[fid] = outcome
+    return results
+
+
+async def _undo(context: AppContext, deltas: dict[uuid.UUID, int]) -> None:
+    for fid, delta in deltas.items():
+        await context.inventory.adjust_total(fid, -delta)
+
+
+async def upsert_batch(
+    conn: asyncpg.Connection,
+    context: AppContext,
+    rows: Sequence[Row],
+    record_progress: Callable[[BatchOutcome], Awaitable[None]],
+) -> BatchOutcome:
+    """Upsert the rows and record progress in one transaction; counters and search follow the commit."""
+    outcome = BatchOutcome()
+    latest, superseded = latest_per_flight(rows)
+    outcome.updated += superseded
+    existing = await existing_flights(conn, [(r.flight_number, r.departure_ts) for r in latest])
+    deltas = {
+        existing[key]["id"]: row.total_seats - existing[key]["total_seats"]
+        for row in latest
+        if (key := (row.flight_number, row.departure_ts)) in existing
+        and row.total_seats != existing[key]["total_seats"]
+    }
+    adjusted = await _adjust_all(context, deltas) if deltas else {}
+    applied = {fid: d for fid, d in deltas.items() if isinstance(adjusted[fid], int)}
+
+    staged: list[tuple[object, ...]] = []
+    planned: dict[uuid.UUID, tuple[Row, asyncpg.Record | None]] = {}
+    for row in latest:
+        before = existing.get((row.flight_number, row.departure_ts))
+        if before is None:
+            fid, available, version = uuid.uuid4(), row.total_seats, 1
+        else:
+            fid, version = before["id"], before["version"]
+            seats = adjusted.get(fid, row.total_seats)
+            if isinstance(seats, str):
+                outcome.errors.append((row.line, seats))
+                continue
+            available = seats
+        planned[fid] = (row, before)
+        staged.append(
+            (fid, row.line, row.flight_number, row.source, row.destination, row.departure_ts,
+             row.arrival_ts, row.total_seats, row.price, available, version)
+        )  # fmt: skip
+
+    created: list[uuid.UUID] = []
+    try:
+        async with conn.transaction():
+            await conn.copy_records_to_table("bulk_stage", records=staged, columns=STAGE_COLUMNS)
+            done = {r["id"]: r["inserted"] for r in await conn.fetch(UPSERT_SQL)}
+            for fid, (row, before) in planned.items():
+                if fid not in done:
+                    outcome.errors.append((row.line, CHANGED_MEANWHILE))
+                    continue
+                after = snapshot(row, fid)
+                if done[fid]:
+                    outcome.inserted += 1
+                    created.append(fid)
+                    outcome.changes.append(FlightChange(before=None, after=after))
+                else:
+                    outcome.updated += 1
+                    assert before is not None
+                    outcome.changes.append(FlightChange(before=record_snapshot(before), after=after))
+            # Counters before commit: a booking racing the commit must find the counter, not rebuild it.
+            await context.inventory.create_many((fid, planned[fid][0].total_seats) for fid in created)
+            outcome.errors.sort()
+            await record_progress(outcome)
+    except BaseException:
+        await _undo(context, applied)
+        for fid in created:
+            await context.inventory.drop(fid)
+        raise
+    lost = {fid: d for fid, d in applied.items() if fid not in done}
+    if lost:
+        await _undo(context, lost)
+    return outcome

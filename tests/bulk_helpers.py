@@ -1,0 +1,62 @@
+"""Helpers for the bulk-upload tests: CSV building, uploading, running queued jobs in-process."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import httpx
+
+from app.core.context import AppContext
+from app.workers.jobs import create_jobs_app, worker_options
+
+HEADER = "flight_number,source,destination,departure_ts,arrival_ts,total_seats,price"
+BASE = datetime(2027, 3, 1, 6, 0, tzinfo=UTC)
+
+
+def row(
+    number: str = "AI-101",
+    source: str = "Delhi",
+    destination: str = "Mumbai",
+    departure: datetime = BASE,
+    minutes: int = 125,
+    seats: int | str = 180,
+    price: str = "5400.00",
+) -> str:
+    arrival = departure + timedelta(minutes=minutes)
+    return f"{number},{source},{destination},{departure.isoformat()},{arrival.isoformat()},{seats},{price}"
+
+
+def csv_text(*rows: str, header: str = HEADER) -> str:
+    return "\n".join([header, *rows]) + "\n"
+
+
+async def upload(
+    client: httpx.AsyncClient, headers: dict[str, str], content: str | bytes, filename: str = "flights.csv"
+) -> httpx.Response:
+    data = content.encode() if isinstance(content, str) else content
+    return await client.post(
+        "/admin/flights/bulk-upload", files={"file": (filename, data, "text/csv")}, headers=headers
+    )
+
+
+async def run_queued_jobs(context: AppContext) -> None:
+    """Run the real procrastinate worker in-process until the queue is empty."""
+    async with create_jobs_app(context.settings).open_async() as app:
+        await app.run_worker_async(**worker_options(context, wait=False, listen_notify=False))
+
+
+async def job_status(client: httpx.AsyncClient, headers: dict[str, str], job_id: str) -> dict[str, Any]:
+    response = await client.get(f"/admin/flights/bulk-upload/status/{job_id}", headers=headers)
+    assert response.status_code == 200, response.text
+    result: dict[str, Any] = response.json()
+    return result
+
+
+async def import_csv(
+    client: httpx.AsyncClient, headers: dict[str, str], context: AppContext, content: str | bytes
+) -> dict[str, Any]:
+    response = await upload(client, headers, content)
+    assert response.status_code == 202, response.text
+    await run_queued_jobs(context)
+    return await job_status(client, headers, response.json()["job_id"])
