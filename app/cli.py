@@ -5,6 +5,7 @@ api           the API server only (production: one process per container)
 worker        the background worker only
 migrate       apply Alembic migrations
 make-admin    grant admin rights to a user
+rebuild-index rebuild the search index from PostgreSQL
 """
 
 from __future__ import annotations
@@ -149,6 +150,23 @@ def make_admin(settings: Settings, username: str, revoke: bool) -> int:
     return asyncio.run(go())
 
 
+def rebuild_index(settings: Settings) -> int:
+    from app.core.context import AppContext
+    from app.services.search import index
+
+    async def go() -> int:
+        context = AppContext.create(settings, pool_size=2)
+        try:
+            started = time.monotonic()
+            await index.rebuild(context)
+            print(f"search index rebuilt in {time.monotonic() - started:.1f}s")
+        finally:
+            await context.close()
+        return 0
+
+    return asyncio.run(go())
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="flightdesk", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -158,6 +176,7 @@ def main(argv: list[str] | None = None) -> int:
     commands.add_parser("api", help="start the API server")
     commands.add_parser("worker", help="start the background worker")
     commands.add_parser("migrate", help="apply database migrations")
+    commands.add_parser("rebuild-index", help="rebuild the search index from PostgreSQL")
     admin = commands.add_parser("make-admin", help="grant admin rights to a user")
     admin.add_argument("username")
     admin.add_argument("--revoke", action="store_true", help="take admin rights away instead")
@@ -172,6 +191,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "migrate":
         migrate()
         return 0
+    if args.command == "rebuild-index":
+        return rebuild_index(settings)
     if args.command == "make-admin":
         return make_admin(settings, args.username, args.revoke)
     parser.error(f"unknown command {args.command}")

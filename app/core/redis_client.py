@@ -61,5 +61,23 @@ class Keys:
     def rate_limit_prefix(self) -> str:
         return f"{self.prefix}:ratelimit"
 
+    def flight_card(self, flight_id: uuid.UUID | str) -> str:
+        """Search: the flight's pre-serialised JSON, without its live available_seats."""
+        return f"{self.flight_tag(flight_id)}:card"
+
+    def search_day(self, origin: str, day: str) -> str:
+        """Search: hash destination -> best itineraries from ``origin`` on local date ``day``."""
+        return f"{self.prefix}:search:{{o:{origin}}}:{day}"
+
+    @property
+    def search_format(self) -> str:
+        """Search: the index format and rules it was built with; absent while (re)building."""
+        return f"{self.prefix}:search:format"
+
+    @property
+    def search_lock(self) -> str:
+        """Search: held while the index is written (rebuild or update), so writers never interleave."""
+        return f"{self.prefix}:search:lock"
+
     def pattern(self) -> str:
         return f"{self.prefix}:*"

@@ -1,0 +1,64 @@
+"""Brute-force reference search for the tests: every path, no pruning, straight from PostgreSQL."""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+
+from app.core.context import AppContext
+from app.models import Flight
+from app.schemas.flights import FlightOut
+from app.services.airports import timezones
+
+
+async def brute_force(context: AppContext, source: str, destination: str, day: date, seats: int) -> list[Any]:
+    settings = context.settings
+    zone = ZoneInfo((await timezones(context)).get(source, settings.default_timezone))
+    start = datetime.combine(day, datetime.min.time(), tzinfo=zone)
+    end = datetime.combine(day + timedelta(days=1), datetime.min.time(), tzinfo=zone)
+    async with context.session_factory() as session:
+        flights = list((await session.scalars(select(Flight))).all())
+    counts = await context.inventory.live_counts([f.id for f in flights])
+    usable = [f for f in flights if counts.get(f.id, 0) >= seats]
+    now = datetime.fromtimestamp(time.time(), UTC)
+    low = timedelta(minutes=settings.min_connection_minutes)
+    high = timedelta(minutes=settings.max_layover_minutes)
+    paths: list[list[Flight]] = []
+
+    def extend(path: list[Flight]) -> None:
+        if path[-1].destination == destination:
+            paths.append(path)
+            return
+        if len(path) == settings.max_stops + 1:
+            return
+        visited = {path[0].source, *(f.destination for f in path)}
+        for f in usable:
+            if (
+                f.source == path[-1].destination
+                and f.destination not in visited
+                and low <= f.departure_ts - path[-1].arrival_ts <= high
+            ):
+                extend([*path, f])
+
+    for f in usable:
+        if f.source == source and start <= f.departure_ts < end and f.departure_ts > now:
+            extend([f])
+    paths.sort(key=lambda p: (sum(f.price for f in p), p[-1].arrival_ts, len(p), [str(f.id) for f in p]))
+    return [
+        {
+            "flights": [
+                {**FlightOut.model_validate(f).model_dump(mode="json"), "available_seats": counts[f.id]}
+                for f in p
+            ],
+            "total_price": float(sum(f.price for f in p)),
+            "stops": len(p) - 1,
+            "departure_ts": p[0].departure_ts.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "arrival_ts": p[-1].arrival_ts.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "duration_minutes": int((p[-1].arrival_ts - p[0].departure_ts).total_seconds()) // 60,
+        }
+        for p in paths[:20]
+    ]
