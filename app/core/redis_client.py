@@ -39,6 +39,10 @@ class Keys:
     def flight_lock(self, flight_id: uuid.UUID | str) -> str:
         return f"{self.flight_tag(flight_id)}:lock"
 
+    def seat_generation(self, flight_id: uuid.UUID | str) -> str:
+        """Random token, renewed whenever the seat counter is recreated from PostgreSQL."""
+        return f"{self.flight_tag(flight_id)}:gen"
+
     @property
     def epoch(self) -> str:
         """Exists while Redis holds state FlightDesk wrote; its absence means Redis lost its data."""

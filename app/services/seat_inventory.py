@@ -4,20 +4,27 @@ A flight's counter is ``total_seats`` minus the seats of its PENDING and CONFIRM
 reservations whose PENDING row is being written). It is created when a flight is inserted, shifted
 atomically when ``total_seats`` changes, removed when the flight is deleted, and rebuilt from
 PostgreSQL whenever it is missing (Redis restarted empty, evicted, flushed).
+
+Beside the counter lives its *generation*: a random token renewed every time the counter is
+recreated from PostgreSQL. A reservation learns the generation atomically with its decrement, and
+the PENDING row is committed only if the generation is unchanged, under a shared PostgreSQL
+advisory lock that every rebuild takes exclusively. So a row is counted either by a rebuild or by a
+decrement of the live counter, never by neither (docs/decisions.md, "Booking").
 """
 
 from __future__ import annotations
 
+import secrets
 import uuid
 from collections.abc import Iterable, Sequence
 
 from redis.asyncio import Redis
-from sqlalchemy import func, select
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession, async_sessionmaker
 
 from app.core.errors import Conflict
 from app.core.redis_client import Keys
-from app.models import SEAT_HOLDING_STATUSES, Booking, Flight
+from app.models import SEAT_HOLDING_STATUSES
 
 # KEYS[1] seat counter; ARGV[1] delta of total_seats. Refuses to drop below zero: those seats are sold.
 _ADJUST_TOTAL = """
@@ -29,17 +36,66 @@ redis.call('SET', KEYS[1], updated)
 return {0, updated}
 """
 
-# KEYS[1] seat counter; ARGV[1] total_seats. Removes the counter only if no seat is held or reserved.
+# KEYS[1] seat counter, KEYS[2] generation; ARGV[1] total_seats. Removes the counter only if no seat
+# is held or reserved.
 _RETIRE = """
 local current = redis.call('GET', KEYS[1])
 if current and tonumber(current) ~= tonumber(ARGV[1]) then return 0 end
-redis.call('DEL', KEYS[1])
+redis.call('DEL', KEYS[1], KEYS[2])
 return 1
 """
+
+# KEYS[1] seat counter, KEYS[2] generation; ARGV[1] count, ARGV[2] new generation, ARGV[3] 'nx' to
+# install only a missing counter (a counter another process recreated, and perhaps already
+# decremented, wins) or 'force' to overwrite (reconcile). Returns the counter.
+_INSTALL = """
+if ARGV[3] == 'nx' then
+  if redis.call('SET', KEYS[1], ARGV[1], 'NX') then redis.call('SET', KEYS[2], ARGV[2]) end
+else
+  redis.call('SET', KEYS[1], ARGV[1])
+  redis.call('SET', KEYS[2], ARGV[2])
+end
+return redis.call('GET', KEYS[1])
+"""
+
+# Advisory lock class (first int4 key) of the per-flight seat lock; the second key is from the id.
+SEAT_LOCK_CLASS = 0x5EA7
+
+_HELD = list(SEAT_HOLDING_STATUSES)
+_AVAILABLE_FROM_BOOKINGS = text(
+    """
+    SELECT f.id, f.total_seats - COALESCE(
+        (SELECT SUM(b.seats) FROM bookings b WHERE b.flight_id = f.id AND b.status = ANY(:held)), 0)
+    FROM flights f WHERE f.id = ANY(:ids)
+    """
+)
 
 
 class CounterMissing(Exception):
     """The flight's counter is not in Redis; call ``rebuild`` and try again."""
+
+
+def seat_lock_key(flight_id: uuid.UUID) -> int:
+    return int.from_bytes(flight_id.bytes[:4], "big", signed=True)
+
+
+def _lock_keys(flight_ids: Iterable[uuid.UUID]) -> list[int]:
+    # Sorted, so that transactions locking several flights always lock them in the same order.
+    return sorted({seat_lock_key(fid) for fid in flight_ids})
+
+
+async def lock_seats_shared(
+    connection: AsyncConnection | AsyncSession, flight_ids: Iterable[uuid.UUID]
+) -> None:
+    """Block counter rebuilds of these flights until the caller's transaction ends.
+
+    Taken by every transaction that makes seats held or free in PostgreSQL (PENDING insert, FAILED,
+    CANCELLED), after its row changes and before it reads the counter generations.
+    """
+    await connection.execute(
+        text("SELECT pg_advisory_xact_lock_shared(:cls, k) FROM unnest(CAST(:keys AS int4[])) AS k"),
+        {"cls": SEAT_LOCK_CLASS, "keys": _lock_keys(flight_ids)},
+    )
 
 
 class SeatInventory:
@@ -49,6 +105,7 @@ class SeatInventory:
         self.session_factory = session_factory
         self._adjust_total = redis.register_script(_ADJUST_TOTAL)
         self._retire = redis.register_script(_RETIRE)
+        self._install = redis.register_script(_INSTALL)
 
     async def create(self, flight_id: uuid.UUID, available: int) -> None:
         await self.redis.set(self.keys.seats(flight_id), available)
@@ -62,7 +119,9 @@ class SeatInventory:
     async def adjust_total(self, flight_id: uuid.UUID, delta: int) -> int:
         """Shift the counter by a change of total_seats; returns the new count.
 
-        Raises Conflict when the new total would be below the seats already sold or reserved.
+        Called while the caller holds the flight row FOR UPDATE (admin update), so a missing counter
+        is rebuilt without waiting for that row lock. Raises Conflict when the new total would be
+        below the seats already sold or reserved.
         """
         while True:
             status, value = await self._adjust_total(keys=[self.keys.seats(flight_id)], args=[delta])
@@ -70,14 +129,16 @@ class SeatInventory:
                 return int(value)
             if status == -2:
                 raise Conflict("total_seats is below the seats already sold")
-            await self.rebuild([flight_id])
+            if not await self.rebuild([flight_id], caller_holds_row_lock=True):
+                raise Conflict("The flight no longer exists")
 
     async def retire(self, flight_id: uuid.UUID, total_seats: int) -> bool:
         """Remove the counter of a flight about to be deleted; False if seats are reserved."""
-        return bool(await self._retire(keys=[self.keys.seats(flight_id)], args=[total_seats]))
+        keys = [self.keys.seats(flight_id), self.keys.seat_generation(flight_id)]
+        return bool(await self._retire(keys=keys, args=[total_seats]))
 
     async def drop(self, flight_id: uuid.UUID) -> None:
-        await self.redis.delete(self.keys.seats(flight_id))
+        await self.redis.delete(self.keys.seats(flight_id), self.keys.seat_generation(flight_id))
 
     async def live_counts(self, flight_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, int]:
         """Live seat counts, rebuilding any that Redis lost. Unknown flights are left out."""
@@ -94,37 +155,75 @@ class SeatInventory:
             counts.update(await self.rebuild(missing))
         return counts
 
-    async def rebuild(self, flight_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, int]:
+    async def generations(self, flight_ids: Sequence[uuid.UUID]) -> list[bytes | None]:
+        pipe = self.redis.pipeline(transaction=False)
+        for flight_id in flight_ids:
+            pipe.get(self.keys.seat_generation(flight_id))
+        return list(await pipe.execute())
+
+    async def rebuild(
+        self, flight_ids: Sequence[uuid.UUID], *, caller_holds_row_lock: bool = False
+    ) -> dict[uuid.UUID, int]:
         """Recreate missing counters from PostgreSQL: total_seats minus seats held by bookings.
 
         SET NX: a counter another process recreated (and perhaps already decremented) wins.
         """
-        held = (
-            select(func.coalesce(func.sum(Booking.seats), 0))
-            .where(Booking.flight_id == Flight.id, Booking.status.in_(SEAT_HOLDING_STATUSES))
-            .scalar_subquery()
-        )
-        async with self.session_factory() as session:
-            rows = (
-                await session.execute(
-                    select(Flight.id, Flight.total_seats - held).where(Flight.id.in_(list(flight_ids)))
-                )
-            ).all()
-        if not rows:
+        return await self._recount(flight_ids, mode="nx", lock_rows=not caller_holds_row_lock)
+
+    async def reconcile(self, flight_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, int]:
+        """Overwrite counters with PostgreSQL's truth and a new generation.
+
+        Safe at any moment: reservations decremented from the old counter but not yet committed see
+        the generation change and try again. Used to recover seats leaked by a crash between a
+        reservation and its PENDING row, and after Redis restarted with stale data.
+        """
+        return await self._recount(flight_ids, mode="force", lock_rows=True)
+
+    async def _recount(
+        self, flight_ids: Sequence[uuid.UUID], *, mode: str, lock_rows: bool
+    ) -> dict[uuid.UUID, int]:
+        ids = sorted(set(flight_ids))
+        if not ids:
             return {}
-        pipe = self.redis.pipeline(transaction=False)
-        for flight_id, available in rows:
-            pipe.set(self.keys.seats(flight_id), max(int(available), 0), nx=True)
-        for flight_id, _ in rows:
-            pipe.get(self.keys.seats(flight_id))
-        results = await pipe.execute()
-        current = results[len(rows) :]
+        async with self.session_factory() as session, session.begin():
+            if lock_rows:
+                # Waits for an admin update of total_seats to commit, so the count uses the new total.
+                # Taken before the advisory lock: the admin update rebuilds under its own row lock.
+                await session.execute(
+                    text("SELECT id FROM flights WHERE id = ANY(:ids) ORDER BY id FOR SHARE"), {"ids": ids}
+                )
+            await session.execute(
+                text("SELECT pg_advisory_xact_lock(:cls, k) FROM unnest(CAST(:keys AS int4[])) AS k"),
+                {"cls": SEAT_LOCK_CLASS, "keys": _lock_keys(ids)},
+            )
+            rows = (await session.execute(_AVAILABLE_FROM_BOOKINGS, {"ids": ids, "held": _HELD})).all()
+            if not rows:
+                return {}
+            pipe = self.redis.pipeline(transaction=False)
+            for flight_id, available in rows:
+                await self._install(
+                    keys=[self.keys.seats(flight_id), self.keys.seat_generation(flight_id)],
+                    args=[max(int(available), 0), secrets.token_hex(8), mode],
+                    client=pipe,
+                )
+            current = await pipe.execute()
+            # The Redis writes happen before the commit releases the advisory lock: see the module doc.
         return {flight_id: int(v) for (flight_id, _), v in zip(rows, current, strict=True) if v is not None}
+
+    async def expected_counts(
+        self, session: AsyncSession, flight_ids: Sequence[uuid.UUID]
+    ) -> dict[uuid.UUID, int]:
+        """PostgreSQL's view of each flight's available seats: total_seats minus held seats."""
+        rows = (
+            await session.execute(_AVAILABLE_FROM_BOOKINGS, {"ids": list(flight_ids), "held": _HELD})
+        ).all()
+        return {flight_id: int(available) for flight_id, available in rows}
 
     async def held_seats(self, session: AsyncSession, flight_id: uuid.UUID) -> int:
         result = await session.execute(
-            select(func.coalesce(func.sum(Booking.seats), 0)).where(
-                Booking.flight_id == flight_id, Booking.status.in_(SEAT_HOLDING_STATUSES)
-            )
+            text(
+                "SELECT COALESCE(SUM(seats), 0) FROM bookings WHERE flight_id = :id AND status = ANY(:held)"
+            ),
+            {"id": flight_id, "held": _HELD},
         )
         return int(result.scalar_one())

@@ -25,8 +25,11 @@ WorkerLoop = Callable[[AppContext, asyncio.Event], Coroutine[Any, Any, None]]
 def worker_loops() -> list[WorkerLoop]:
     """Every background loop; each issue adds its own line."""
     from app.workers.jobs import bulk_jobs_loop
+    from app.workers.reaper import reaper_loop
+    from app.workers.seat_sync import seat_sync_loop
 
     loops: list[WorkerLoop] = [bulk_jobs_loop]
+    loops += [seat_sync_loop, reaper_loop]
     return loops
 
 

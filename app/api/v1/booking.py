@@ -1,7 +1,54 @@
-"""Booking endpoints — filled in by the booking issue."""
+"""Booking endpoints (contract: Booking). The workflow lives in app/services/booking."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+import uuid
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Header, Query
+from fastapi.responses import JSONResponse
+
+from app.api.deps import ContextDep, CurrentUser
+from app.schemas.booking import BookingGroupOut, BookingIn, BookingOut
+from app.services import booking
+from app.services.booking.idempotency import MAX_KEY_LENGTH
 
 router = APIRouter(prefix="/api/v1", tags=["booking"])
+
+_SAME_BODY: dict[str, Any] = {"model": BookingOut | BookingGroupOut}
+
+
+@router.post(
+    "/booking",
+    status_code=201,
+    response_model=BookingOut | BookingGroupOut,
+    responses={
+        402: {**_SAME_BODY, "description": "Payment failed: the booking (or itinerary) is FAILED"},
+        404: {"description": "Unknown flight"},
+        409: {"description": "Not enough seats, or the flight has departed"},
+        422: {"description": "Invalid request, or an Idempotency-Key reused with another body"},
+    },
+)
+async def create_booking(
+    data: BookingIn,
+    context: ContextDep,
+    user: CurrentUser,
+    idempotency_key: Annotated[str | None, Header(min_length=1, max_length=MAX_KEY_LENGTH)] = None,
+) -> JSONResponse:
+    reply = await booking.book(context, user, data, idempotency_key)
+    return JSONResponse(reply.body, status_code=reply.status_code)
+
+
+@router.get("/bookings", response_model=list[BookingOut])
+async def list_bookings(
+    context: ContextDep,
+    user: CurrentUser,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
+) -> list[BookingOut]:
+    return await booking.list_for_user(context, user.id, limit=limit, offset=offset)
+
+
+@router.delete("/bookings/{booking_id}", response_model=BookingOut)
+async def cancel_booking(booking_id: uuid.UUID, context: ContextDep, user: CurrentUser) -> BookingOut:
+    return await booking.cancel(context, user, booking_id)
