@@ -1,0 +1,152 @@
+import { ActionIcon, Autocomplete, Button, Grid, NumberInput, Paper, TextInput, Tooltip } from "@mantine/core";
+import { useForm } from "@mantine/form";
+import { IconArrowsLeftRight, IconSearch } from "@tabler/icons-react";
+import { useEffect } from "react";
+
+import { sameAirport } from "../lib/validation";
+import { addDays, today } from "../lib/time";
+import type { SearchParams } from "../types";
+
+interface Props {
+  airports: string[];
+  initial?: Partial<SearchParams>;
+  onSearch: (params: SearchParams) => void;
+  searching?: boolean;
+}
+
+// The date is the departure's local date at the source airport, which can be a day behind the
+// browser's; yesterday stays selectable so no searchable date is refused.
+function earliestDate(): string {
+  return addDays(today(Intl.DateTimeFormat().resolvedOptions().timeZone), -1);
+}
+
+export default function SearchForm({ airports, initial, onSearch, searching = false }: Props) {
+  const form = useForm({
+    mode: "controlled",
+    initialValues: {
+      source: initial?.source ?? "",
+      destination: initial?.destination ?? "",
+      date: initial?.date ?? today(Intl.DateTimeFormat().resolvedOptions().timeZone),
+      seats: (initial?.seats ?? 1) as number | string,
+    },
+    validate: {
+      source: (v) => (v.trim() ? null : "Where are you flying from?"),
+      destination: (v, values) => {
+        if (!v.trim()) return "Where are you flying to?";
+        if (sameAirport(v, values.source)) return "Pick a destination different from the origin";
+        return null;
+      },
+      date: (v) => {
+        if (!/^\d{4}-\d{2}-\d{2}$/.test(v)) return "Pick a travel date";
+        if (v < earliestDate()) return "That date has passed";
+        return null;
+      },
+      seats: (v) => {
+        const n = Number(v);
+        return Number.isInteger(n) && n >= 1 && n <= 9 ? null : "1 to 9 passengers";
+      },
+    },
+  });
+
+  // A new search in the URL (back/forward) updates the form.
+  const { source, destination, date, seats } = initial ?? {};
+  useEffect(() => {
+    if (source !== undefined && destination !== undefined && date !== undefined) {
+      form.setValues({ source, destination, date, seats: seats ?? 1 });
+    }
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [source, destination, date, seats]);
+
+  const swap = () => {
+    const { source: from, destination: to } = form.getValues();
+    form.setValues({ source: to, destination: from });
+  };
+
+  const submit = form.onSubmit((values) =>
+    onSearch({
+      source: values.source.trim(),
+      destination: values.destination.trim(),
+      date: values.date,
+      seats: Number(values.seats),
+    }),
+  );
+
+  const comboboxProps = { withinPortal: true, shadow: "md" } as const;
+
+  return (
+    <Paper withBorder shadow="xs" p="md" component="form" onSubmit={submit} noValidate aria-label="Search flights" role="search">
+      <Grid align="flex-start" gap="sm">
+        <Grid.Col span={{ base: 12, sm: 6, md: 3 }}>
+          <Autocomplete
+            label="From"
+            placeholder="City or airport"
+            data={airports}
+            limit={8}
+            comboboxProps={comboboxProps}
+            autoComplete="off"
+            data-testid="search-source"
+            {...form.getInputProps("source")}
+          />
+        </Grid.Col>
+        <Grid.Col span={{ base: 12, sm: 6, md: 3 }} style={{ position: "relative" }}>
+          <Autocomplete
+            label="To"
+            placeholder="City or airport"
+            data={airports}
+            limit={8}
+            comboboxProps={comboboxProps}
+            autoComplete="off"
+            data-testid="search-destination"
+            {...form.getInputProps("destination")}
+          />
+        </Grid.Col>
+        <Grid.Col span={{ base: 12, md: "content" }} pt={{ base: 0, md: 34 }}>
+          <Tooltip label="Swap origin and destination">
+            <ActionIcon
+              variant="light"
+              size="lg"
+              onClick={swap}
+              aria-label="Swap origin and destination"
+              data-testid="search-swap"
+            >
+              <IconArrowsLeftRight size={18} />
+            </ActionIcon>
+          </Tooltip>
+        </Grid.Col>
+        <Grid.Col span={{ base: 7, sm: 6, md: 2 }}>
+          <TextInput
+            type="date"
+            label="Date"
+            min={earliestDate()}
+            data-testid="search-date"
+            {...form.getInputProps("date")}
+          />
+        </Grid.Col>
+        <Grid.Col span={{ base: 5, sm: 6, md: "auto" }}>
+          <NumberInput
+            label="Passengers"
+            min={1}
+            max={9}
+            clampBehavior="strict"
+            allowDecimal={false}
+            allowNegative={false}
+            data-testid="search-seats"
+            {...form.getInputProps("seats")}
+          />
+        </Grid.Col>
+        <Grid.Col span={{ base: 12, md: "content" }} pt={{ base: 0, md: 25 }}>
+          <Button
+            type="submit"
+            size="md"
+            fullWidth
+            leftSection={<IconSearch size={18} />}
+            loading={searching}
+            data-testid="search-submit"
+          >
+            Search
+          </Button>
+        </Grid.Col>
+      </Grid>
+    </Paper>
+  );
+}

@@ -1,0 +1,49 @@
+import type { Itinerary, SortKey } from "../types";
+import { minutesBetween } from "./time";
+
+export interface Layover {
+  airport: string;
+  minutes: number;
+}
+
+export function layovers(itinerary: Itinerary): Layover[] {
+  return itinerary.flights.slice(1).map((flight, index) => {
+    const previous = itinerary.flights[index]!;
+    return { airport: flight.source, minutes: minutesBetween(previous.arrival_ts, flight.departure_ts) };
+  });
+}
+
+export function stopsLabel(stops: number): string {
+  if (stops === 0) return "Non-stop";
+  return stops === 1 ? "1 stop" : `${stops} stops`;
+}
+
+/** Seats still bookable on the whole itinerary: its fullest leg decides. */
+export function seatsLeft(itinerary: Itinerary): number {
+  return Math.min(...itinerary.flights.map((f) => f.available_seats));
+}
+
+export function itineraryKey(itinerary: Itinerary): string {
+  return itinerary.flights.map((f) => f.id).join("+");
+}
+
+/** Price order is the API's (price, arrival, fewer flights); duration order breaks ties by price. */
+export function sortItineraries(itineraries: Itinerary[], key: SortKey): Itinerary[] {
+  const sorted = [...itineraries];
+  if (key === "duration") {
+    sorted.sort(
+      (a, b) =>
+        a.duration_minutes - b.duration_minutes ||
+        a.total_price - b.total_price ||
+        Date.parse(a.arrival_ts) - Date.parse(b.arrival_ts),
+    );
+  } else {
+    sorted.sort(
+      (a, b) =>
+        a.total_price - b.total_price ||
+        Date.parse(a.arrival_ts) - Date.parse(b.arrival_ts) ||
+        a.flights.length - b.flights.length,
+    );
+  }
+  return sorted;
+}

@@ -1,0 +1,52 @@
+// Client-side checks mirroring the API's rules, so people see mistakes before a round trip.
+
+export function validateUsername(value: string): string | null {
+  const v = value.trim();
+  if (!v) return "Enter a username";
+  if (v.length < 3 || v.length > 32) return "Username must be 3–32 characters";
+  if (!/^[A-Za-z0-9_.-]+$/.test(v)) return "Use only letters, digits, _ . and -";
+  return null;
+}
+
+export function validatePassword(value: string): string | null {
+  if (!value) return "Enter a password";
+  if (value.length < 8) return "Password must be at least 8 characters";
+  if (value.length > 128) return "Password must be at most 128 characters";
+  return null;
+}
+
+export function validateFlightNumber(value: string): string | null {
+  const v = value.trim();
+  if (!v) return "Enter a flight number";
+  if (v.length < 2 || v.length > 16) return "Flight number must be 2–16 characters";
+  if (!/^[A-Za-z0-9][A-Za-z0-9 -]*$/.test(v)) return "Use letters, digits, spaces and -";
+  return null;
+}
+
+export function validateAirport(value: string, label: string): string | null {
+  const v = value.trim();
+  if (!v) return `Enter ${label}`;
+  if (v.length < 2 || v.length > 64) return "Airport names are 2–64 characters";
+  return null;
+}
+
+export function sameAirport(a: string, b: string): boolean {
+  return a.trim() !== "" && a.trim().toLocaleLowerCase() === b.trim().toLocaleLowerCase();
+}
+
+export function validatePrice(value: number | string): string | null {
+  if (value === "" || value === null || Number.isNaN(Number(value))) return "Enter a price";
+  const n = Number(value);
+  if (n < 0) return "Price cannot be negative";
+  if (n >= 100_000_000) return "Price is too large";
+  if (Math.round(n * 100) !== n * 100 && Math.abs(Math.round(n * 100) - n * 100) > 1e-6) return "At most 2 decimals";
+  return null;
+}
+
+export function validateSeats(value: number | string, max: number): string | null {
+  if (value === "" || value === null) return "Enter a number of seats";
+  const n = Number(value);
+  if (!Number.isInteger(n)) return "Whole seats only";
+  if (n < 1 || n > max) return `Between 1 and ${max}`;
+  return null;
+}

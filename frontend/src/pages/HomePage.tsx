@@ -1,0 +1,131 @@
+import { Alert, Button, Center, Loader, Paper, Skeleton, Stack, Text, Title } from "@mantine/core";
+import { useQuery } from "@tanstack/react-query";
+import { IconAlertCircle, IconPlaneOff } from "@tabler/icons-react";
+import { useNavigate, useSearchParams } from "react-router-dom";
+
+import FlightResults from "../components/FlightResults";
+import SearchForm from "../components/SearchForm";
+import { saveSelection } from "../lib/selection";
+import * as api from "../services/api";
+import { errorMessage } from "../services/errors";
+import { useAirports, useTimezoneLookup } from "../services/hooks";
+import type { Itinerary, SearchParams, SortKey } from "../types";
+
+function paramsFrom(url: URLSearchParams): SearchParams | null {
+  const source = url.get("from");
+  const destination = url.get("to");
+  const date = url.get("date");
+  const seats = Number(url.get("seats") ?? "1");
+  if (!source || !destination || !date) return null;
+  return { source, destination, date, seats: Number.isInteger(seats) && seats >= 1 && seats <= 9 ? seats : 1 };
+}
+
+export default function HomePage() {
+  const [url, setUrl] = useSearchParams();
+  const navigate = useNavigate();
+  const params = paramsFrom(url);
+  const sort: SortKey = url.get("sort") === "duration" ? "duration" : "price";
+  const airports = useAirports();
+  const timezoneOf = useTimezoneLookup();
+
+  const results = useQuery({
+    queryKey: ["search", params],
+    queryFn: () => api.search(params!),
+    enabled: params !== null,
+    staleTime: 15_000,
+  });
+
+  // Search parameters live in the URL: reload, back and a shared link all show the same search.
+  const onSearch = (next: SearchParams) => {
+    const query = new URLSearchParams({ from: next.source, to: next.destination, date: next.date, seats: String(next.seats) });
+    if (sort !== "price") query.set("sort", sort);
+    if (query.toString() === url.toString()) void results.refetch();
+    else setUrl(query);
+  };
+
+  const onSortChange = (next: SortKey) => {
+    const query = new URLSearchParams(url);
+    if (next === "price") query.delete("sort");
+    else query.set("sort", next);
+    setUrl(query, { replace: true });
+  };
+
+  const onSelect = (itinerary: Itinerary) => {
+    const seats = params?.seats ?? 1;
+    saveSelection({ itinerary, seats });
+    const ids = itinerary.flights.map((f) => f.id).join(",");
+    navigate(`/book?flights=${ids}&seats=${seats}`, { state: { itinerary, seats } });
+  };
+
+  return (
+    <Stack gap="lg" py="md">
+      {!params && (
+        <Stack gap={4}>
+          <Title order={1} size="h2">
+            Where to next?
+          </Title>
+          <Text c="dimmed">Live fares and seats on direct and connecting flights.</Text>
+        </Stack>
+      )}
+      <SearchForm
+        airports={airports.data ?? []}
+        initial={params ?? undefined}
+        onSearch={onSearch}
+        searching={results.isFetching}
+      />
+      {airports.isError && (
+        <Text size="sm" c="dimmed">
+          Airport suggestions are unavailable right now; you can still type a city.
+        </Text>
+      )}
+
+      {params && results.isPending && (
+        <Stack gap="sm" data-testid="results-loading" aria-busy="true">
+          <Center>
+            <Loader size="sm" aria-label="Searching" />
+          </Center>
+          {[0, 1, 2].map((i) => (
+            <Skeleton key={i} height={120} radius="md" />
+          ))}
+        </Stack>
+      )}
+
+      {params && results.isError && (
+        <Alert color="red" icon={<IconAlertCircle />} title="Search failed" data-testid="results-error" role="alert">
+          <Stack gap="xs" align="flex-start">
+            <Text size="sm">{errorMessage(results.error)}</Text>
+            <Button size="xs" variant="white" color="red" onClick={() => void results.refetch()}>
+              Try again
+            </Button>
+          </Stack>
+        </Alert>
+      )}
+
+      {params && results.data && results.data.length === 0 && (
+        <Paper withBorder p="xl" data-testid="results-empty">
+          <Stack align="center" gap="xs">
+            <IconPlaneOff size={40} color="var(--mantine-color-gray-5)" aria-hidden />
+            <Title order={3} size="h4">
+              No flights found
+            </Title>
+            <Text c="dimmed" ta="center" size="sm">
+              Nothing from {params.source} to {params.destination} on {params.date}
+              {params.seats > 1 ? ` with ${params.seats} seats free` : ""}. Try another date or fewer passengers.
+            </Text>
+          </Stack>
+        </Paper>
+      )}
+
+      {params && results.data && results.data.length > 0 && (
+        <FlightResults
+          itineraries={results.data}
+          seats={params.seats}
+          sort={sort}
+          onSortChange={onSortChange}
+          timezoneOf={timezoneOf}
+          onSelect={onSelect}
+        />
+      )}
+    </Stack>
+  );
+}

@@ -1,0 +1,173 @@
+// The typed API client: openapi-fetch over the paths generated from the backend's OpenAPI schema
+// (`npm run gen:api`). Each function returns the response body or throws an ApiError.
+import createClient, { type Middleware } from "openapi-fetch";
+
+import type {
+  AirportInfo,
+  Booking,
+  BookingResult,
+  BulkJob,
+  Flight,
+  FlightInput,
+  FlightPage,
+  Itinerary,
+  SearchParams,
+  User,
+} from "../types";
+import { ApiError } from "./errors";
+import type { paths } from "./schema";
+import { clearToken, getToken } from "./token";
+
+export const client = createClient<paths>({ baseUrl: globalThis.location?.origin ?? "" });
+
+const auth: Middleware = {
+  onRequest({ request }) {
+    const token = getToken();
+    if (token) request.headers.set("Authorization", `Bearer ${token}`);
+    return request;
+  },
+  onResponse({ request, response }) {
+    // A token the server no longer accepts (expired, user gone): log out and send the user to login.
+    if (response.status === 401 && request.headers.has("Authorization")) clearToken("expired");
+    return response;
+  },
+};
+client.use(auth);
+
+interface Outcome<T> {
+  data?: T;
+  error?: unknown;
+  response: Response;
+}
+
+async function unwrap<T>(call: Promise<Outcome<T>>): Promise<T> {
+  let outcome: Outcome<T>;
+  try {
+    outcome = await call;
+  } catch {
+    throw new ApiError(0, null);
+  }
+  const { data, error, response } = outcome;
+  if (!response.ok) {
+    const detail = error && typeof error === "object" && "detail" in error ? error.detail : null;
+    throw new ApiError(response.status, detail);
+  }
+  return data as T;
+}
+
+// --- auth ---
+
+export async function login(username: string, password: string): Promise<string> {
+  const body = await unwrap(
+    client.POST("/api/v1/auth/token", {
+      body: { username, password, grant_type: "password", scope: "" },
+      bodySerializer: (values) =>
+        new URLSearchParams(Object.entries(values).filter((entry): entry is [string, string] => entry[1] != null)),
+      headers: { "Content-Type": "application/x-www-form-urlencoded" },
+    }),
+  );
+  return body.access_token;
+}
+
+export function register(username: string, password: string): Promise<User> {
+  return unwrap(client.POST("/api/v1/auth/register", { body: { username, password } }));
+}
+
+export function me(): Promise<User> {
+  return unwrap(client.GET("/api/v1/auth/me"));
+}
+
+// --- public ---
+
+export function airports(): Promise<string[]> {
+  return unwrap(client.GET("/api/v1/airports"));
+}
+
+// The search response is pre-serialised JSON that the schema leaves untyped; Itinerary follows the contract.
+export async function search(params: SearchParams): Promise<Itinerary[]> {
+  return (await unwrap(client.GET("/api/v1/search", { params: { query: params } }))) as Itinerary[];
+}
+
+// --- bookings ---
+
+export type BookingRequest = { flight_id: string; seats: number } | { flight_ids: string[]; seats: number };
+
+export async function book(request: BookingRequest, idempotencyKey: string): Promise<BookingResult> {
+  const { data, error, response } = await client
+    .POST("/api/v1/booking", { body: request, headers: { "Idempotency-Key": idempotencyKey } })
+    .catch(() => {
+      throw new ApiError(0, null);
+    });
+  // 402 carries the FAILED booking in the same shape as a success: the caller shows it and offers a retry.
+  if (response.status === 402) return error as unknown as BookingResult;
+  if (!response.ok) {
+    const detail = error && typeof error === "object" && "detail" in error ? error.detail : null;
+    throw new ApiError(response.status, detail);
+  }
+  return data as BookingResult;
+}
+
+export async function myBookings(): Promise<Booking[]> {
+  return (await unwrap(client.GET("/api/v1/bookings"))) as Booking[];
+}
+
+export async function cancelBooking(id: string): Promise<Booking> {
+  return (await unwrap(
+    client.DELETE("/api/v1/bookings/{booking_id}", { params: { path: { booking_id: id } } }),
+  )) as Booking;
+}
+
+// --- admin ---
+
+export interface FlightFilters {
+  source?: string;
+  destination?: string;
+  date?: string;
+  limit: number;
+  offset: number;
+}
+
+export function adminFlights(filters: FlightFilters): Promise<FlightPage> {
+  const query = Object.fromEntries(Object.entries(filters).filter(([, v]) => v !== "" && v !== undefined));
+  return unwrap(client.GET("/admin/flights", { params: { query } }));
+}
+
+export function createFlight(body: FlightInput): Promise<Flight> {
+  return unwrap(client.POST("/admin/flights", { body }));
+}
+
+export function updateFlight(id: string, body: FlightInput): Promise<Flight> {
+  return unwrap(client.PUT("/admin/flights/{flight_id}", { params: { path: { flight_id: id } }, body }));
+}
+
+export async function deleteFlight(id: string): Promise<void> {
+  await unwrap(client.DELETE("/admin/flights/{flight_id}", { params: { path: { flight_id: id } } }));
+}
+
+export function adminAirports(): Promise<AirportInfo[]> {
+  return unwrap(client.GET("/admin/airports"));
+}
+
+export function setAirportTimezone(name: string, timezone: string): Promise<AirportInfo> {
+  return unwrap(client.PUT("/admin/airports/{name}", { params: { path: { name } }, body: { timezone } }));
+}
+
+export function uploadFlightsCsv(file: File): Promise<BulkJob> {
+  return unwrap(
+    client.POST("/admin/flights/bulk-upload", {
+      // The schema types a binary part as string; the browser sends the File itself.
+      body: { file: file as unknown as string },
+      bodySerializer: (values) => {
+        const form = new FormData();
+        form.append("file", values.file as unknown as File);
+        return form;
+      },
+    }),
+  );
+}
+
+export function uploadStatus(jobId: string): Promise<BulkJob> {
+  return unwrap(
+    client.GET("/admin/flights/bulk-upload/status/{job_id}", { params: { path: { job_id: jobId } } }),
+  );
+}
