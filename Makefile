@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 LINT_PATHS := $(wildcard app tests bench migrations scripts)
 
-.PHONY: run test install lint test-backend test-frontend frontend clean
+.PHONY: run test install lint test-backend test-frontend frontend clean test-tools
 
 run: install frontend
 	$(PY) -m app.cli run
@@ -30,7 +30,7 @@ lint: install
 	$(VENV)/bin/ruff format --check $(LINT_PATHS)
 	$(VENV)/bin/mypy app
 
-test-backend: install
+test-backend: install test-tools
 	$(VENV)/bin/pytest -q -p no:cacheprovider
 
 frontend:
@@ -41,3 +41,10 @@ test-frontend:
 
 clean:
 	rm -rf $(VENV) .data frontend/node_modules frontend/dist
+
+# nginx runs frontend/nginx.conf for real in tests/test_deployment.py (skipped without it).
+test-tools:
+	@command -v nginx >/dev/null || test -x /usr/sbin/nginx || \
+	  { apt-get install -y -qq nginx-light >/dev/null 2>&1 || \
+	    { apt-get update -qq >/dev/null 2>&1 && apt-get install -y -qq nginx-light >/dev/null 2>&1; }; } || \
+	  echo "nginx could not be installed: the nginx tests will skip"
