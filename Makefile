@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 LINT_PATHS := $(wildcard app tests bench migrations scripts)
 
-.PHONY: run test install lint test-backend test-frontend frontend clean test-tools
+.PHONY: run test install lint test-backend test-frontend frontend clean test-tools test-faults audit
 
 run: install frontend
 	$(PY) -m app.cli run
@@ -38,6 +38,15 @@ frontend:
 
 test-frontend:
 	$(MAKE) -C frontend test
+
+# Kills and restarts real PostgreSQL / Redis / API / worker processes (private ones, never the
+# machine's shared servers): a few minutes, so CI runs it after `make test`.
+test-faults: install
+	FLIGHTDESK_FAULT_TESTS=1 $(VENV)/bin/pytest -q -p no:cacheprovider tests/faults
+
+# pip-audit + npm audit; warns (exit 0) when the advisory services are unreachable.
+audit: install
+	$(PY) scripts/audit_deps.py
 
 clean:
 	rm -rf $(VENV) .data frontend/node_modules frontend/dist
