@@ -37,7 +37,8 @@ def migrate(database_url: str | None = None) -> None:
 
 
 def api_command(settings: Settings) -> list[str]:
-    # granian over uvicorn: bench/server.py measured more req/s on /healthz and /api/v1/airports.
+    # granian over uvicorn: bench/server.py measured ~1.8x the req/s on /healthz (server overhead);
+    # on /api/v1/airports (app-bound) the two were within the noise of a shared machine.
     return [
         sys.executable,
         "-m",
