@@ -1,0 +1,101 @@
+import { expect, request, type APIRequestContext, type Page } from "@playwright/test";
+import { mkdirSync } from "node:fs";
+import { resolve } from "node:path";
+
+export const BASE_URL = process.env.E2E_BASE_URL ?? "http://127.0.0.1:8114";
+export const DECLINED_URL = process.env.E2E_DECLINED_URL ?? "http://127.0.0.1:8115";
+export const ADMIN = { username: process.env.E2E_ADMIN_USER ?? "e2e_admin", password: process.env.E2E_ADMIN_PASSWORD ?? "" };
+export const PASSWORD = "correct-horse-9";
+
+const SCREENSHOTS = resolve(import.meta.dirname, "..", "screenshots");
+mkdirSync(SCREENSHOTS, { recursive: true });
+
+export async function screenshot(page: Page, name: string): Promise<void> {
+  await page.screenshot({ path: resolve(SCREENSHOTS, `${name}.png`), fullPage: true });
+}
+
+/** A name no earlier run or test used: usernames and flight numbers must be unique. */
+export function unique(prefix: string): string {
+  return `${prefix}${Date.now().toString(36).slice(-5)}${Math.floor(Math.random() * 1296).toString(36)}`;
+}
+
+/** A date a few days ahead in India (the seed cities' zone), YYYY-MM-DD. */
+export function travelDate(daysAhead = 3): string {
+  const now = new Date(Date.now() + daysAhead * 86_400_000);
+  return new Intl.DateTimeFormat("en-CA", { timeZone: "Asia/Kolkata" }).format(now);
+}
+
+/** The UTC ISO instant of an Indian wall-clock time (IST is UTC+5:30, no DST). */
+export function ist(date: string, time: string): string {
+  return new Date(`${date}T${time}:00+05:30`).toISOString();
+}
+
+export interface FlightSpec {
+  flight_number: string;
+  source: string;
+  destination: string;
+  departure_ts: string;
+  arrival_ts: string;
+  total_seats: number;
+  price: number;
+}
+
+export interface Flight extends FlightSpec {
+  id: string;
+  available_seats: number;
+}
+
+/** The admin API, for setting up what a test needs (the UI under test is exercised separately). */
+export async function adminApi(baseURL = BASE_URL): Promise<APIRequestContext & { createFlight(f: FlightSpec): Promise<Flight> }> {
+  const anonymous = await request.newContext({ baseURL });
+  const token = await anonymous.post("/api/v1/auth/token", { form: ADMIN });
+  expect(token.ok(), `admin login: ${await token.text()}`).toBeTruthy();
+  const { access_token } = (await token.json()) as { access_token: string };
+  await anonymous.dispose();
+  const context = await request.newContext({ baseURL, extraHTTPHeaders: { Authorization: `Bearer ${access_token}` } });
+  return Object.assign(context, {
+    async createFlight(flight: FlightSpec): Promise<Flight> {
+      const response = await context.post("/admin/flights", { data: flight });
+      expect(response.status(), await response.text()).toBe(201);
+      return (await response.json()) as Flight;
+    },
+  });
+}
+
+export async function registerViaUi(page: Page, username: string, password = PASSWORD): Promise<void> {
+  await page.goto("/register");
+  await page.getByTestId("register-username").fill(username);
+  await page.getByTestId("register-password").fill(password);
+  await page.getByTestId("register-confirm").fill(password);
+  await page.getByTestId("register-submit").click();
+  await expect(page.getByTestId("registered")).toBeVisible();
+}
+
+export async function loginViaUi(page: Page, username: string, password = PASSWORD): Promise<void> {
+  if (!page.url().includes("/login")) await page.goto("/login");
+  await page.getByTestId("login-username").fill(username);
+  await page.getByTestId("login-password").fill(password);
+  await page.getByTestId("login-submit").click();
+  await expect(page.getByTestId("user-menu")).toContainText(username);
+}
+
+/** Registers a user through the API and stores its token, for tests about something else. */
+export async function loggedInAs(page: Page, username: string, baseURL = BASE_URL): Promise<void> {
+  const api = await request.newContext({ baseURL });
+  const created = await api.post("/api/v1/auth/register", { data: { username, password: PASSWORD } });
+  expect([201, 409]).toContain(created.status());
+  const token = await api.post("/api/v1/auth/token", { form: { username, password: PASSWORD } });
+  const { access_token } = (await token.json()) as { access_token: string };
+  await api.dispose();
+  await page.goto("/");
+  await page.evaluate((t) => localStorage.setItem("flightdesk.token", t), access_token);
+}
+
+export async function searchFor(page: Page, source: string, destination: string, date: string, seats = 1): Promise<void> {
+  await page.getByTestId("search-source").fill(source);
+  await page.getByTestId("search-destination").fill(destination);
+  await page.keyboard.press("Escape");
+  await page.getByTestId("search-date").fill(date);
+  await page.getByTestId("search-seats").fill(String(seats));
+  await page.getByTestId("search-submit").click();
+}
