@@ -47,10 +47,11 @@ if redis.call('EXISTS', KEYS[1]) == 0 then return -1 end
 return redis.call('INCRBY', KEYS[1], ARGV[1])
 """
 
-# The seed's lock: held only for the check-and-decrement, so a few milliseconds at most.
+# The seed's lock: held only for the check-and-decrement, so a few milliseconds at most. Waiters
+# poll (redis-py's Lock has no queue): too short an interval floods the event loop and Redis.
 LOCK_TIMEOUT_SECONDS = 5.0
-LOCK_RETRY_SECONDS = 0.001
-LOCK_WAIT_SECONDS = 5.0
+LOCK_RETRY_SECONDS = 0.005
+LOCK_WAIT_SECONDS = 30.0
 REBUILD_ATTEMPTS = 3
 
 
@@ -110,6 +111,11 @@ class LockWatchStrategy:
 
     async def reserve(self, flight_id: uuid.UUID, seats: int) -> Hold:
         seats_key, gen_key = self.keys.seats(flight_id), self.keys.seat_generation(flight_id)
+        # Sold out needs no lock: a count only grows again by a cancellation, and this read is as
+        # good as one a moment later. The decisive check is the one under the lock.
+        current = await self.redis.get(seats_key)
+        if current is not None and int(current) < seats:
+            raise SoldOut(int(current))
         async with self._locked(flight_id), self.redis.pipeline(transaction=True) as pipe:
             while True:
                 try:
