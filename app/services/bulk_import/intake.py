@@ -121,8 +121,8 @@ class _CsvFileSink:
             raise PayloadTooLarge(f"The file has more than {self._max_rows} rows")
         self._check_text(self._decode(data))
         self._buffer += data
-        if len(self._buffer) >= CHUNK_BYTES:
-            await self._flush()
+        while len(self._buffer) >= CHUNK_BYTES:
+            await self._flush(CHUNK_BYTES)
 
     async def close(self) -> None:
         self._check_text(self._decode(b"", final=True))
@@ -169,13 +169,14 @@ class _CsvFileSink:
             raise Invalid(str(exc)) from None
         self.header_checked = True
 
-    async def _flush(self) -> None:
+    async def _flush(self, size: int | None = None) -> None:
+        size = len(self._buffer) if size is None else size
         await self._connection.execute(
             text("INSERT INTO bulk_job_chunks (job_id, seq, data) VALUES (:job_id, :seq, :data)"),
-            {"job_id": self._job_id, "seq": self.chunks, "data": bytes(self._buffer)},
+            {"job_id": self._job_id, "seq": self.chunks, "data": bytes(self._buffer[:size])},
         )
         self.chunks += 1
-        self._buffer.clear()
+        del self._buffer[:size]
 
 
 def too_large(max_bytes: int) -> str:
