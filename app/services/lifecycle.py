@@ -24,3 +24,7 @@ async def on_api_startup(context: AppContext) -> None:
 
     await ensure_epoch(context)
     await search.on_startup(context)
+    if context.settings.demo_data:
+        from app.services.demo_data import load_if_empty
+
+        await load_if_empty(context)

@@ -219,3 +219,17 @@ async def receive_upload(
             {"id": job_id, "name": multipart.filename, "rows": sink.estimated_rows},
         )
     return job_id
+
+
+async def store_csv(context: AppContext, data: bytes, *, filename: str) -> uuid.UUID:
+    """Store a CSV made by the application itself (demo data) as a PENDING job."""
+    job_id = uuid.uuid4()
+    async with context.engine.begin() as connection:
+        await connection.execute(
+            text("INSERT INTO bulk_jobs (id, status, filename) VALUES (:id, 'PENDING', :name)"),
+            {"id": job_id, "name": filename},
+        )
+        sink = _CsvFileSink(connection, job_id, len(data), context.settings.max_upload_rows)
+        await sink.write(data)
+        await sink.close()
+    return job_id
