@@ -1,15 +1,18 @@
-import { AppShell, Container } from "@mantine/core";
+import { AppShell, Center, Container, Loader } from "@mantine/core";
+import { lazy, Suspense } from "react";
 import { Route, Routes } from "react-router-dom";
 
 import Header from "./components/Header";
 import PrivateRoute from "./components/PrivateRoute";
-import AdminPage from "./pages/AdminPage";
 import BookingPage from "./pages/BookingPage";
 import HomePage from "./pages/HomePage";
 import LoginPage from "./pages/LoginPage";
 import MyBookingsPage from "./pages/MyBookingsPage";
 import NotFoundPage from "./pages/NotFoundPage";
 import RegisterPage from "./pages/RegisterPage";
+
+// Only administrators need the admin screens; everyone else never downloads them.
+const AdminPage = lazy(() => import("./pages/AdminPage"));
 
 export default function App() {
   return (
@@ -43,7 +46,15 @@ export default function App() {
               path="/admin"
               element={
                 <PrivateRoute adminOnly>
-                  <AdminPage />
+                  <Suspense
+                    fallback={
+                      <Center py="xl">
+                        <Loader aria-label="Loading" />
+                      </Center>
+                    }
+                  >
+                    <AdminPage />
+                  </Suspense>
                 </PrivateRoute>
               }
             />

@@ -100,11 +100,11 @@ export default function SearchForm({ airports, initial, onSearch, searching = fa
             {...form.getInputProps("destination")}
           />
         </Grid.Col>
-        <Grid.Col span={{ base: 12, md: "content" }} pt={{ base: 0, md: 34 }}>
+        <Grid.Col span={{ base: 12, md: "content" }} pt={{ base: 0, md: 33 }}>
           <Tooltip label="Swap origin and destination">
             <ActionIcon
               variant="light"
-              size="lg"
+              size="input-sm"
               onClick={swap}
               aria-label="Swap origin and destination"
               data-testid="search-swap"
@@ -134,10 +134,9 @@ export default function SearchForm({ airports, initial, onSearch, searching = fa
             {...form.getInputProps("seats")}
           />
         </Grid.Col>
-        <Grid.Col span={{ base: 12, md: "content" }} pt={{ base: 0, md: 25 }}>
+        <Grid.Col span={{ base: 12, md: "content" }} pt={{ base: 0, md: 33 }}>
           <Button
             type="submit"
-            size="md"
             fullWidth
             leftSection={<IconSearch size={18} />}
             loading={searching}

@@ -6,46 +6,60 @@ export function isGroup(result: BookingResult): result is BookingGroup {
 
 export interface Outcome {
   status: BookingStatus;
-  /** The id the reference is made from: the group's for a connecting trip, else the booking's. */
+  /** The id the reference is made from: the first leg's booking, the same on every page. */
   id: string;
   bookings: Booking[];
 }
 
+function byDeparture(bookings: Booking[]): Booking[] {
+  return [...bookings].sort((a, b) => Date.parse(a.flight.departure_ts) - Date.parse(b.flight.departure_ts));
+}
+
 export function outcomeOf(result: BookingResult): Outcome {
-  if (isGroup(result)) return { status: result.status, id: result.group_id, bookings: result.bookings };
-  return { status: result.status, id: result.id, bookings: [result] };
+  const bookings = byDeparture(isGroup(result) ? result.bookings : [result]);
+  return { status: result.status, id: bookings[0]!.id, bookings };
 }
 
 export interface Trip {
   key: string;
+  /** The first leg's booking id: the reference shown to the traveller. */
+  referenceId: string;
   groupId: string | null;
   bookings: Booking[]; // legs in travel order
   status: BookingStatus;
   createdAt: string;
 }
 
-/** Bookings of one connecting itinerary (shared group_id) become one trip; the list stays newest first. */
+/**
+ * Bookings of one connecting itinerary become one trip; the list stays newest first. Legs share a
+ * group_id; where the API leaves group_id out, legs are recognised by what one booking request
+ * gives all of them and no two requests share: the same creation instant and seat count.
+ */
 export function groupTrips(bookings: Booking[]): Trip[] {
   const trips: Trip[] = [];
   const byGroup = new Map<string, Trip>();
   for (const booking of bookings) {
-    const groupId = booking.group_id ?? null;
-    const existing = groupId ? byGroup.get(groupId) : undefined;
+    const groupKey = booking.group_id ?? `${booking.created_at}|${booking.seats}`;
+    const existing = byGroup.get(groupKey);
     if (existing) {
       existing.bookings.push(booking);
       continue;
     }
     const trip: Trip = {
-      key: groupId ?? booking.id,
-      groupId,
+      key: groupKey,
+      referenceId: booking.id,
+      groupId: booking.group_id ?? null,
       bookings: [booking],
       status: booking.status,
       createdAt: booking.created_at,
     };
     trips.push(trip);
-    if (groupId) byGroup.set(groupId, trip);
+    byGroup.set(groupKey, trip);
   }
-  for (const trip of trips) trip.bookings.sort((a, b) => Date.parse(a.flight.departure_ts) - Date.parse(b.flight.departure_ts));
+  for (const trip of trips) {
+    trip.bookings = byDeparture(trip.bookings);
+    trip.referenceId = trip.bookings[0]!.id;
+  }
   return trips;
 }
 

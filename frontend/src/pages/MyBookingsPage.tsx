@@ -28,7 +28,7 @@ export default function MyBookingsPage() {
     mutationFn: (trip: Trip) => api.cancelBooking(trip.bookings[0]!.id),
     onSuccess: (_data, trip) => {
       setCancelling(null);
-      notifications.show({ color: "green", title: "Booking cancelled", message: `Reference ${reference(trip.key)}` });
+      notifications.show({ color: "green", title: "Booking cancelled", message: `Reference ${reference(trip.referenceId)}` });
       void queryClient.invalidateQueries({ queryKey: ["bookings"] });
       void queryClient.invalidateQueries({ queryKey: ["search"] });
     },
@@ -88,8 +88,8 @@ export default function MyBookingsPage() {
                 </Group>
                 <Text size="xs" c="dimmed">
                   Reference{" "}
-                  <Text span ff="monospace" fw={700} c="dark" data-testid="booking-ref" title={trip.key}>
-                    {reference(trip.key)}
+                  <Text span ff="monospace" fw={700} c="dark" data-testid="booking-ref" title={trip.referenceId}>
+                    {reference(trip.referenceId)}
                   </Text>{" "}
                   · booked {formatDateTime(trip.createdAt, Intl.DateTimeFormat().resolvedOptions().timeZone)} ·{" "}
                   {first.seats} {first.seats === 1 ? "passenger" : "passengers"}
