@@ -59,8 +59,15 @@ OUTAGE_ERRORS: tuple[type[BaseException], ...] = (
 )
 
 
+# uvloop raises a bare RuntimeError when redis-py writes to a socket the server has just reset
+# (seen killing Redis during a booking storm); it is an outage, not a bug.
+_CLOSED_TRANSPORT = "unable to perform operation on <TCPTransport closed=True"
+
+
 def is_outage(exc: BaseException) -> bool:
     if isinstance(exc, OUTAGE_ERRORS):
+        return True
+    if isinstance(exc, RuntimeError) and str(exc).startswith(_CLOSED_TRANSPORT):
         return True
     if isinstance(exc, sa_exc.TimeoutError):
         return True
