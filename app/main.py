@@ -17,6 +17,7 @@ from app.core.context import AppContext
 from app.core.errors import install_error_handlers
 from app.core.logging import configure_logging
 from app.core.observability import install_observability
+from app.core.security_headers import SecurityHeadersMiddleware
 from app.services.lifecycle import on_api_startup
 from app.services.rate_limit import RateLimits
 
@@ -46,6 +47,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     install_error_handlers(app)
     install_observability(app)
+    app.add_middleware(SecurityHeadersMiddleware)
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware,

@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import asyncpg
 import redis.exceptions
 import structlog
 from fastapi import FastAPI, Request
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy import exc as sa_exc
 
 log = structlog.get_logger()
+
+SECRET_FIELDS = frozenset({"password"})
 
 
 class DomainError(Exception):
@@ -87,7 +93,19 @@ def is_outage_cause(exc: BaseException) -> bool:
     return False
 
 
+def _redact_secrets(error: dict[str, Any]) -> dict[str, Any]:
+    """A 422 echoes the offending input; never a password (proxies and clients log error bodies)."""
+    if any(part in SECRET_FIELDS for part in error.get("loc", ())):
+        return {k: v for k, v in error.items() if k not in ("input", "ctx")}
+    return error
+
+
 def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(RequestValidationError)
+    async def _invalid_request(_: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = [_redact_secrets(dict(error)) for error in exc.errors()]
+        return JSONResponse({"detail": jsonable_encoder(errors)}, status_code=422)
+
     @app.exception_handler(DomainError)
     async def _domain_error(_: Request, exc: DomainError) -> JSONResponse:
         headers = {"Retry-After": "1"} if exc.status_code in (429, 503) else None
