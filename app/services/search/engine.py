@@ -160,6 +160,8 @@ class _Heaps:
         lists: dict[int, list[Itinerary]] = {}
         complete: dict[int, bool] = {}
         for destination, heap in self.heaps.items():
+            if not heap:
+                continue
             lists[destination] = [self.decode(-k) for k in sorted(heap, reverse=True)]
             complete[destination] = len(heap) < self.depth
         return Result(lists, complete)
