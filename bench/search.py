@@ -1,0 +1,217 @@
+"""Search benchmark: rebuild time and Redis memory, one change re-indexed, HTTP throughput.
+
+    .venv/bin/python -m bench.search [--days 90] [--duration 15] [--port 8101]
+
+Creates its own database (on the machine's PostgreSQL, like tests/infra.py) and its own private
+Redis (so ``used_memory`` is the index alone), loads flights with COPY, rebuilds through the CLI,
+starts its own API server, and drives /healthz and /api/v1/search with wrk (32 connections, a Lua
+script of varied queries). The figures that matter are ratios within one run: the machine is
+shared, absolute numbers are noisy.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import random
+import re
+import secrets
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import psycopg
+import redis
+
+from app.cli import migrate
+from app.core.config import Settings
+from app.core.embedded import EmbeddedServers
+from bench import datagen
+
+ROOT = Path(__file__).resolve().parent.parent
+ADMIN_URL = os.environ.get("BENCH_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+
+LUA = """
+local queries = {%s}
+local n = 0
+request = function()
+  n = n + 1
+  return wrk.format("GET", queries[(n %% #queries) + 1])
+end
+"""
+
+
+def env_for(database_url: str, redis_url: str, port: int) -> dict[str, str]:
+    return {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "REDIS_URL": redis_url,
+        "REDIS_KEY_PREFIX": "fdbench",
+        "DEMO_DATA": "0",
+        "JWT_SECRET": secrets.token_urlsafe(48),
+        "FRONTEND_DIST": "/nonexistent",
+        "PORT": str(port),
+        "LOG_LEVEL": "WARNING",
+    }
+
+
+def load(database_url: str, rows: list[dict[str, Any]]) -> None:
+    url = database_url.replace("postgresql://", "postgresql://", 1)
+    datagen.copy_rows(url, rows)
+    with psycopg.connect(url, autocommit=True) as conn:
+        for name, tz in datagen.timezones(rows).items():
+            conn.execute(
+                "INSERT INTO airports (name, timezone) VALUES (%s, %s) ON CONFLICT (name) DO NOTHING",
+                (name, tz),
+            )
+        conn.execute("ANALYZE flights")
+
+
+def rebuild(env: dict[str, str]) -> float:
+    started = time.monotonic()
+    subprocess.run([sys.executable, "-m", "app.cli", "rebuild-index"], env=env, cwd=ROOT, check=True)
+    return time.monotonic() - started
+
+
+def change_times(env: dict[str, str], samples: int) -> list[float]:
+    """Seconds to re-index one changed flight (the search hook alone, as after an admin PUT)."""
+
+    async def go() -> list[float]:
+        from app.core.context import AppContext
+        from app.services.flight_events import FlightChange, FlightSnapshot
+        from app.services.search import on_flights_changed
+        from app.services.search.data import fetch
+
+        settings = Settings(
+            database_url=env["DATABASE_URL"], redis_url=env["REDIS_URL"], redis_key_prefix="fdbench"
+        )
+        context = AppContext.create(settings, pool_size=2)
+        try:
+            rows = await fetch(
+                context, "departure_ts > now() + interval '2 days' ORDER BY random() LIMIT $1", samples
+            )
+            times = []
+            for r in rows:
+                snapshot = FlightSnapshot(
+                    r.id,
+                    r.flight_number,
+                    r.source,
+                    r.destination,
+                    r.departure_ts,
+                    r.arrival_ts,
+                    r.total_seats,
+                    r.price,
+                )
+                started = time.perf_counter()
+                await on_flights_changed(context, [FlightChange(before=snapshot, after=snapshot)])
+                times.append(time.perf_counter() - started)
+            return times
+        finally:
+            await context.close()
+
+    return asyncio.run(go())
+
+
+def wrk(url: str, script: Path | None, duration: int) -> tuple[float, float, float]:
+    command = ["wrk", "-t2", "-c32", f"-d{duration}s", "--latency", url]
+    if script:
+        command[1:1] = ["-s", str(script)]
+    out = subprocess.run(command, capture_output=True, text=True, check=True).stdout
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
+
+    def pct(label: str) -> float:
+        value, unit = re.search(rf"{label}%\s+([\d.]+)(us|ms|s)", out).groups()  # type: ignore[union-attr]
+        return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
+
+    return rps, pct("50"), pct("99")
+
+
+def http_bench(env: dict[str, str], port: int, rows: list[dict[str, Any]], duration: int, label: str) -> None:
+    rng = random.Random(3)
+    names = sorted({r["source"] for r in rows})
+    days = sorted({r["departure_ts"].date() for r in rows})[1:-1]
+    queries = []
+    for _ in range(500):
+        a, b = rng.sample(names, 2)
+        queries.append(
+            f'"/api/v1/search?source={a}&destination={b}&date={rng.choice(days)}"'.replace(" ", "%20")
+        )
+    script = Path(tempfile.mkstemp(suffix=".lua")[1])
+    script.write_text(LUA % ",".join(queries))
+    server = subprocess.Popen(
+        [sys.executable, "-m", "uvicorn", "app.main:create_app", "--factory", "--port", str(port),
+         "--loop", "uvloop", "--http", "httptools", "--no-access-log"],
+        env=env, cwd=ROOT, start_new_session=True,
+    )  # fmt: skip
+    try:
+        base = f"http://127.0.0.1:{port}"
+        for _ in range(100):
+            try:
+                subprocess.run(["curl", "-sf", f"{base}/healthz"], check=True, capture_output=True)
+                break
+            except subprocess.CalledProcessError:
+                time.sleep(0.2)
+        wrk(f"{base}/healthz", None, 3)  # warm-up
+        wrk(base, script, 3)
+        health = wrk(f"{base}/healthz", None, duration)
+        search = wrk(base, script, duration)
+        for name, (rps, p50, p99) in (("/healthz", health), ("/api/v1/search", search)):
+            print(f"[{label}] {name:15} {rps:8.0f} req/s  p50 {p50:6.2f} ms  p99 {p99:6.2f} ms")
+        print(f"[{label}] search / healthz = {search[0] / health[0]:.0%}")
+    finally:
+        server.terminate()
+        server.wait(timeout=20)
+        script.unlink()
+
+
+def scenario(label: str, rows: list[dict[str, Any]], args: argparse.Namespace) -> None:
+    name = f"fd_bench_{secrets.token_hex(4)}"
+    base, _, _ = ADMIN_URL.rpartition("/")
+    database_url = f"{base}/{name}"
+    embedded = EmbeddedServers(Path(tempfile.mkdtemp(prefix="fd-bench-")))
+    with psycopg.connect(ADMIN_URL, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    try:
+        redis_url = embedded.start_redis()
+        migrate(database_url)
+        started = time.monotonic()
+        load(database_url, rows)
+        print(f"[{label}] {len(rows)} flights loaded with COPY in {time.monotonic() - started:.1f}s")
+        env = env_for(database_url, redis_url, args.port)
+        seconds = rebuild(env)
+        client = redis.Redis.from_url(redis_url)
+        memory = client.info("memory")["used_memory"]
+        keys = client.dbsize()
+        print(f"[{label}] full rebuild {seconds:.1f}s; Redis {memory / 2**20:.0f} MiB in {keys} keys")
+        times = change_times(env, args.changes)
+        print(
+            f"[{label}] one change re-indexed: median {statistics.median(times) * 1000:.0f} ms, "
+            f"max {max(times) * 1000:.0f} ms over {len(times)} random flights"
+        )
+        http_bench(env, args.port, rows, args.duration, label)
+    finally:
+        embedded.stop()
+        with psycopg.connect(ADMIN_URL, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--days", type=int, default=90)
+    parser.add_argument("--duration", type=int, default=15)
+    parser.add_argument("--changes", type=int, default=10)
+    parser.add_argument("--port", type=int, default=8101)
+    parser.add_argument("--skip-national", action="store_true")
+    args = parser.parse_args()
+    scenario("seed-like", datagen.seed_like(), args)
+    if not args.skip_national:
+        scenario("national", datagen.generate(days=args.days), args)
+
+
+if __name__ == "__main__":
+    main()
