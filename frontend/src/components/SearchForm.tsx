@@ -100,7 +100,7 @@ export default function SearchForm({ airports, initial, onSearch, searching = fa
             {...form.getInputProps("destination")}
           />
         </Grid.Col>
-        <Grid.Col span={{ base: 12, md: "content" }} pt={{ base: 0, md: 33 }}>
+        <Grid.Col span={{ base: 12, md: "content" }} pt={{ base: 0, md: 25 }}>
           <Tooltip label="Swap origin and destination">
             <ActionIcon
               variant="light"
@@ -134,7 +134,7 @@ export default function SearchForm({ airports, initial, onSearch, searching = fa
             {...form.getInputProps("seats")}
           />
         </Grid.Col>
-        <Grid.Col span={{ base: 12, md: "content" }} pt={{ base: 0, md: 33 }}>
+        <Grid.Col span={{ base: 12, md: "content" }} pt={{ base: 0, md: 25 }}>
           <Button
             type="submit"
             fullWidth
