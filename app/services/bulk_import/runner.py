@@ -8,6 +8,7 @@ not have happened), so no row is lost or applied twice.
 
 from __future__ import annotations
 
+import time
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -88,14 +89,22 @@ async def run_job(context: AppContext, job_id: uuid.UUID) -> None:
                          "processing this file stopped every time (out of memory?)")  # fmt: skip
             return
         log.info("bulk_job_started", job_id=str(job_id), attempt=start["attempts"])
+        started = time.monotonic()
         try:
-            await _import(context, conn, job_id, start["processed_rows"], start["stored_errors"])
+            search_seconds = await _import(
+                context, conn, job_id, start["processed_rows"], start["stored_errors"]
+            )
         except Exception as exc:
             log.exception("bulk_job_failed", job_id=str(job_id))
             await finish(conn, job_id, "FAILED", f"The import stopped on an unexpected error: {exc!r}")
             return
         await finish(conn, job_id, "COMPLETED", None)
-        log.info("bulk_job_completed", job_id=str(job_id))
+        log.info(
+            "bulk_job_completed",
+            job_id=str(job_id),
+            seconds=round(time.monotonic() - started, 3),
+            search_seconds=round(search_seconds, 3),
+        )
     finally:
         await conn.close()
 
@@ -109,9 +118,11 @@ async def finish(conn: asyncpg.Connection, job_id: uuid.UUID, status: str, messa
 
 async def _import(
     context: AppContext, conn: asyncpg.Connection, job_id: uuid.UUID, done: int, stored_errors: int
-) -> None:
+) -> float:
+    """Import the rows after the checkpoint ``done``; returns the seconds spent updating search."""
     await conn.execute(STAGE_DDL)
     seen = 0
+    search_seconds = 0.0
     async for batch in batches(conn, job_id):
         seen += batch.size
         if seen < done:
@@ -137,7 +148,10 @@ async def _import(
             )
 
         outcome = await upsert_batch(conn, context, batch.rows, record_progress)
+        announced = time.monotonic()
         await flights_changed(context, outcome.changes)
+        search_seconds += time.monotonic() - announced
+    return search_seconds
 
 
 async def batches(conn: asyncpg.Connection, job_id: uuid.UUID) -> AsyncIterator[Batch]:

@@ -1,0 +1,212 @@
+"""Bulk upload end to end against raw PostgreSQL COPY of the same file, in one run.
+
+    .venv/bin/python bench/bulk.py [--sizes 10000,100000,1000000] [--port 8103]
+
+A real API server process and a real worker process, with their own fresh database and Redis key
+prefix (removed afterwards). For each size: upload a CSV (all new flights) and time it from the
+first byte sent to COMPLETED; then the same file again (all updates). In the same run, raw COPY
+of the file into a bare table and into a flights-like table with flights' indexes. Prints rows/s,
+the ratio to raw COPY, the search index's share of the job (reported by the worker), and the
+worker's peak RSS after each size (flat memory: it must not grow with the file).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import httpx
+import psycopg
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from app.cli import migrate  # noqa: E402
+from app.core.config import to_driver_url  # noqa: E402
+from app.services.demo_data import CITIES  # noqa: E402
+from tests.infra import test_servers  # noqa: E402
+
+HEADER = "flight_number,source,destination,departure_ts,arrival_ts,total_seats,price\n"
+FLIGHTS_LIKE = """
+CREATE TABLE {name} (
+    id uuid PRIMARY KEY DEFAULT gen_random_uuid(), flight_number text NOT NULL, source text NOT NULL,
+    destination text NOT NULL, departure_ts timestamptz NOT NULL, arrival_ts timestamptz NOT NULL,
+    total_seats integer NOT NULL, available_seats integer, price numeric(10, 2) NOT NULL,
+    UNIQUE (flight_number, departure_ts))
+"""
+INDEXES = """
+CREATE INDEX ON {name} (source, departure_ts); CREATE INDEX ON {name} (destination);
+CREATE INDEX ON {name} (departure_ts)
+"""
+BARE = """CREATE UNLOGGED TABLE {name} (flight_number text, source text, destination text,
+    departure_ts timestamptz, arrival_ts timestamptz, total_seats integer, price numeric(10, 2))"""
+
+
+def write_csv(path: Path, rows: int, seed: int = 7) -> None:
+    rng = random.Random(seed)
+    cities = list(CITIES)
+    start = datetime(2027, 6, 1, tzinfo=UTC)
+    with path.open("w") as out:
+        out.write(HEADER)
+        for i in range(rows):
+            a, b = rng.sample(cities, 2)
+            dep = start + timedelta(minutes=i)  # a flight a minute: unique (number, departure)
+            arr = dep + timedelta(minutes=rng.randrange(60, 200))
+            out.write(
+                f"BX-{i % 9000},{a},{b},{dep.isoformat()},{arr.isoformat()},"
+                f"{rng.randrange(120, 240)},{rng.randrange(2000, 15000)}.{rng.randrange(100):02d}\n"
+            )
+
+
+def raw_copy(url: str, path: Path, table_sql: str, indexes: str | None) -> float:
+    name = f"copy_{os.getpid()}_{int(time.time() * 1000) % 100000}"
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute(table_sql.format(name=name))
+        if indexes:
+            conn.execute(indexes.format(name=name))
+        columns = "flight_number,source,destination,departure_ts,arrival_ts,total_seats,price"
+        started = time.perf_counter()
+        with (
+            conn.cursor() as cur,
+            cur.copy(f"COPY {name} ({columns}) FROM STDIN WITH (FORMAT csv, HEADER)") as copy,
+            path.open("rb") as src,
+        ):
+            while block := src.read(1 << 20):
+                copy.write(block)
+        elapsed = time.perf_counter() - started
+        conn.execute(f"DROP TABLE {name}")
+    return elapsed
+
+
+def peak_rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def upload_and_wait(http: httpx.Client, token: str, path: Path) -> tuple[float, dict]:  # type: ignore[type-arg]
+    started = time.perf_counter()
+    with path.open("rb") as f:
+        response = http.post(
+            "/admin/flights/bulk-upload",
+            files={"file": ("bench.csv", f, "text/csv")},
+            headers={"Authorization": f"Bearer {token}"},
+            timeout=600,
+        )
+    response.raise_for_status()
+    job_id = response.json()["job_id"]
+    while True:
+        status = http.get(
+            f"/admin/flights/bulk-upload/status/{job_id}", headers={"Authorization": f"Bearer {token}"}
+        ).json()
+        if status["status"] in ("COMPLETED", "FAILED"):
+            return time.perf_counter() - started, status
+        time.sleep(0.1)
+
+
+def search_seconds(log_path: Path) -> float:
+    for line in reversed(log_path.read_text().splitlines()):
+        if "bulk_job_completed" in line and "search_seconds=" in line:
+            return float(line.split("search_seconds=")[1].split()[0])
+    return float("nan")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--sizes", default="10000,100000,1000000")
+    parser.add_argument("--port", type=int, default=8103)
+    args = parser.parse_args()
+    sizes = [int(s) for s in args.sizes.split(",")]
+    tmp = Path(tempfile.mkdtemp(prefix="bulk-bench-"))
+    with test_servers() as servers:
+        migrate(servers.database_url)
+        url = to_driver_url(servers.database_url, "postgresql")
+        env = {
+            **os.environ,
+            "DATABASE_URL": servers.database_url,
+            "REDIS_URL": servers.redis_url,
+            "REDIS_KEY_PREFIX": servers.redis_prefix,
+            "JWT_SECRET": "bench-secret-" + "x" * 40,
+            "DEMO_DATA": "0",
+            "PORT": str(args.port),
+            "MAX_UPLOAD_MB": "500",
+            "MAX_UPLOAD_ROWS": "5000000",
+            "LOGIN_RATE_LIMIT": "0",
+            "REGISTER_RATE_LIMIT": "0",
+        }
+        worker_log = tmp / "worker.log"
+        api = subprocess.Popen([sys.executable, "-m", "app.cli", "api"], env=env, cwd=ROOT)
+        worker = subprocess.Popen(
+            [sys.executable, "-m", "app.cli", "worker"], env=env, cwd=ROOT, stdout=worker_log.open("w"),
+            stderr=subprocess.STDOUT,
+        )  # fmt: skip
+        try:
+            http = httpx.Client(base_url=f"http://127.0.0.1:{args.port}")
+            for _ in range(100):
+                try:
+                    if http.get("/healthz").status_code == 200:
+                        break
+                except httpx.HTTPError:
+                    time.sleep(0.2)
+            http.post("/api/v1/auth/register", json={"username": "bench_admin", "password": "password123"})
+            with psycopg.connect(url, autocommit=True) as conn:
+                conn.execute("UPDATE users SET is_admin = true WHERE username = 'bench_admin'")
+            token = http.post(
+                "/api/v1/auth/token", data={"username": "bench_admin", "password": "password123"}
+            ).json()["access_token"]
+            results = []
+            for size in sizes:
+                path = tmp / f"{size}.csv"
+                write_csv(path, size)
+                with psycopg.connect(url, autocommit=True) as conn:
+                    conn.execute("TRUNCATE flights CASCADE")
+                bare = raw_copy(url, path, BARE, None)
+                indexed = raw_copy(url, path, FLIGHTS_LIKE, INDEXES)
+                insert_s, status = upload_and_wait(http, token, path)
+                assert status["status"] == "COMPLETED" and status["summary"]["inserted"] == size, status
+                insert_search = search_seconds(worker_log)
+                update_s, status = upload_and_wait(http, token, path)
+                assert status["status"] == "COMPLETED" and status["summary"]["updated"] == size, status
+                update_search = search_seconds(worker_log)
+                row = {
+                    "rows": size,
+                    "mb": round(path.stat().st_size / (1 << 20), 1),
+                    "copy_bare_rows_s": round(size / bare),
+                    "copy_indexed_rows_s": round(size / indexed),
+                    "insert_rows_s": round(size / insert_s),
+                    "insert_vs_copy_indexed": round(indexed / insert_s, 3),
+                    "insert_search_share": round(insert_search / insert_s, 3),
+                    "update_rows_s": round(size / update_s),
+                    "update_vs_copy_indexed": round(indexed / update_s, 3),
+                    "update_search_share": round(update_search / update_s, 3),
+                    "worker_peak_rss_mb": round(peak_rss_mb(worker.pid), 1),
+                }
+                results.append(row)
+                print(json.dumps(row), flush=True)
+                path.unlink()
+        finally:
+            for proc in (api, worker):
+                proc.terminate()
+                proc.wait(timeout=30)
+    print("rows/s end to end (upload to COMPLETED) vs raw COPY into a flights-like indexed table:")
+    for r in results:
+        print(
+            f"  {r['rows']:>9,} rows ({r['mb']} MB): insert {r['insert_rows_s']:>7,}/s "
+            f"(x{r['insert_vs_copy_indexed']} of COPY {r['copy_indexed_rows_s']:,}/s, "
+            f"search {r['insert_search_share']:.0%}), update {r['update_rows_s']:>7,}/s "
+            f"(x{r['update_vs_copy_indexed']}, search {r['update_search_share']:.0%}); "
+            f"bare COPY {r['copy_bare_rows_s']:,}/s; worker peak RSS {r['worker_peak_rss_mb']} MB"
+        )
+
+
+if __name__ == "__main__":
+    main()
