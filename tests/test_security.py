@@ -388,3 +388,15 @@ async def test_passwords_never_reach_logs_or_error_bodies(
     for captured in (out, err, caplog.text):
         assert secret not in captured
         assert "short7" not in captured
+
+
+async def test_binary_garbage_in_a_body_is_422_not_500(
+    client: httpx.AsyncClient, admin_headers: dict[str, str]
+) -> None:
+    """Found by fuzzing: echoing undecodable bytes in a 422 body crashed FastAPI's own handler."""
+    garbage = b"\x89PNG\r\n\x1a\n\xff\xfe" * 8
+    for method, path in (("PUT", "/admin/flights/bulk-upload"), ("POST", "/admin/flights")):
+        response = await client.request(
+            method, path, files={"file": ("file.png", garbage)}, headers=admin_headers
+        )
+        assert response.status_code == 422, (method, path, response.text)

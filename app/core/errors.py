@@ -100,11 +100,17 @@ def _redact_secrets(error: dict[str, Any]) -> dict[str, Any]:
     return error
 
 
+def _bytes_as_text(value: bytes) -> str:
+    return value.decode("utf-8", errors="replace")
+
+
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
     async def _invalid_request(_: Request, exc: RequestValidationError) -> JSONResponse:
         errors = [_redact_secrets(dict(error)) for error in exc.errors()]
-        return JSONResponse({"detail": jsonable_encoder(errors)}, status_code=422)
+        # A binary body is echoed as bytes; FastAPI's own handler fails on it with a 500 (fuzzing).
+        body = jsonable_encoder(errors, custom_encoder={bytes: _bytes_as_text})
+        return JSONResponse({"detail": body}, status_code=422)
 
     @app.exception_handler(DomainError)
     async def _domain_error(_: Request, exc: DomainError) -> JSONResponse:
