@@ -85,16 +85,21 @@ def _lock_keys(flight_ids: Iterable[uuid.UUID]) -> list[int]:
 
 
 async def lock_seats_shared(
-    connection: AsyncConnection | AsyncSession, flight_ids: Iterable[uuid.UUID]
+    connection: AsyncConnection | AsyncSession, flight_ids: Iterable[uuid.UUID], *, durable: bool = True
 ) -> None:
     """Block counter rebuilds of these flights until the caller's transaction ends.
 
     Taken by every transaction that makes seats held or free in PostgreSQL (PENDING insert, FAILED,
-    CANCELLED), after its row changes and before it reads the counter generations.
+    CANCELLED), after its row changes and before it reads the counter generations. ``durable=False``
+    also lets the commit skip waiting for the WAL flush (same round trip): for a PENDING insert a
+    crash can only lose the row, i.e. leak seats, and the CONFIRMED update's flush covers it anyway.
     """
     await connection.execute(
-        text("SELECT pg_advisory_xact_lock_shared(:cls, k) FROM unnest(CAST(:keys AS int4[])) AS k"),
-        {"cls": SEAT_LOCK_CLASS, "keys": _lock_keys(flight_ids)},
+        text(
+            "SELECT set_config('synchronous_commit', :sync, true), pg_advisory_xact_lock_shared(:cls, k) "
+            "FROM unnest(CAST(:keys AS int4[])) AS k"
+        ),
+        {"cls": SEAT_LOCK_CLASS, "keys": _lock_keys(flight_ids), "sync": "on" if durable else "off"},
     )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from typing import Annotated, Any
 
@@ -9,10 +10,12 @@ from fastapi import APIRouter, Depends, Header, Query
 from fastapi.responses import JSONResponse
 
 from app.api.deps import ContextDep, get_current_user, oauth2_scheme
+from app.core.security import InvalidToken, decode_access_token
 from app.models import User
 from app.schemas.booking import BookingGroupOut, BookingIn, BookingOut
 from app.services import booking
 from app.services.booking.idempotency import MAX_KEY_LENGTH
+from app.services.booking.workflow import NOT_AUTHENTICATED
 
 router = APIRouter(prefix="/api/v1", tags=["booking"])
 
@@ -25,6 +28,21 @@ async def _user(context: ContextDep, token: Annotated[str | None, Depends(oauth2
 
 
 CurrentUser = Annotated[User, Depends(_user)]
+
+
+def _token_subject(context: ContextDep, token: Annotated[str | None, Depends(oauth2_scheme)]) -> uuid.UUID:
+    """The token's user id; POST /booking loads the user together with the flights (one round trip)."""
+    if not token:
+        raise NOT_AUTHENTICATED
+    try:
+        return decode_access_token(
+            token, secret=context.settings.resolved_jwt_secret(), algorithm=context.settings.jwt_algorithm
+        )
+    except InvalidToken:
+        raise NOT_AUTHENTICATED from None
+
+
+TokenSubject = Annotated[uuid.UUID, Depends(_token_subject)]
 
 _SAME_BODY: dict[str, Any] = {"model": BookingOut | BookingGroupOut}
 
@@ -43,10 +61,11 @@ _SAME_BODY: dict[str, Any] = {"model": BookingOut | BookingGroupOut}
 async def create_booking(
     data: BookingIn,
     context: ContextDep,
-    user: CurrentUser,
+    user_id: TokenSubject,
     idempotency_key: Annotated[str | None, Header(min_length=1, max_length=MAX_KEY_LENGTH)] = None,
 ) -> JSONResponse:
-    reply = await booking.book(context, user, data, idempotency_key)
+    # Shielded: a client that hangs up must not stop the workflow between two of its steps.
+    reply = await asyncio.shield(booking.book(context, user_id, data, idempotency_key))
     return JSONResponse(reply.body, status_code=reply.status_code)
 
 
@@ -62,4 +81,4 @@ async def list_bookings(
 
 @router.delete("/bookings/{booking_id}", response_model=BookingOut)
 async def cancel_booking(booking_id: uuid.UUID, context: ContextDep, user: CurrentUser) -> BookingOut:
-    return await booking.cancel(context, user, booking_id)
+    return await asyncio.shield(booking.cancel(context, user, booking_id))

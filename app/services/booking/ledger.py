@@ -22,14 +22,20 @@ from typing import Any, cast
 
 from sqlalchemy import Row, Table, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.context import AppContext
-from app.models import Booking, Flight, IdempotencyKey
+from app.models import Booking, Flight, IdempotencyKey, User
 from app.services.booking.reservation import Hold, ReservationStrategy
 from app.services.seat_inventory import lock_seats_shared
 
 BOOKINGS = cast(Table, Booking.__table__)
 BOOKING_COLUMNS = tuple(BOOKINGS.c)
+
+
+class FlightGone(Exception):
+    """A flight was deleted while it was being booked."""
 
 
 class IdempotencyKeyTaken(Exception):
@@ -51,6 +57,19 @@ async def load_flights(context: AppContext, flight_ids: Sequence[uuid.UUID]) -> 
     async with context.session_factory() as session:
         flights = (await session.scalars(select(Flight).where(Flight.id.in_(list(flight_ids))))).all()
     return {flight.id: flight for flight in flights}
+
+
+async def load_user_and_flights(
+    context: AppContext, user_id: uuid.UUID, flight_ids: Sequence[uuid.UUID]
+) -> tuple[User | None, dict[uuid.UUID, Flight]]:
+    """The requesting user (None if deleted since the token was issued) and the flights, on one
+    pooled connection without a transaction: two plain reads, no BEGIN/ROLLBACK round trips."""
+    async with context.engine.connect() as connection:
+        await connection.execution_options(isolation_level="AUTOCOMMIT")
+        async with AsyncSession(bind=connection, expire_on_commit=False) as session:
+            user = await session.get(User, user_id)
+            flights = (await session.scalars(select(Flight).where(Flight.id.in_(list(flight_ids))))).all()
+    return user, {flight.id: flight for flight in flights}
 
 
 async def insert_pending(
@@ -102,10 +121,14 @@ async def insert_pending(
                 )
                 if claimed.first() is None:
                     raise IdempotencyKeyTaken(claim.key)
-            await connection.execute(insert(BOOKINGS), rows)
+            try:
+                await connection.execute(insert(BOOKINGS), rows)
+            except IntegrityError as exc:
+                # The foreign key: an admin deleted the flight after we loaded it.
+                raise FlightGone from exc
             # After the insert: its foreign key check already waits for an admin update of the flight,
             # which may itself be rebuilding the counter under the exclusive seat lock.
-            await lock_seats_shared(connection, flight_ids)
+            await lock_seats_shared(connection, flight_ids, durable=False)
             current = await context.inventory.generations(flight_ids)
             stale = {
                 hold.flight_id for hold, gen in zip(holds, current, strict=True) if gen != hold.generation
@@ -135,7 +158,10 @@ async def settle(
     values: dict[str, Any] = {"status": status, "updated_at": datetime.now(UTC)}
     if payment_ref is not None:
         values["payment_ref"] = payment_ref
-    async with context.engine.begin() as connection:
+    async with context.engine.connect() as connection:
+        if not frees_seats:
+            # One statement, nothing else to keep consistent with it: no BEGIN/COMMIT round trips.
+            await connection.execution_options(isolation_level="AUTOCOMMIT")
         rows = (
             await connection.execute(
                 update(BOOKINGS)
@@ -149,6 +175,7 @@ async def settle(
             flight_ids = [row.flight_id for row in rows]
             await lock_seats_shared(connection, flight_ids)
             generations = await context.inventory.generations(flight_ids)
+        await connection.commit()
     for row, generation in zip(rows, generations, strict=False):
         # No generation: the counter is gone and its rebuild will count these rows as freed.
         if generation is not None:

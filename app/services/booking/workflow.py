@@ -13,6 +13,7 @@ from itertools import pairwise
 from typing import Any
 
 import structlog
+from fastapi import HTTPException, status
 from sqlalchemy import select
 
 from app.core.context import AppContext
@@ -31,14 +32,26 @@ log = structlog.get_logger()
 GENERATION_ATTEMPTS = 3
 
 
-async def book(context: AppContext, user: User, request: BookingIn, idempotency_key: str | None) -> Reply:
+NOT_AUTHENTICATED = HTTPException(
+    status_code=status.HTTP_401_UNAUTHORIZED,
+    detail="Not authenticated",
+    headers={"WWW-Authenticate": "Bearer"},
+)
+
+
+async def book(
+    context: AppContext, user_id: uuid.UUID, request: BookingIn, idempotency_key: str | None
+) -> Reply:
     request_hash = idempotency.fingerprint(request) if idempotency_key else ""
+    legs = request.legs
+    user, flights = await ledger.load_user_and_flights(context, user_id, legs)
+    if user is None:
+        raise NOT_AUTHENTICATED
     if idempotency_key:
         first = await idempotency.replay(context, user.id, idempotency_key, request_hash)
         if first is not None:
             return first
-    legs = request.legs
-    flights = await _bookable_flights(context, legs)
+    _check_bookable(legs, flights)
     _check_connections(context, [flights[f] for f in legs])
     booking_ids = [uuid.uuid4() for _ in legs]
     group_id = uuid.uuid4() if request.is_itinerary else None
@@ -73,6 +86,10 @@ async def book(context: AppContext, user: User, request: BookingIn, idempotency_
             if first is None:
                 raise Conflict("A request with this Idempotency-Key is still in progress") from None
             return first
+        except ledger.FlightGone:
+            await release_all(strategy, holds)
+            BOOKINGS.labels("NOT_FOUND").inc()
+            raise NotFound("Flight not found") from None
         except BaseException:
             await release_all(strategy, holds)
             raise
@@ -164,8 +181,7 @@ async def cancel(context: AppContext, user: User, booking_id: uuid.UUID) -> Book
     return booking_out(mine, leg_flights[mine.flight_id], counts.get(mine.flight_id))
 
 
-async def _bookable_flights(context: AppContext, legs: Sequence[uuid.UUID]) -> Mapping[uuid.UUID, Flight]:
-    flights = await ledger.load_flights(context, legs)
+def _check_bookable(legs: Sequence[uuid.UUID], flights: Mapping[uuid.UUID, Flight]) -> None:
     if len(flights) != len(legs):
         BOOKINGS.labels("NOT_FOUND").inc()
         raise NotFound("Flight not found")
@@ -173,7 +189,6 @@ async def _bookable_flights(context: AppContext, legs: Sequence[uuid.UUID]) -> M
     if any(flight.departure_ts <= now for flight in flights.values()):
         BOOKINGS.labels("DEPARTED").inc()
         raise Conflict("The flight has already departed")
-    return flights
 
 
 def _check_connections(context: AppContext, flights: Sequence[Flight]) -> None:
