@@ -31,6 +31,7 @@ from zoneinfo import ZoneInfo
 
 import httpx
 import psycopg
+import redis.asyncio
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -110,7 +111,37 @@ async def wait_ready(base: str, process: subprocess.Popen[bytes], log: Path) -> 
     raise RuntimeError("API not ready")
 
 
-async def prepare(base: str, database_url: str, rows: list[dict[str, Any]], clients: int) -> Workload:
+async def wait_for_index(redis_url: str, prefix: str) -> None:
+    """Measure the precomputed index, not the exact fallback used while it is being built."""
+    client = redis.asyncio.Redis.from_url(redis_url)
+    try:
+        for _ in range(1200):
+            if await client.exists(f"{prefix}:search:format"):
+                return
+            await asyncio.sleep(0.25)
+        raise RuntimeError("search index not built within 5 minutes")
+    finally:
+        await client.aclose()
+
+
+async def baseline(http: httpx.AsyncClient, clients: int, seconds: float) -> float:
+    """/healthz req/s at the same concurrency: the machine's ceiling for this client and server."""
+    deadline = time.monotonic() + seconds
+    done = 0
+
+    async def loop() -> None:
+        nonlocal done
+        while time.monotonic() < deadline:
+            (await http.get("/healthz")).raise_for_status()
+            done += 1
+
+    await asyncio.gather(*(loop() for _ in range(clients)))
+    return done / seconds
+
+
+async def prepare(
+    base: str, database_url: str, redis_url: str, prefix: str, rows: list[dict[str, Any]], clients: int
+) -> Workload:
     async with httpx.AsyncClient(base_url=base, timeout=60) as http:
 
         async def user(name: str) -> dict[str, str]:
@@ -123,6 +154,7 @@ async def prepare(base: str, database_url: str, rows: list[dict[str, Any]], clie
         admin = await user("load_admin")
         with psycopg.connect(to_driver_url(database_url, "postgresql"), autocommit=True) as conn:
             conn.execute("UPDATE users SET is_admin = true WHERE username = 'load_admin'")
+        await wait_for_index(redis_url, prefix)
         page = await http.get("/admin/flights", params={"limit": 500}, headers=admin)
         flights = page.json()["items"]
         # The index is built in the background at start-up: wait until search answers from it.
@@ -259,10 +291,13 @@ async def run(args: argparse.Namespace) -> bool:
         base = f"http://127.0.0.1:{args.port}"
         try:
             await wait_ready(base, processes[1], work_dir / "api.log")
-            work = await prepare(base, servers.database_url, rows, args.clients)
+            work = await prepare(
+                base, servers.database_url, servers.redis_url, servers.redis_prefix, rows, args.clients
+            )
             results = Results()
             limits = httpx.Limits(max_connections=args.clients, max_keepalive_connections=args.clients)
             async with httpx.AsyncClient(base_url=base, timeout=30, limits=limits) as http:
+                ceiling = await baseline(http, args.clients, 5)
                 started = time.monotonic()
                 deadline = started + args.seconds
                 await asyncio.gather(
@@ -270,6 +305,10 @@ async def run(args: argparse.Namespace) -> bool:
                 )
                 elapsed = time.monotonic() - started
             ok = report(results, elapsed, args.clients)
+            mixed = sum(len(v) for v in results.latencies.values()) / elapsed
+            print(
+                f"baseline /healthz {ceiling:.0f} req/s; mixed traffic runs at {mixed / ceiling:.2f}x of it"
+            )
             unhandled = [
                 ln for ln in (work_dir / "api.log").read_text().splitlines() if "unhandled_error" in ln
             ]
