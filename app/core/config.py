@@ -78,6 +78,8 @@ class Settings(BaseSettings):
                 raise ValueError("APP_ENV=production needs JWT_SECRET: at least 32 random characters")
             if not self.database_url or not self.redis_url:
                 raise ValueError("APP_ENV=production needs DATABASE_URL and REDIS_URL")
+            if ":password@" in self.database_url:
+                raise ValueError("APP_ENV=production refuses the seed's default database password")
         return self
 
     @property
