@@ -80,8 +80,28 @@ class Keys:
 
     @property
     def search_lock(self) -> str:
-        """Search: held while the index is written (rebuild or update), so writers never interleave."""
+        """Search: held (short TTL, renewed) while a full rebuild runs, so only one runs at a time."""
         return f"{self.prefix}:search:lock"
+
+    @property
+    def search_update_lock(self) -> str:
+        """Search: serialises the incremental updates of small flight changes (short TTL)."""
+        return f"{self.prefix}:search:update_lock"
+
+    @property
+    def search_dirty(self) -> str:
+        """Search: set of "origin<TAB>date" origin-days awaiting recomputation by the worker."""
+        return f"{self.prefix}:search:dirty"
+
+    @property
+    def search_origins(self) -> str:
+        """Search: set of the airports the index holds origin-days for."""
+        return f"{self.prefix}:search:origins"
+
+    @property
+    def search_requested(self) -> str:
+        """Search: short-lived marker debouncing the read path's reindex requests."""
+        return f"{self.prefix}:search:requested"
 
     def pattern(self) -> str:
         return f"{self.prefix}:*"

@@ -72,6 +72,9 @@ def create_jobs_app(settings: Settings, *, max_pool_size: int = 4) -> procrastin
         )
     )
     app.task(name=BULK_IMPORT_TASK, pass_context=True, retry=ResumeAfterInterruption())(import_flights)
+    from app.workers import search_jobs  # search index jobs share the queue and its workers
+
+    search_jobs.register(app)
     return app
 
 

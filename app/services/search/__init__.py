@@ -5,53 +5,104 @@ See docs/search.md for the design: index layout, update rules, key format, cold 
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 import structlog
+from redis.exceptions import LockError
 
 if TYPE_CHECKING:
     from app.core.context import AppContext
-    from app.services.flight_events import FlightChange
+    from app.services.flight_events import FlightChange, FlightSnapshot
+    from app.services.search.incremental import Node
 
 log = structlog.get_logger()
 
+# Change sets up to this size are patched in place; larger ones (bulk batches) invalidate the
+# origin-days they may touch and leave the recomputation to the worker.
+SMALL_CHANGE = 20
+UPDATE_LOCK_TIMEOUT_SECONDS = 10
+UPDATE_LOCK_WAIT_SECONDS = 2
+
 
 async def on_flights_changed(context: AppContext, changes: Sequence[FlightChange]) -> None:
-    """Re-index exactly what the changed flights affect: every origin-day, all changes at once."""
-    from app.services.search import index
+    """Bring the index in line with committed flight changes (called after the commit)."""
+    from app.services.search import build, data, index
 
-    points: list[tuple[str, int]] = []
-    ids = []
-    for change in changes:
-        for snapshot in (change.before, change.after):
-            if snapshot is not None:
-                points.append((snapshot.source, int(snapshot.departure_ts.timestamp())))
-                ids.append(snapshot.id)
-    await index.reindex(context, points, set(ids))
+    ids = list({s.id for c in changes for s in (c.before, c.after) if s is not None})
+    current = await data.fetch(context, "id = ANY($1::uuid[])", ids)
+    await build.write_cards(context, current)
+    gone = set(ids) - {r.id for r in current}
+    if gone:
+        await context.redis.delete(*(context.keys.flight_card(i) for i in gone))
+    snapshots = [s for c in changes for s in (c.before, c.after) if s is not None]
+    departures = [int(s.departure_ts.timestamp()) for s in snapshots] + [r.departure for r in current]
+    sources = {s.source for s in snapshots}
+    if len(changes) > SMALL_CHANGE:
+        await index.invalidate_around(context, departures, sources)
+        return
+    lock = context.redis.lock(
+        context.keys.search_update_lock,
+        timeout=UPDATE_LOCK_TIMEOUT_SECONDS,
+        blocking_timeout=UPDATE_LOCK_WAIT_SECONDS,
+    )
+    if not await lock.acquire():
+        log.warning("search_update_lock_busy_invalidating", flights=len(ids))
+        await index.invalidate_around(context, departures, sources)
+        return
+    try:
+        await _patch(context, changes, ids)
+    finally:
+        with contextlib.suppress(LockError):
+            await lock.release()
+
+
+async def _patch(context: AppContext, changes: Sequence[FlightChange], ids: list) -> None:  # type: ignore[type-arg]
+    from app.services.search import data, incremental, index, store
+
+    # Read after taking the lock: every change whose hook ran before is in this read.
+    current = await data.fetch(context, "id = ANY($1::uuid[])", ids)
+    old = [_node(c.before) for c in changes if c.before is not None]
+    new = [incremental.node_of(r) for r in current]
+    rules = data.rules_of(context.settings)
+    zones = await data.Zones.load(context)
+    pool = await incremental.neighbours(context, old + new, rules)
+    plan = incremental.plan(old, new, pool, zones, rules)
+    stale, refill = await incremental.apply(context, zones, plan, {i.bytes for i in ids})
+    if stale:
+        await store.invalidate(context, stale, {d: index.expiry(d[1]) for d in stale})
+    if refill:
+        await store.mark_dirty(context, refill)
+    if stale or refill:
+        await index.request_reindex(context)
+
+
+def _node(snapshot: FlightSnapshot) -> Node:
+    from app.services.search.incremental import Node
+
+    return Node(
+        snapshot.id,
+        snapshot.source,
+        snapshot.destination,
+        int(snapshot.departure_ts.timestamp()),
+        int(snapshot.arrival_ts.timestamp()),
+        int(snapshot.price * 100),
+    )
 
 
 async def on_airport_timezone_changed(context: AppContext, airport: str) -> None:
-    """An airport's local dates moved: its departures are re-indexed under their new dates."""
-    from app.services.search import data, index
+    """An airport's local dates moved: its origin-days are answered exactly until recomputed."""
+    from app.services.search import index
 
-    async with index.writer_lock(context):
-        if not await index.is_ready(context):
-            return
-        zones = await data.Zones.load(context)
-        rows = await data.fetch(context, "source = $1 AND arrival_ts >= now()", airport)
-        stale = [k async for k in context.redis.scan_iter(match=context.keys.search_day(airport, "*"))]
-        if stale:
-            await context.redis.delete(*stale)
-        await index.recompute(
-            context, zones, {(airport, zones.local_date(airport, r.departure)) for r in rows}
-        )
+    await index.invalidate_airport(context, airport)
 
 
 async def on_startup(context: AppContext) -> None:
-    """Build the index if it is missing or from an older format (in the background, lock-guarded)."""
+    """Queue a full build in the worker if the index is missing or from another format; searches
+    are answered exactly from PostgreSQL meanwhile."""
     from app.services.search import index
 
     if not await index.is_ready(context):
-        log.info("search_index_missing_rebuilding")
-        index.rebuild_in_background(context)
+        log.info("search_index_missing_rebuild_queued")
+        await index.request_reindex(context, full=True)

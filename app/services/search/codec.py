@@ -1,9 +1,14 @@
 """Byte formats of the search index: the itinerary list of a city pair and a flight's card.
 
-List (one hash field per destination): ``complete`` (u8: 1 when these are all the itineraries
-there are), the distinct flights (u8 count, then per flight 16-byte id, u32 departure, u32 arrival,
-i64 price in cents), then per itinerary a u8 leg count and u8 indices into the flights. Sharing the
-flight table keeps a list of 40 itineraries (mostly through the same few first legs) near 1-2 KB.
+List (one hash field per destination): a header (u8 ``complete``: 1 when these are all the
+itineraries there are; u8 itinerary count; u8 flight count; i64 total price in cents of the last
+itinerary, so an update can tell without decoding whether a candidate could enter), the distinct
+flights (per flight 16-byte id, u32 departure, u32 arrival, i64 price in cents), then per itinerary
+a u8 leg count and u8 indices into the flights. Sharing the flight table keeps a list of 40
+itineraries (mostly through the same few first legs) near 1-2 KB.
+
+A flight is handled as its 32-byte table record (``record``): ids compare as raw bytes, whose order
+is the order of their canonical strings (the documented final tie-break).
 
 Card: a flight's JSON object as in the admin API, minus its closing ``"available_seats": n}`` which
 the query appends from the live counter.
@@ -13,7 +18,7 @@ from __future__ import annotations
 
 import struct
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -22,55 +27,86 @@ import orjson
 
 from app.schemas.flights import FlightOut
 
-_FLIGHT = struct.Struct("<16sIIq")
+FLIGHT = struct.Struct("<16sIIq")
+HEADER = struct.Struct("<BBBq")
+_ID = 16
 
 
 @dataclass(frozen=True, slots=True)
 class Leg:
-    id: uuid.UUID
+    id: bytes  # 16 raw bytes of the uuid
     departure: int
     arrival: int
     price: int  # cents
 
 
-@dataclass(frozen=True, slots=True)
-class StoredItinerary:
-    legs: tuple[Leg, ...]
-
-    @property
-    def price(self) -> int:
-        return sum(leg.price for leg in self.legs)
+# An itinerary as stored: its legs' 32-byte records in travel order.
+Records = tuple[bytes, ...]
 
 
-def encode_list(itineraries: Sequence[tuple[Leg, ...]], complete: bool) -> bytes:
-    table: dict[uuid.UUID, int] = {}
-    flights: list[bytes] = []
+def record(flight_id: uuid.UUID, departure: int, arrival: int, cents: int) -> bytes:
+    return FLIGHT.pack(flight_id.bytes, departure, arrival, cents)
+
+
+def leg_of(raw: bytes) -> Leg:
+    fid, departure, arrival, price = FLIGHT.unpack(raw)
+    return Leg(fid, departure, arrival, price)
+
+
+def order_key(itinerary: Records) -> tuple[int, int, int, tuple[bytes, ...]]:
+    """Price, final arrival, fewer flights, then the ids: the order of every list."""
+    legs = [FLIGHT.unpack(r) for r in itinerary]
+    return (sum(leg[3] for leg in legs), legs[-1][2], len(legs), tuple(leg[0] for leg in legs))
+
+
+def encode_list(itineraries: Sequence[Records], complete: bool, worst: int | None = None) -> bytes:
+    """``itineraries`` in order; ``worst`` (the last one's price) is computed when not given."""
+    table: dict[bytes, int] = {}
     body = bytearray()
     for legs in itineraries:
         body.append(len(legs))
-        for leg in legs:
-            index = table.get(leg.id)
+        for raw in legs:
+            index = table.get(raw)
             if index is None:
-                index = table[leg.id] = len(flights)
-                flights.append(_FLIGHT.pack(leg.id.bytes, leg.departure, leg.arrival, leg.price))
+                index = table[raw] = len(table)
             body.append(index)
-    return bytes((1 if complete else 0, len(flights))) + b"".join(flights) + bytes(body)
+    if worst is None:
+        worst = sum(FLIGHT.unpack(r)[3] for r in itineraries[-1]) if itineraries else 0
+    head = HEADER.pack(1 if complete else 0, len(itineraries), len(table), worst)
+    return head + b"".join(table) + bytes(body)
 
 
-def decode_list(blob: bytes) -> tuple[list[StoredItinerary], bool]:
-    complete, count = blob[0] == 1, blob[1]
-    size = _FLIGHT.size
-    legs: list[Leg] = []
-    for k in range(count):
-        raw, departure, arrival, price = _FLIGHT.unpack_from(blob, 2 + k * size)
-        legs.append(Leg(uuid.UUID(bytes=raw), departure, arrival, price))
-    itineraries: list[StoredItinerary] = []
-    position = 2 + count * size
-    while position < len(blob):
+def header(blob: bytes) -> tuple[bool, int, int]:
+    """(complete, itinerary count, price of the last itinerary) without decoding the list."""
+    complete, count, _, worst = HEADER.unpack_from(blob)
+    return complete == 1, count, worst
+
+
+def decode_list(blob: bytes) -> tuple[list[Records], bool]:
+    complete, _, count, _ = HEADER.unpack_from(blob)
+    start = HEADER.size
+    size = FLIGHT.size
+    flights = [blob[start + k * size : start + (k + 1) * size] for k in range(count)]
+    itineraries: list[Records] = []
+    position = start + count * size
+    end = len(blob)
+    while position < end:
         n = blob[position]
-        itineraries.append(StoredItinerary(tuple(legs[i] for i in blob[position + 1 : position + 1 + n])))
+        itineraries.append(tuple(flights[i] for i in blob[position + 1 : position + 1 + n]))
         position += 1 + n
-    return itineraries, complete
+    return itineraries, complete == 1
+
+
+def flight_ids(blob: bytes) -> list[bytes]:
+    """Raw ids of the flights a list references, without decoding its itineraries."""
+    start, size = HEADER.size, FLIGHT.size
+    return [blob[start + k * size : start + k * size + _ID] for k in range(blob[2])]
+
+
+def mentions(blob: bytes, ids: Iterable[bytes]) -> bool:
+    start, size = HEADER.size, FLIGHT.size
+    table = {blob[start + k * size : start + k * size + _ID] for k in range(blob[2])}
+    return not table.isdisjoint(ids)
 
 
 def encode_card(

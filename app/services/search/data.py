@@ -14,10 +14,10 @@ from sqlalchemy import text
 from app.core.config import Settings
 from app.core.context import AppContext
 from app.services.airports import timezones
-from app.services.search.codec import Leg
+from app.services.search.codec import record
 from app.services.search.engine import Graph, Rules
 
-FORMAT_VERSION = "1"
+FORMAT_VERSION = "2"
 # Itineraries kept per city pair and day: more than the 20 answered, so sold-out or departed ones
 # can be skipped at read time without a recomputation.
 DEPTH = 40
@@ -132,11 +132,12 @@ def window_condition(start: int, end: int) -> tuple[str, list[Any]]:
     return "departure_ts >= $1 AND departure_ts <= $2", [_dt(start), _dt(end)]
 
 
-def graph_of(rows: Sequence[FlightRow]) -> tuple[Graph, list[Leg]]:
+def graph_of(rows: Sequence[FlightRow]) -> tuple[Graph, list[bytes]]:
+    """The engine's graph, and each flight's 32-byte list record by graph index."""
     graph = Graph.build((r.id, r.source, r.destination, r.departure, r.arrival, r.cents) for r in rows)
     by_id = {r.id: r for r in rows}
-    legs = [Leg(fid, by_id[fid].departure, by_id[fid].arrival, by_id[fid].cents) for fid in graph.ids]
-    return graph, legs
+    records = [record(fid, by_id[fid].departure, by_id[fid].arrival, by_id[fid].cents) for fid in graph.ids]
+    return graph, records
 
 
 async def live_seats(context: AppContext, ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, int]:

@@ -1,10 +1,11 @@
 """The read path: two Redis round trips on a hit, exact computation from PostgreSQL otherwise.
 
-1. One pipeline: the index format tag and the pair's stored list (hash field of the origin-day).
+1. ``HMGET`` of the origin-day: the pair's stored list and the day's built sentinel (one key, so
+   one Cluster slot).
 2. One pipeline: the live seat counter and the card of every flight in that list.
 The stored list is an exact prefix of all the pair's itineraries in order, so the first 20 that
 pass the read-time filters (not departed, enough seats) are the answer; if fewer pass and the list
-is not complete, the pair is computed exactly instead.
+is not complete, or the day is not built, the pair is computed exactly instead.
 """
 
 from __future__ import annotations
@@ -13,64 +14,81 @@ import time
 import uuid
 from datetime import date
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import select
 
 from app.core.context import AppContext
 from app.core.metrics import SEARCH_CACHE
 from app.models import Flight
-from app.services.search import data, index
-from app.services.search.codec import Leg, StoredItinerary, decode_list, encode_card, with_seats
+from app.services.search import build, data, index, store
+from app.services.search.codec import FLIGHT, Leg, decode_list, encode_card, leg_of, with_seats
 from app.services.search.engine import search_origin
 
 RESULTS = 20
+_REQUEST_DEBOUNCE_SECONDS = 2
+_HIT = SEARCH_CACHE.labels(result="hit")
+_MISS = SEARCH_CACHE.labels(result="miss")
 
 
 async def search(context: AppContext, source: str, destination: str, day: date, seats: int) -> bytes:
     """The JSON array of the best itineraries, as bytes."""
     now = time.time()
-    pipe = context.redis.pipeline(transaction=False)
-    pipe.get(context.keys.search_format)
-    pipe.hget(context.keys.search_day(source, day.isoformat()), destination)
-    tag, blob = await pipe.execute()
-    if tag != data.format_tag(context.settings).encode():
-        index.rebuild_in_background(context)
-        SEARCH_CACHE.labels(result="miss").inc()
-        return await _exact(context, source, destination, day, seats, now)
+    reply: Any = await context.redis.hmget(store.day_key(context, source, day), [store.BUILT, destination])
+    built, blob = reply
+    if built != data.format_tag(context.settings).encode():
+        _MISS.inc()
+        body = await _exact(context, source, destination, day, seats, now)
+        if body != b"[]":
+            await _request(context, source, day)
+        return body
     if blob is None:
-        SEARCH_CACHE.labels(result="hit").inc()
+        _HIT.inc()
         return b"[]"
     stored, complete = decode_list(blob)
-    ids = list({leg.id: None for it in stored for leg in it.legs})
-    counts, cards = await _seats_and_cards(context, ids)
-    chosen = [
-        it
-        for it in stored
-        if it.legs[0].departure > now and all(counts.get(leg.id, 0) >= seats for leg in it.legs)
-    ][:RESULTS]
+    raw_ids = list({r[:16]: None for it in stored for r in it})
+    counts, cards = await _seats_and_cards(context, raw_ids)
+    chosen: list[tuple[bytes, ...]] = []
+    for it in stored:
+        if FLIGHT.unpack_from(it[0])[1] > now and all(counts.get(r[:16], 0) >= seats for r in it):
+            chosen.append(it)
+            if len(chosen) == RESULTS:
+                break
     if len(chosen) < RESULTS and not complete:
-        SEARCH_CACHE.labels(result="miss").inc()
+        _MISS.inc()
         return await _exact(context, source, destination, day, seats, now)
-    SEARCH_CACHE.labels(result="hit").inc()
-    if any(leg.id not in cards for it in chosen for leg in it.legs):
-        cards.update(await _cards_from_database(context, [leg.id for it in chosen for leg in it.legs]))
-    return render(chosen, counts, cards)
+    _HIT.inc()
+    if any(r[:16] not in cards for it in chosen for r in it):
+        missing = [uuid.UUID(bytes=r[:16]) for it in chosen for r in it]
+        cards.update((k.bytes, v) for k, v in (await _cards_from_database(context, missing)).items())
+    return render([tuple(leg_of(r) for r in it) for it in chosen], counts, cards)
+
+
+async def _request(context: AppContext, source: str, day: date) -> None:
+    """Queue the day for the worker (a full build if there is no index at all), debounced."""
+    await store.mark_dirty(context, [(source, day)])
+    if await context.redis.set(context.keys.search_requested, b"1", nx=True, ex=_REQUEST_DEBOUNCE_SECONDS):
+        await index.request_reindex(context, full=not await index.is_ready(context))
 
 
 async def _seats_and_cards(
-    context: AppContext, ids: list[uuid.UUID]
-) -> tuple[dict[uuid.UUID, int], dict[uuid.UUID, bytes]]:
+    context: AppContext, ids: list[bytes]
+) -> tuple[dict[bytes, int], dict[bytes, bytes]]:
+    names = [str(uuid.UUID(bytes=raw)) for raw in ids]
+    keys = context.keys
     pipe = context.redis.pipeline(transaction=False)
-    for fid in ids:
-        pipe.get(context.keys.seats(fid))
-    for fid in ids:
-        pipe.get(context.keys.flight_card(fid))
+    for name in names:
+        pipe.get(keys.seats(name))
+    for name in names:
+        pipe.get(keys.flight_card(name))
     values = await pipe.execute()
-    counts = {fid: int(v) for fid, v in zip(ids, values[: len(ids)], strict=True) if v is not None}
-    cards = {fid: v for fid, v in zip(ids, values[len(ids) :], strict=True) if v is not None}
-    missing = [fid for fid in ids if fid not in counts]
+    n = len(ids)
+    counts = {raw: int(v) for raw, v in zip(ids, values[:n], strict=True) if v is not None}
+    cards = {raw: v for raw, v in zip(ids, values[n:], strict=True) if v is not None}
+    missing = [uuid.UUID(bytes=raw) for raw in ids if raw not in counts]
     if missing:
-        counts.update(await context.inventory.rebuild(missing))
+        rebuilt = await context.inventory.rebuild(missing)
+        counts.update((k.bytes, v) for k, v in rebuilt.items())
     return counts, cards
 
 
@@ -119,46 +137,32 @@ async def _exact(
             list(lasts),
         )
     rows = list({r.id: r for r in ends + middle}.values())
-    counts = await data.live_seats(context, [r.id for r in rows])
-    rows = [r for r in rows if counts.get(r.id, 0) >= seats]
-    graph, legs = data.graph_of(rows)
+    live = await data.live_seats(context, [r.id for r in rows])
+    rows = [r for r in rows if live.get(r.id, 0) >= seats]
+    graph, records = data.graph_of(rows)
     origin, target = graph.code.get(source), graph.code.get(destination)
     if origin is None or target is None:
         return b"[]"
     result = search_origin(graph, origin, start, end, rules, RESULTS, target=target)
-    chosen = [StoredItinerary(tuple(legs[i] for i in it[2])) for it in result.lists.get(target, [])]
-    by_id = {r.id: r for r in rows}
-    cards = {
-        fid: encode_card(
-            fid,
-            r.flight_number,
-            r.source,
-            r.destination,
-            r.departure_ts,
-            r.arrival_ts,
-            r.total_seats,
-            r.price,
-        )
-        for fid, r in ((leg.id, by_id[leg.id]) for it in chosen for leg in it.legs)
-    }
+    chosen = [tuple(leg_of(records[i]) for i in it[2]) for it in result.lists.get(target, [])]
+    by_id = {r.id.bytes: r for r in rows}
+    cards = {leg.id: build.card(by_id[leg.id]) for it in chosen for leg in it}
+    counts = {fid.bytes: n for fid, n in live.items()}
     return render(chosen, counts, cards)
 
 
-def render(
-    itineraries: list[StoredItinerary], counts: dict[uuid.UUID, int], cards: dict[uuid.UUID, bytes]
-) -> bytes:
+def render(itineraries: list[tuple[Leg, ...]], counts: dict[bytes, int], cards: dict[bytes, bytes]) -> bytes:
     parts: list[bytes] = []
-    for it in itineraries:
-        flights = b",".join(with_seats(cards[leg.id], counts.get(leg.id, 0)) for leg in it.legs)
-        first: Leg = it.legs[0]
-        last: Leg = it.legs[-1]
+    for legs in itineraries:
+        flights = b",".join(with_seats(cards[leg.id], counts.get(leg.id, 0)) for leg in legs)
+        first, last = legs[0], legs[-1]
         parts.append(
             b'{"flights":[%s],"total_price":%s,"stops":%d,"departure_ts":"%s","arrival_ts":"%s",'
             b'"duration_minutes":%d}'
             % (
                 flights,
-                _money(it.price),
-                len(it.legs) - 1,
+                _money(sum(leg.price for leg in legs)),
+                len(legs) - 1,
                 _iso(first.departure),
                 _iso(last.arrival),
                 (last.arrival - first.departure) // 60,

@@ -1,0 +1,202 @@
+"""Computing whole origin-days and writing them: the full rebuild and the worker's reindex.
+
+A set of origin-days is computed from one PostgreSQL read (every flight that can take part),
+on every core when the graph is large: forked processes inherit the graph, compute their share of
+the origin-days and write them to Redis themselves (only failed days come back). Each write is
+conditional on the day's generation read before PostgreSQL was (store.REPLACE).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import time
+from collections.abc import Sequence
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from multiprocessing import get_context
+from typing import Any
+
+import orjson
+import redis
+import structlog
+
+from app.core.context import AppContext
+from app.core.redis_client import Keys
+from app.services.search import data, store
+from app.services.search.codec import encode_list
+from app.services.search.engine import Graph, Rules, search_origin
+from app.services.search.store import OriginDay
+
+log = structlog.get_logger()
+
+# Below this many flights a build runs in the calling process (forking costs more than it saves).
+PARALLEL_MIN_FLIGHTS = 20_000
+_CHUNK = 100  # origin-days per write pipeline / per task of a worker process
+
+
+@dataclass
+class Shared:
+    """What a forked build process inherits (never pickled)."""
+
+    graph: Graph
+    records: list[bytes]
+    zones: data.Zones
+    rules: Rules
+    tag: str
+    redis_url: str
+    keys: Keys
+    days: list[OriginDay]
+    gens: list[bytes]
+
+
+_shared: Shared | None = None
+
+
+def encode_day(shared: Shared, origin: str, day: Any) -> tuple[dict[str, bytes], int]:
+    """The day's lists by destination, and when the hash may expire."""
+    graph, records = shared.graph, shared.records
+    start, end = shared.zones.bounds(origin, day)
+    code = graph.code.get(origin)
+    if code is None:
+        return {}, end + 2 * 86400
+    result = search_origin(graph, code, start, end, shared.rules, data.DEPTH)
+    airports, complete = graph.airports, result.complete
+    return {
+        airports[d]: encode_list(
+            [tuple(records[i] for i in it[2]) for it in found], complete[d], found[-1][0]
+        )
+        for d, found in result.lists.items()
+    }, end + 2 * 86400
+
+
+def _compute_chunk(bounds: tuple[int, int]) -> list[int]:
+    """In a forked process: compute and write days[lo:hi]; the indices whose write was refused."""
+    shared = _shared
+    assert shared is not None
+    client = redis.Redis.from_url(shared.redis_url)
+    script = client.register_script(store.REPLACE)
+    failed: list[int] = []
+    try:
+        lo, hi = bounds
+        pipe = client.pipeline(transaction=False)
+        for k in range(lo, hi):
+            origin, day = shared.days[k]
+            mapping, expire_at = encode_day(shared, origin, day)
+            key = shared.keys.search_day(origin, day.isoformat())
+            script(
+                keys=[key],
+                args=store.replace_args(shared.gens[k], expire_at, shared.tag, mapping),
+                client=pipe,
+            )
+        results = pipe.execute()
+        failed = [lo + k for k, ok in enumerate(results) if not ok]
+    finally:
+        client.close()
+    return failed
+
+
+async def build_days(
+    context: AppContext, days: Sequence[OriginDay], *, rows: list[data.FlightRow] | None = None
+) -> list[OriginDay]:
+    """Compute and write the given days from PostgreSQL; returns the days another writer changed
+    meanwhile (not written: they stay as that writer left them)."""
+    global _shared
+    days = sorted(set(days))
+    if not days:
+        return []
+    gens = await store.generations(context, days)
+    zones = await data.Zones.load(context)
+    rules = data.rules_of(context.settings)
+    if rows is None:
+        bounds = [zones.bounds(origin, day) for origin, day in days]
+        start, end = min(b[0] for b in bounds), max(b[1] for b in bounds)
+        limit = await data.horizon(context, start, end, rules)
+        where, args = data.window_condition(start, limit)
+        rows = await data.fetch(context, where, *args)
+    graph, records = data.graph_of(rows)
+    shared = Shared(
+        graph, records, zones, rules, data.format_tag(context.settings),
+        context.settings.require_redis_url(), context.keys, days, gens,
+    )  # fmt: skip
+    workers = min(os.cpu_count() or 1, 8)
+    chunks = [(lo, min(lo + _CHUNK, len(days))) for lo in range(0, len(days), _CHUNK)]
+    failed: list[int] = []
+    if len(graph.ids) < PARALLEL_MIN_FLIGHTS or workers == 1:
+        script = context.redis.register_script(store.REPLACE)
+        for lo, hi in chunks:
+            pipe = context.redis.pipeline(transaction=False)
+            for k in range(lo, hi):
+                origin, day = days[k]
+                mapping, expire_at = encode_day(shared, origin, day)
+                key = store.day_key(context, origin, day)
+                await script(
+                    keys=[key], args=store.replace_args(gens[k], expire_at, shared.tag, mapping), client=pipe
+                )
+            results = await pipe.execute()
+            failed += [lo + k for k, ok in enumerate(results) if not ok]
+            await asyncio.sleep(0)  # let this process's other work through
+    else:
+        _shared = shared  # inherited by the forked processes below
+        try:
+            loop = asyncio.get_running_loop()
+            with ProcessPoolExecutor(workers, mp_context=get_context("fork")) as pool:
+                for part in await asyncio.gather(
+                    *(loop.run_in_executor(pool, _compute_chunk, c) for c in chunks)
+                ):
+                    failed += part
+        finally:
+            _shared = None
+    origins = {origin for origin, _ in days}
+    await context.redis.sadd(context.keys.search_origins, *origins)
+    return [days[k] for k in failed]
+
+
+def all_days(rows: Sequence[data.FlightRow], zones: data.Zones) -> list[OriginDay]:
+    """Every origin-day from each airport's first to its last local departure date."""
+    first: dict[str, Any] = {}
+    last: dict[str, Any] = {}
+    for r in rows:
+        day = zones.local_date(r.source, r.departure)
+        if r.source not in first or day < first[r.source]:
+            first[r.source] = day
+        if r.source not in last or day > last[r.source]:
+            last[r.source] = day
+    days: list[OriginDay] = []
+    for origin, day in first.items():
+        while day <= last[origin]:
+            days.append((origin, day))
+            day = day.fromordinal(day.toordinal() + 1)
+    return days
+
+
+async def write_cards(context: AppContext, rows: Sequence[data.FlightRow]) -> None:
+    now = time.time()
+    for offset in range(0, len(rows), 5000):
+        pipe = context.redis.pipeline(transaction=False)
+        for r in rows[offset : offset + 5000]:
+            pipe.set(context.keys.flight_card(r.id), card(r), ex=int(max(r.arrival - now, 0)) + 3 * 86400)
+        await pipe.execute()
+
+
+def card(r: data.FlightRow) -> bytes:
+    """The flight's JSON as the admin API writes it (FlightOut), without available_seats."""
+    body = orjson.dumps(
+        {
+            "id": str(r.id),
+            "flight_number": r.flight_number,
+            "source": r.source,
+            "destination": r.destination,
+            "departure_ts": r.departure_ts.astimezone(UTC),
+            "arrival_ts": r.arrival_ts.astimezone(UTC),
+            "total_seats": r.total_seats,
+            "price": float(r.price),
+        },
+        option=orjson.OPT_UTC_Z,
+    )
+    return body[:-1] + b',"available_seats":'
+
+
+def cutoff() -> datetime:
+    return datetime.fromtimestamp(time.time() - 2 * 86400, UTC)
