@@ -54,9 +54,7 @@ _UNAUTHORIZED = HTTPException(
 )
 
 
-async def get_current_user(
-    context: ContextDep, session: SessionDep, token: Annotated[str | None, Depends(oauth2_scheme)]
-) -> User:
+async def get_current_user(context: ContextDep, token: Annotated[str | None, Depends(oauth2_scheme)]) -> User:
     if not token:
         raise _UNAUTHORIZED
     try:
@@ -68,7 +66,9 @@ async def get_current_user(
     except InvalidToken:
         raise _UNAUTHORIZED from None
     # Loaded on every request so that granting or revoking admin (even by SQL) takes effect at once.
-    user = await session.get(User, user_id)
+    # A session of its own, closed at once: the pooled connection is not held for the whole request.
+    async with context.session_factory() as session:
+        user = await session.get(User, user_id)
     if user is None:
         raise _UNAUTHORIZED
     return user
