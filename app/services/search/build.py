@@ -25,8 +25,8 @@ import structlog
 from app.core.context import AppContext
 from app.core.redis_client import Keys
 from app.services.search import data, store
-from app.services.search.codec import encode_list
-from app.services.search.engine import Graph, Rules, search_origin
+from app.services.search.codec import HEADER
+from app.services.search.engine import Graph, Rules, search_keys
 from app.services.search.store import OriginDay
 
 log = structlog.get_logger()
@@ -56,19 +56,42 @@ _shared: Shared | None = None
 
 def encode_day(shared: Shared, origin: str, day: Any) -> tuple[dict[str, bytes], int]:
     """The day's lists by destination, and when the hash may expire."""
-    graph, records = shared.graph, shared.records
+    graph = shared.graph
     start, end = shared.zones.bounds(origin, day)
     code = graph.code.get(origin)
     if code is None:
         return {}, end + 2 * 86400
-    result = search_origin(graph, code, start, end, shared.rules, data.DEPTH)
-    airports, complete = graph.airports, result.complete
-    return {
-        airports[d]: encode_list(
-            [tuple(records[i] for i in it[2]) for it in found], complete[d], found[-1][0]
-        )
-        for d, found in result.lists.items()
-    }, end + 2 * 86400
+    heaps = search_keys(graph, code, start, end, shared.rules, data.DEPTH)
+    airports, records = graph.airports, shared.records
+    bits, legs_shift, cost_shift = heaps.bits, heaps.legs_shift, heaps.cost_shift
+    mask, legs_mask = (1 << bits) - 1, (1 << legs_shift) - 1
+    lists: dict[str, bytes] = {}
+    for destination, heap in heaps.heaps.items():
+        if not heap:
+            continue
+        # Inline decoding of the packed keys (Heaps.decode): this loop runs for every itinerary.
+        table: dict[int, int] = {}
+        body = bytearray()
+        for negative in sorted(heap, reverse=True):
+            key = -negative
+            count = (key >> legs_shift) & 3
+            packed = key & legs_mask
+            body.append(count)
+            legs = (
+                (packed,)
+                if count == 1
+                else (packed >> bits, packed & mask)
+                if count == 2
+                else (packed >> 2 * bits, (packed >> bits) & mask, packed & mask)
+            )
+            for flight in legs:
+                index = table.get(flight)
+                if index is None:
+                    index = table[flight] = len(table)
+                body.append(index)
+        head = HEADER.pack(len(heap) < data.DEPTH, len(heap), len(table), (-min(heap)) >> cost_shift)
+        lists[airports[destination]] = head + b"".join([records[i] for i in table]) + body
+    return lists, end + 2 * 86400
 
 
 def _compute_chunk(bounds: tuple[int, int]) -> list[int]:
@@ -78,6 +101,7 @@ def _compute_chunk(bounds: tuple[int, int]) -> list[int]:
     client = redis.Redis.from_url(shared.redis_url)
     script = client.register_script(store.REPLACE)
     failed: list[int] = []
+
     try:
         lo, hi = bounds
         pipe = client.pipeline(transaction=False)
@@ -115,7 +139,9 @@ async def build_days(
         limit = await data.horizon(context, start, end, rules)
         where, args = data.window_condition(start, limit)
         rows = await data.fetch(context, where, *args)
+    started = time.monotonic()
     graph, records = data.graph_of(rows)
+    log.info("search_graph_built", flights=len(rows), seconds=round(time.monotonic() - started, 1))
     shared = Shared(
         graph, records, zones, rules, data.format_tag(context.settings),
         context.settings.require_redis_url(), context.keys, days, gens,
@@ -154,19 +180,18 @@ async def build_days(
 
 
 def all_days(rows: Sequence[data.FlightRow], zones: data.Zones) -> list[OriginDay]:
-    """Every origin-day from each airport's first to its last local departure date."""
-    first: dict[str, Any] = {}
-    last: dict[str, Any] = {}
-    for r in rows:
-        day = zones.local_date(r.source, r.departure)
-        if r.source not in first or day < first[r.source]:
-            first[r.source] = day
-        if r.source not in last or day > last[r.source]:
-            last[r.source] = day
+    """Every airport (origin or destination) on every local date from the first departure to the
+    last: a day with no departures is stored too (built and empty), so it is a cache hit."""
+    if not rows:
+        return []
+    first = min(r.departure for r in rows)
+    last = max(r.departure for r in rows)
+    airports = {r.source for r in rows} | {r.destination for r in rows}
     days: list[OriginDay] = []
-    for origin, day in first.items():
-        while day <= last[origin]:
-            days.append((origin, day))
+    for airport in airports:
+        day, end = zones.local_date(airport, first), zones.local_date(airport, last)
+        while day <= end:
+            days.append((airport, day))
             day = day.fromordinal(day.toordinal() + 1)
     return days
 

@@ -20,6 +20,7 @@ from heapq import heappush, heapreplace
 
 # (total price in cents, final arrival epoch seconds, flight indices in travel order)
 Itinerary = tuple[int, int, tuple[int, ...]]
+Route = tuple[list[int], list[int], int, list[int], list[int]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,8 +45,9 @@ class Graph:
     # Per airport: departure times (sorted) and the flight indices in that order.
     out_times: list[list[int]] = field(default_factory=list)
     out_flights: list[list[int]] = field(default_factory=list)
-    # Per airport: destination -> (departure times, flight indices, cheapest price) of that route.
-    routes: list[dict[int, tuple[list[int], list[int], int]]] = field(default_factory=list)
+    # Per airport: destination -> (departure times, flight indices, cheapest price, prices, tails)
+    # of that route; a tail is the low part of a 3-flight key ending in that flight (Heaps.key).
+    routes: list[dict[int, Route]] = field(default_factory=list)
 
     @classmethod
     def build(cls, rows: Iterable[tuple[uuid.UUID, str, str, int, int, int]]) -> Graph:
@@ -77,18 +79,25 @@ class Graph:
         self.out_flights = [sorted(flights, key=lambda i: (dep[i], i)) for flights in by_source]
         self.out_times = [[dep[i] for i in flights] for flights in self.out_flights]
         self.routes = []
+        bits = max(1, len(self.ids).bit_length())
+        legs_shift = 3 * bits
+        arr, price = self.arr, self.price
         for flights in self.out_flights:
-            per_destination: dict[int, tuple[list[int], list[int], int]] = {}
+            grouped: dict[int, list[int]] = {}
             for i in flights:
-                entry = per_destination.get(self.dst[i])
-                if entry is None:
-                    per_destination[self.dst[i]] = ([dep[i]], [i], self.price[i])
-                else:
-                    entry[0].append(dep[i])
-                    entry[1].append(i)
-                    if self.price[i] < entry[2]:
-                        per_destination[self.dst[i]] = (entry[0], entry[1], self.price[i])
-            self.routes.append(per_destination)
+                grouped.setdefault(self.dst[i], []).append(i)
+            self.routes.append(
+                {
+                    destination: (
+                        [dep[i] for i in members],
+                        members,
+                        min(price[i] for i in members),
+                        [price[i] for i in members],
+                        [((arr[i] << 2 | 3) << legs_shift) | i for i in members],
+                    )
+                    for destination, members in grouped.items()
+                }
+            )
 
     def departures(self, airport: int, start: int, end: int) -> list[int]:
         """Flights leaving ``airport`` with start <= departure < end."""
@@ -108,7 +117,7 @@ _ARRIVAL_BITS = 34  # epoch seconds up to the year 2514
 _NO_LIMIT = 1 << 62
 
 
-class _Heaps:
+class Heaps:
     """Bounded max-heaps of packed itinerary keys, one per destination.
 
     A key packs (cost, arrival, legs count, flight indices) into one int whose order is the
@@ -181,10 +190,25 @@ def search_origin(
 
     With ``target`` only itineraries ending there are collected (the exact per-pair search).
     """
+    return search_keys(graph, origin, start, end, rules, depth, target=target).result()
+
+
+def search_keys(
+    graph: Graph,
+    origin: int,
+    start: int,
+    end: int,
+    rules: Rules,
+    depth: int,
+    *,
+    target: int | None = None,
+) -> Heaps:
+    """As ``search_origin``, but the packed keys themselves (negated, in per-destination heaps)."""
     dst, arr, price = graph.dst, graph.arr, graph.price
     min_conn, max_layover, max_legs = rules.min_connection, rules.max_layover, rules.max_legs
-    heaps = _Heaps(len(graph.ids), depth)
+    heaps = Heaps(len(graph.ids), depth)
     worst = heaps.worst
+    bits, legs_shift, first_shift, arrival_shift = heaps.bits, heaps.legs_shift, 2 * heaps.bits, _ARRIVAL_BITS
     prefixes: dict[int, list[tuple[int, int]]] = {}
     for f1 in graph.departures(origin, start, end):
         x, p1, a1 = dst[f1], price[f1], arr[f1]
@@ -201,16 +225,17 @@ def search_origin(
                 continue
             cost = p1 + price[f2]
             if (target is None or y == target) and cost <= worst.get(y, _NO_LIMIT):
-                heaps.offer(y, heaps.key(cost, arr[f2], (f1, f2)))
+                heaps.offer(y, ((cost << arrival_shift | arr[f2]) << 2 | 2) << legs_shift | f1 << bits | f2)
             if max_legs >= 3 and y != target:
+                # The first flight pre-shifted to its place in a 3-flight key (_third_legs).
                 group = prefixes.get(f2)
                 if group is None:
-                    prefixes[f2] = [(cost, f1)]
+                    prefixes[f2] = [(cost, f1 << first_shift)]
                 else:
-                    group.append((cost, f1))
+                    group.append((cost, f1 << first_shift))
     if prefixes:
         _third_legs(graph, origin, prefixes, rules, target, heaps)
-    return heaps.result()
+    return heaps
 
 
 def _third_legs(
@@ -219,11 +244,11 @@ def _third_legs(
     prefixes: dict[int, list[tuple[int, int]]],
     rules: Rules,
     target: int | None,
-    heaps: _Heaps,
+    heaps: Heaps,
 ) -> None:
-    src, dst, arr, price = graph.src, graph.dst, graph.arr, graph.price
+    src, dst, arr = graph.src, graph.dst, graph.arr
     worst, all_heaps, depth = heaps.worst, heaps.heaps, heaps.depth
-    bits, legs_shift, cost_shift = heaps.bits, heaps.legs_shift, heaps.cost_shift
+    bits, cost_shift = heaps.bits, heaps.cost_shift
     min_conn, max_layover = rules.min_connection, rules.max_layover
     # Second flights grouped by the airport they reach, cheapest prefix first: for one route out
     # of that airport, the second flights worth extending are then a prefix of the list.
@@ -240,7 +265,7 @@ def _third_legs(
             items = [(target, route)] if route is not None else []
         else:
             items = list(routes.items())
-        for destination, (times, flights, cheapest_leg) in items:
+        for destination, (times, _, cheapest_leg, prices, tails) in items:
             if destination == origin:
                 continue
             heap = all_heaps.get(destination)
@@ -254,18 +279,20 @@ def _third_legs(
                     continue
                 a2 = arr[f2]
                 group = prefixes[f2]
-                for j in range(bisect_left(times, a2 + min_conn), bisect_right(times, a2 + max_layover)):
-                    f3 = flights[j]
-                    p3 = price[f3]
+                lo = bisect_left(times, a2 + min_conn)
+                hi = bisect_right(times, a2 + max_layover, lo)
+                middle = f2 << bits
+                for j in range(lo, hi):
+                    p3 = prices[j]
                     if cheapest + p3 > w:
                         continue
                     # Arrival, legs count (3) and the last two flights are the same for every prefix.
-                    tail = ((arr[f3] << 2 | 3) << legs_shift) | (f2 << bits) | f3
-                    for cost, f1 in group:
+                    tail = tails[j] | middle
+                    for cost, first in group:
                         total = cost + p3
                         if total > w:
                             break
-                        negative = -(((total << _ARRIVAL_BITS + 2) << legs_shift) | tail | (f1 << 2 * bits))
+                        negative = -((total << cost_shift) | tail | first)
                         if len(heap) < depth:
                             heappush(heap, negative)
                             if len(heap) == depth:

@@ -72,9 +72,12 @@ async def rebuild(context: AppContext, *, wait: bool = True) -> bool:
         started = time.monotonic()
         zones = await data.Zones.load(context)
         rows = await data.fetch(context, "departure_ts >= $1", build.cutoff())
-        await build.write_cards(context, rows)
+        loaded = time.monotonic()
         days = build.all_days(rows, zones)
-        failed = await build.build_days(context, days, rows=rows)
+        # The cards are written while the build processes compute (this process is idle then).
+        _, failed = await asyncio.gather(
+            build.write_cards(context, rows), build.build_days(context, days, rows=rows)
+        )
         if failed:
             await store.mark_dirty(context, failed)
             await request_reindex(context)
@@ -85,6 +88,7 @@ async def rebuild(context: AppContext, *, wait: bool = True) -> bool:
             days=len(days),
             skipped=len(failed),
             seconds=round(time.monotonic() - started, 1),
+            load_seconds=round(loaded - started, 1),
         )
         return True
 

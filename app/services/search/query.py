@@ -16,6 +16,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
+from redis.asyncio.cluster import RedisCluster
 from sqlalchemy import select
 
 from app.core.context import AppContext
@@ -64,6 +65,10 @@ async def search(context: AppContext, source: str, destination: str, day: date, 
     return render([tuple(leg_of(r) for r in it) for it in chosen], counts, cards)
 
 
+def _uuid_text(h: str) -> str:
+    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
+
+
 async def _request(context: AppContext, source: str, day: date) -> None:
     """Queue the day for the worker (a full build if there is no index at all), debounced."""
     await store.mark_dirty(context, [(source, day)])
@@ -74,15 +79,22 @@ async def _request(context: AppContext, source: str, day: date) -> None:
 async def _seats_and_cards(
     context: AppContext, ids: list[bytes]
 ) -> tuple[dict[bytes, int], dict[bytes, bytes]]:
-    names = [str(uuid.UUID(bytes=raw)) for raw in ids]
+    names = [_uuid_text(raw.hex()) for raw in ids]
     keys = context.keys
-    pipe = context.redis.pipeline(transaction=False)
-    for name in names:
-        pipe.get(keys.seats(name))
-    for name in names:
-        pipe.get(keys.flight_card(name))
-    values = await pipe.execute()
     n = len(ids)
+    pipe = context.redis.pipeline(transaction=False)
+    if isinstance(context.redis, RedisCluster):
+        # The keys live in different slots: one GET each (the cluster pipeline groups them by node).
+        for name in names:
+            pipe.get(keys.seats(name))
+        for name in names:
+            pipe.get(keys.flight_card(name))
+        values = await pipe.execute()
+    else:
+        pipe.mget([keys.seats(name) for name in names])
+        pipe.mget([keys.flight_card(name) for name in names])
+        seats, cards_ = await pipe.execute()
+        values = [*seats, *cards_]
     counts = {raw: int(v) for raw, v in zip(ids, values[:n], strict=True) if v is not None}
     cards = {raw: v for raw, v in zip(ids, values[n:], strict=True) if v is not None}
     missing = [uuid.UUID(bytes=raw) for raw in ids if raw not in counts]
