@@ -14,6 +14,7 @@ from app.core.database import create_engine, create_session_factory
 from app.core.redis_client import Keys, create_redis
 
 if TYPE_CHECKING:
+    from app.services.booking.store import BookingStore
     from app.services.seat_inventory import SeatInventory
 
 
@@ -44,6 +45,16 @@ class AppContext:
 
         return SeatInventory(self.redis, self.keys, self.session_factory)
 
+    @cached_property
+    def booking_store(self) -> BookingStore:
+        """The booking hot path's own asyncpg pool and group-commit batchers (opened on first use)."""
+        from app.services.booking.reservation import new_strategy
+        from app.services.booking.store import BookingStore
+
+        return BookingStore(self.settings, self.redis, self.keys, self.inventory, new_strategy(self))
+
     async def close(self) -> None:
+        if "booking_store" in self.__dict__:
+            await self.booking_store.close()
         await self.redis.aclose()
         await self.engine.dispose()

@@ -9,25 +9,14 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Header, Query
 from fastapi.responses import JSONResponse
 
-from app.api.deps import ContextDep, get_current_user, oauth2_scheme
+from app.api.deps import ContextDep, CurrentUser, oauth2_scheme
 from app.core.security import InvalidToken, decode_access_token
-from app.models import User
 from app.schemas.booking import BookingGroupOut, BookingIn, BookingOut
 from app.services import booking
 from app.services.booking.idempotency import MAX_KEY_LENGTH
 from app.services.booking.workflow import NOT_AUTHENTICATED
 
 router = APIRouter(prefix="/api/v1", tags=["booking"])
-
-
-async def _user(context: ContextDep, token: Annotated[str | None, Depends(oauth2_scheme)]) -> User:
-    # deps.CurrentUser keeps its session (and a pooled connection) until the response is sent; a
-    # booking needs connections of its own, so under load every connection would sit idle in auth.
-    async with context.session_factory() as session:
-        return await get_current_user(context, session, token)
-
-
-CurrentUser = Annotated[User, Depends(_user)]
 
 
 def _token_subject(context: ContextDep, token: Annotated[str | None, Depends(oauth2_scheme)]) -> uuid.UUID:

@@ -17,11 +17,12 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from redis.asyncio import Redis
-from redis.exceptions import LockError, WatchError
+from redis.exceptions import LockError, NoScriptError, WatchError
 
 from app.core.context import AppContext
 from app.core.errors import Conflict, NotFound, ServiceUnavailable
 from app.core.redis_client import Keys
+from app.services.booking.batching import MicroBatcher, RunAlone
 from app.services.seat_inventory import CounterMissing
 
 # KEYS[1] seat counter, KEYS[2] generation; ARGV[1] seats, ARGV[2] generation to set if none yet.
@@ -102,6 +103,47 @@ class LuaStrategy:
         return int(await self._release(keys=keys, args=[seats, generation])) >= 0
 
 
+class BatchedLuaStrategy(LuaStrategy):
+    """The same script, but the reservations of concurrent requests share one pipelined round trip."""
+
+    def __init__(self, redis: Redis, keys: Keys) -> None:
+        super().__init__(redis, keys)
+        self.redis = redis
+        self._batcher: MicroBatcher[tuple[uuid.UUID, int], Hold] = MicroBatcher(
+            self._reserve_batch, self._reserve_alone
+        )
+
+    async def reserve(self, flight_id: uuid.UUID, seats: int) -> Hold:
+        return await self._batcher.submit((flight_id, seats))
+
+    async def _reserve_alone(self, item: tuple[uuid.UUID, int]) -> Hold:
+        return await LuaStrategy.reserve(self, *item)
+
+    async def _reserve_batch(self, items: Sequence[tuple[uuid.UUID, int]]) -> list[Hold | BaseException]:
+        pipe = self.redis.pipeline(transaction=False)
+        for flight_id, seats in items:
+            keys = [self.keys.seats(flight_id), self.keys.seat_generation(flight_id)]
+            # EVALSHA without redis-py's per-execute SCRIPT EXISTS check; NOSCRIPT runs each alone,
+            # through the Script object, which loads it.
+            pipe.evalsha(self._reserve.sha, 2, *keys, seats, secrets.token_hex(8))
+        replies = await pipe.execute(raise_on_error=False)
+        if any(isinstance(reply, NoScriptError) for reply in replies):
+            raise RunAlone("script not loaded")
+        holds: list[Hold | BaseException] = []
+        for (flight_id, seats), reply in zip(items, replies, strict=True):
+            if isinstance(reply, BaseException):
+                holds.append(reply)
+                continue
+            status, left, generation = reply
+            if status == -1:
+                holds.append(CounterMissing(flight_id))
+            elif status == -2:
+                holds.append(SoldOut(int(left)))
+            else:
+                holds.append(Hold(flight_id, seats, _as_bytes(generation)))
+        return holds
+
+
 class LockWatchStrategy:
     name = "lock-watch"
 
@@ -179,9 +221,14 @@ def _as_bytes(value: bytes | str) -> bytes:
 
 
 def strategy_for(context: AppContext) -> ReservationStrategy:
+    """The process's strategy (one per context, so concurrent requests share its batching)."""
+    return context.booking_store.strategy
+
+
+def new_strategy(context: AppContext) -> ReservationStrategy:
     if context.settings.seat_reservation == "lock-watch":
         return LockWatchStrategy(context.redis, context.keys)
-    return LuaStrategy(context.redis, context.keys)
+    return BatchedLuaStrategy(context.redis, context.keys)
 
 
 async def reserve_all(

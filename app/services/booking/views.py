@@ -6,14 +6,17 @@ import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 
 from app.core.context import AppContext
 from app.models import Booking, BookingStatus, Flight
 from app.schemas.booking import BookingGroupOut, BookingOut
-from app.services.flights import to_out
+from app.schemas.flights import FlightOut
+
+if TYPE_CHECKING:
+    from app.services.booking.store import FlightRow
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,7 +51,10 @@ async def seats_changed(context: AppContext, flight_ids: Sequence[uuid.UUID]) ->
     return counts
 
 
-def booking_out(row: Any, flight: Flight, available: int | None) -> BookingOut:
+def booking_out(row: Any, flight: Flight | FlightRow, available: int | None) -> BookingOut:
+    out = FlightOut.model_validate(flight)
+    if available is not None:
+        out.available_seats = available
     return BookingOut(
         id=row.id,
         user_id=row.user_id,
@@ -58,13 +64,13 @@ def booking_out(row: Any, flight: Flight, available: int | None) -> BookingOut:
         payment_ref=row.payment_ref,
         created_at=row.created_at,
         updated_at=row.updated_at,
-        flight=to_out(flight, available),
+        flight=out,
     )
 
 
 def reply_for(
     rows: Iterable[Any],
-    flights: Mapping[uuid.UUID, Flight],
+    flights: Mapping[uuid.UUID, Flight] | Mapping[uuid.UUID, FlightRow],
     counts: Mapping[uuid.UUID, int],
     *,
     leg_order: Sequence[uuid.UUID],

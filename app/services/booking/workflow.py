@@ -9,6 +9,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from itertools import pairwise
 from typing import Any
 
@@ -23,6 +24,7 @@ from app.models import Booking, BookingStatus, Flight, User
 from app.schemas.booking import BookingIn, BookingOut
 from app.services.booking import idempotency, ledger
 from app.services.booking.reservation import SoldOut, release_all, reserve_all, strategy_for
+from app.services.booking.store import Confirm, FlightRow, Pending, Record
 from app.services.booking.views import Reply, booking_out, reply_for, seats_changed
 from app.services.payments import gateway_for
 
@@ -42,13 +44,14 @@ NOT_AUTHENTICATED = HTTPException(
 async def book(
     context: AppContext, user_id: uuid.UUID, request: BookingIn, idempotency_key: str | None
 ) -> Reply:
+    store = context.booking_store
     request_hash = idempotency.fingerprint(request) if idempotency_key else ""
     legs = request.legs
-    user, flights = await ledger.load_user_and_flights(context, user_id, legs)
-    if user is None:
+    user_exists, flights = await store.reads.submit((user_id, legs))
+    if not user_exists:
         raise NOT_AUTHENTICATED
     if idempotency_key:
-        first = await idempotency.replay(context, user.id, idempotency_key, request_hash)
+        first = await idempotency.replay(context, user_id, idempotency_key, request_hash)
         if first is not None:
             return first
     _check_bookable(legs, flights)
@@ -56,33 +59,26 @@ async def book(
     booking_ids = [uuid.uuid4() for _ in legs]
     group_id = uuid.uuid4() if request.is_itinerary else None
     claim = (
-        ledger.Claim(user.id, idempotency_key, request_hash, booking_ids, group_id)
+        ledger.Claim(user_id, idempotency_key, request_hash, booking_ids, group_id)
         if idempotency_key
         else None
     )
-    strategy = strategy_for(context)
+    strategy = store.strategy
     for _ in range(GENERATION_ATTEMPTS):
         try:
             holds = await reserve_all(context, strategy, legs, request.seats)
         except SoldOut:
             BOOKINGS.labels("SOLD_OUT").inc()
             raise
+        pending = Pending(
+            user_id, booking_ids, group_id, [flights[f] for f in legs], request.seats, holds, _now(), claim
+        )
         try:
-            stale = await ledger.insert_pending(
-                context,
-                user_id=user.id,
-                booking_ids=booking_ids,
-                group_id=group_id,
-                flights=[flights[f] for f in legs],
-                seats=request.seats,
-                holds=holds,
-                now=datetime.now(UTC),
-                claim=claim,
-            )
+            stale = await store.pending.submit(pending)
         except ledger.IdempotencyKeyTaken:
             await release_all(strategy, holds)
             assert idempotency_key is not None
-            first = await idempotency.replay(context, user.id, idempotency_key, request_hash)
+            first = await idempotency.replay(context, user_id, idempotency_key, request_hash)
             if first is None:
                 raise Conflict("A request with this Idempotency-Key is still in progress") from None
             return first
@@ -101,7 +97,7 @@ async def book(
         raise ServiceUnavailable("Seat counters are being rebuilt; please retry")
 
     payment_key = str(group_id or booking_ids[0])
-    amount = ledger.total_price([flights[f] for f in legs], request.seats)
+    amount = sum((flights[f].price * request.seats for f in legs), Decimal("0.00"))
     try:
         payment = await gateway_for(context.settings).charge(amount, idempotency_key=payment_key)
     except Exception as exc:
@@ -113,28 +109,39 @@ async def book(
         log.warning("payment_gateway_error", booking=payment_key, error=repr(exc))
         raise ServiceUnavailable("The payment service is unavailable; please retry") from exc
 
+    rows: Sequence[Any]
+    if payment.succeeded:
+        # The common case, grouped with every other confirmation in flight (no seats to give back).
+        rows, counts = await store.confirms.submit(Confirm(booking_ids, payment.reference, _now()))
+    else:
+        rows = await ledger.settle(
+            context,
+            strategy,
+            booking_ids,
+            expected=BookingStatus.PENDING.value,
+            status=BookingStatus.FAILED.value,
+            payment_ref=payment.reference,
+            frees_seats=True,
+        )
+        counts = await seats_changed(context, legs)
     outcome = BookingStatus.CONFIRMED.value if payment.succeeded else BookingStatus.FAILED.value
-    rows: Sequence[Any] = await ledger.settle(
-        context,
-        strategy,
-        booking_ids,
-        expected=BookingStatus.PENDING.value,
-        status=outcome,
-        payment_ref=payment.reference,
-        frees_seats=not payment.succeeded,
-    )
-    counts = await seats_changed(context, legs)
     if len(rows) != len(booking_ids):
         # The reaper failed these bookings as abandoned while the payment took longer than
         # PENDING_TIMEOUT_SECONDS: answer with what is now true.
         log.error("booking_settled_elsewhere", booking=payment_key, payment_ref=payment.reference)
+        if payment.succeeded:
+            counts = await seats_changed(context, legs)
         rows = await _rows(context, booking_ids)
         outcome = rows[0].status
     BOOKINGS.labels(outcome).inc()
     reply = reply_for(rows, flights, counts, leg_order=legs)
     if claim is not None:
-        await ledger.record_response(context, claim, reply.status_code, reply.body)
+        await store.records.submit(Record(claim, reply.status_code, reply.body))
     return reply
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
 
 
 async def cancel(context: AppContext, user: User, booking_id: uuid.UUID) -> BookingOut:
@@ -181,7 +188,7 @@ async def cancel(context: AppContext, user: User, booking_id: uuid.UUID) -> Book
     return booking_out(mine, leg_flights[mine.flight_id], counts.get(mine.flight_id))
 
 
-def _check_bookable(legs: Sequence[uuid.UUID], flights: Mapping[uuid.UUID, Flight]) -> None:
+def _check_bookable(legs: Sequence[uuid.UUID], flights: Mapping[uuid.UUID, FlightRow]) -> None:
     if len(flights) != len(legs):
         BOOKINGS.labels("NOT_FOUND").inc()
         raise NotFound("Flight not found")
@@ -191,7 +198,7 @@ def _check_bookable(legs: Sequence[uuid.UUID], flights: Mapping[uuid.UUID, Fligh
         raise Conflict("The flight has already departed")
 
 
-def _check_connections(context: AppContext, flights: Sequence[Flight]) -> None:
+def _check_connections(context: AppContext, flights: Sequence[FlightRow]) -> None:
     """Legs must connect as search would offer them: same airport, MIN_CONNECTION..MAX_LAYOVER later."""
     settings = context.settings
     if len(flights) > settings.max_stops + 1:
