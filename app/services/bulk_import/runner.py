@@ -185,9 +185,9 @@ def validate(records: list[Record], positions: list[int]) -> Batch:
 
 
 async def _announce(context: AppContext, conn: asyncpg.Connection, rows: list[Row]) -> None:
-    """Counters and search for the last batch committed before this job was interrupted."""
+    """Search for the last batch committed before this job was interrupted (counters need nothing:
+    a missing one is rebuilt from PostgreSQL when first used)."""
     latest, _ = latest_per_flight(rows)
     existing = await existing_flights(conn, [(r.flight_number, r.departure_ts) for r in latest])
     snapshots = [record_snapshot(r) for r in existing.values()]
-    await context.inventory.live_counts([s.id for s in snapshots])
     await flights_changed(context, [FlightChange(before=s, after=s) for s in snapshots])

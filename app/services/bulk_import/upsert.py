@@ -187,7 +187,8 @@ async def upsert_batch(
              row.arrival_ts, row.total_seats, row.price, available, version)
         )  # fmt: skip
 
-    created: list[uuid.UUID] = []
+    # New flights get no Redis counter: a missing counter is rebuilt from PostgreSQL on first use
+    # (booking, search, listing), so writing one per inserted flight would only slow the import.
     try:
         async with conn.transaction():
             await conn.copy_records_to_table("bulk_stage", records=staged, columns=STAGE_COLUMNS)
@@ -199,20 +200,15 @@ async def upsert_batch(
                 after = snapshot(row, fid)
                 if done[fid]:
                     outcome.inserted += 1
-                    created.append(fid)
                     outcome.changes.append(FlightChange(before=None, after=after))
                 else:
                     outcome.updated += 1
                     assert before is not None
                     outcome.changes.append(FlightChange(before=record_snapshot(before), after=after))
-            # Counters before commit: a booking racing the commit must find the counter, not rebuild it.
-            await context.inventory.create_many((fid, planned[fid][0].total_seats) for fid in created)
             outcome.errors.sort()
             await record_progress(outcome)
     except BaseException:
         await _undo(context, applied)
-        for fid in created:
-            await context.inventory.drop(fid)
         raise
     lost = {fid: d for fid, d in applied.items() if fid not in done}
     if lost:
