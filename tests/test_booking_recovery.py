@@ -16,9 +16,9 @@ import pytest
 from sqlalchemy import text
 
 from app.core.context import AppContext
-from app.services.booking import ledger
 from app.services.booking.recovery import audit_counters, fail_abandoned, purge_idempotency_keys
 from app.services.booking.reservation import LockWatchStrategy, LuaStrategy, ReservationStrategy
+from app.services.booking.store import Pending
 from tests import infra
 from tests.conftest import create_flight, register_and_login
 from tests.test_booking_support import STRATEGIES, booking_api, counter, held, statuses, users, wipe_redis
@@ -100,20 +100,12 @@ async def test_counter_rebuilt_between_reservation_and_pending_row_refuses_the_r
     hold = await reservation.reserve(fid, 3)
     await wipe_redis(context)
     assert await context.inventory.live_counts([fid]) == {fid: 3}
-    flights = await ledger.load_flights(context, [fid])
     user_id = uuid.UUID(
         (await client.get("/api/v1/auth/me", headers=await register_and_login(client))).json()["id"]
     )
-    stale = await ledger.insert_pending(
-        context,
-        user_id=user_id,
-        booking_ids=[uuid.uuid4()],
-        group_id=None,
-        flights=[flights[fid]],
-        seats=3,
-        holds=[hold],
-        now=datetime.now(UTC),
-        claim=None,
+    _, flights = await context.booking_store.reads.submit((user_id, [fid]))
+    stale = await context.booking_store.pending.submit(
+        Pending(user_id, [uuid.uuid4()], None, [flights[fid]], 3, [hold], datetime.now(UTC), None)
     )
     assert stale == {fid}
     assert await statuses(context, fid) == {}
@@ -129,21 +121,12 @@ async def test_pending_row_committed_before_redis_is_lost_is_counted_by_the_rebu
     fid = uuid.UUID(flight["id"])
     reservation = LuaStrategy(context.redis, context.keys)
     hold = await reservation.reserve(fid, 2)
-    flights = await ledger.load_flights(context, [fid])
     user_id = uuid.UUID(
         (await client.get("/api/v1/auth/me", headers=await register_and_login(client))).json()["id"]
     )
-    booking_id = uuid.uuid4()
-    stale = await ledger.insert_pending(
-        context,
-        user_id=user_id,
-        booking_ids=[booking_id],
-        group_id=None,
-        flights=[flights[fid]],
-        seats=2,
-        holds=[hold],
-        now=datetime.now(UTC),
-        claim=None,
+    _, flights = await context.booking_store.reads.submit((user_id, [fid]))
+    stale = await context.booking_store.pending.submit(
+        Pending(user_id, [uuid.uuid4()], None, [flights[fid]], 2, [hold], datetime.now(UTC), None)
     )
     assert stale == set()
     # The process dies here (before the payment); then Redis loses everything.
