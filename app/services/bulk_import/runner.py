@@ -8,6 +8,7 @@ not have happened), so no row is lost or applied twice.
 
 from __future__ import annotations
 
+import asyncio
 import time
 import uuid
 from collections.abc import AsyncIterator
@@ -122,36 +123,68 @@ async def _import(
     """Import the rows after the checkpoint ``done``; returns the seconds spent updating search."""
     await conn.execute(STAGE_DDL)
     seen = 0
-    search_seconds = 0.0
-    async for batch in batches(conn, job_id):
-        seen += batch.size
-        if seen < done:
-            continue
-        if seen == done:
-            if done:
-                await _announce(context, conn, batch.rows)
-            continue
+    announcer = Announcer(context)
+    try:
+        async for batch in batches(conn, job_id):
+            seen += batch.size
+            if seen < done:
+                continue
+            if seen == done:
+                if done:
+                    await _announce(context, conn, batch.rows)
+                continue
 
-        async def record_progress(outcome: BatchOutcome, batch: Batch = batch) -> None:
-            nonlocal stored_errors
-            errors = sorted(batch.errors + outcome.errors)
-            kept = errors[: max(MAX_ERRORS - stored_errors, 0)]
-            stored_errors += len(kept)
-            await conn.execute(
-                PROGRESS_SQL,
-                job_id,
-                batch.size,
-                outcome.inserted,
-                outcome.updated,
-                len(errors),
-                orjson.dumps([{"row": line, "error": message} for line, message in kept]).decode(),
-            )
+            async def record_progress(outcome: BatchOutcome, batch: Batch = batch) -> None:
+                nonlocal stored_errors
+                # Before this batch commits: a resumed job re-announces only the last committed batch.
+                await announcer.wait()
+                errors = sorted(batch.errors + outcome.errors)
+                kept = errors[: max(MAX_ERRORS - stored_errors, 0)]
+                stored_errors += len(kept)
+                await conn.execute(
+                    PROGRESS_SQL,
+                    job_id,
+                    batch.size,
+                    outcome.inserted,
+                    outcome.updated,
+                    len(errors),
+                    orjson.dumps([{"row": line, "error": message} for line, message in kept]).decode(),
+                )
 
-        outcome = await upsert_batch(conn, context, batch.rows, record_progress)
-        announced = time.monotonic()
-        await flights_changed(context, outcome.changes)
-        search_seconds += time.monotonic() - announced
-    return search_seconds
+            outcome = await upsert_batch(conn, context, batch.rows, record_progress)
+            announcer.start(outcome.changes)
+        await announcer.wait()
+    finally:
+        announcer.cancel()
+    return announcer.seconds
+
+
+class Announcer:
+    """Runs one batch's search update while the next batch is read, validated and written, so the
+    worker's Python work overlaps PostgreSQL's; at most one is in flight."""
+
+    def __init__(self, context: AppContext) -> None:
+        self.context = context
+        self.seconds = 0.0
+        self._task: asyncio.Task[None] | None = None
+
+    def start(self, changes: list[FlightChange]) -> None:
+        assert self._task is None or self._task.done()
+        self._task = asyncio.create_task(self._run(changes))
+
+    async def _run(self, changes: list[FlightChange]) -> None:
+        started = time.monotonic()
+        await flights_changed(self.context, changes)
+        self.seconds += time.monotonic() - started
+
+    async def wait(self) -> None:
+        if self._task is not None:
+            task, self._task = self._task, None
+            await task
+
+    def cancel(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
 
 
 async def batches(conn: asyncpg.Connection, job_id: uuid.UUID) -> AsyncIterator[Batch]:
