@@ -4,10 +4,13 @@
 
 A real API server process and a real worker process, with their own fresh database and Redis key
 prefix (removed afterwards). For each size: upload a CSV (all new flights) and time it from the
-first byte sent to COMPLETED; then the same file again (all updates). In the same run, raw COPY
-of the file into a bare table and into a flights-like table with flights' indexes. Prints rows/s,
-the ratio to raw COPY, the search index's share of the job (reported by the worker), and the
-worker's peak RSS after each size (flat memory: it must not grow with the file).
+first byte sent to COMPLETED; then the same flights with every price changed (all updates); then
+that file again (all rows unchanged). Each upload starts once the job queue is idle (the search
+reindex a previous upload queued has run). In the same run: raw COPY of the file into a bare table
+and into a flights-like table with flights' indexes, and a pure-SQL all-update (COPY to staging +
+INSERT ... ON CONFLICT DO UPDATE into that table). Prints rows/s, the ratios to those baselines,
+the search index's share of the job (reported by the worker), and the worker's peak RSS after each
+size (flat memory: it must not grow with the file).
 """
 
 from __future__ import annotations
@@ -50,7 +53,8 @@ BARE = """CREATE UNLOGGED TABLE {name} (flight_number text, source text, destina
     departure_ts timestamptz, arrival_ts timestamptz, total_seats integer, price numeric(10, 2))"""
 
 
-def write_csv(path: Path, rows: int, seed: int = 7) -> None:
+def write_csv(path: Path, rows: int, seed: int = 7, bump: int = 0) -> None:
+    """``bump`` raises every price: the same flights, each one changed (an all-update file)."""
     rng = random.Random(seed)
     cities = list(CITIES)
     start = datetime(2027, 6, 1, tzinfo=UTC)
@@ -62,7 +66,7 @@ def write_csv(path: Path, rows: int, seed: int = 7) -> None:
             arr = dep + timedelta(minutes=rng.randrange(60, 200))
             out.write(
                 f"BX-{i % 9000},{a},{b},{dep.isoformat()},{arr.isoformat()},"
-                f"{rng.randrange(120, 240)},{rng.randrange(2000, 15000)}.{rng.randrange(100):02d}\n"
+                f"{rng.randrange(120, 240)},{rng.randrange(2000, 15000) + bump}.{rng.randrange(100):02d}\n"
             )
 
 
@@ -84,6 +88,50 @@ def raw_copy(url: str, path: Path, table_sql: str, indexes: str | None) -> float
         elapsed = time.perf_counter() - started
         conn.execute(f"DROP TABLE {name}")
     return elapsed
+
+
+def copy_file(conn: psycopg.Connection, table: str, path: Path) -> None:  # type: ignore[type-arg]
+    columns = "flight_number,source,destination,departure_ts,arrival_ts,total_seats,price"
+    with (
+        conn.cursor() as cur,
+        cur.copy(f"COPY {table} ({columns}) FROM STDIN WITH (FORMAT csv, HEADER)") as copy,
+        path.open("rb") as src,
+    ):
+        while block := src.read(1 << 20):
+            copy.write(block)
+
+
+def raw_upsert(url: str, path: Path, changed: Path) -> float:
+    """All-update baseline: COPY ``changed`` into a staging table, then INSERT ... ON CONFLICT DO
+    UPDATE into a flights-like indexed table holding ``path`` (timed: the COPY and the upsert)."""
+    name = f"upsert_{os.getpid()}_{int(time.time() * 1000) % 100000}"
+    columns = "flight_number,source,destination,departure_ts,arrival_ts,total_seats,price"
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute(FLIGHTS_LIKE.format(name=name))
+        conn.execute(INDEXES.format(name=name))
+        copy_file(conn, name, path)
+        conn.execute(BARE.replace("UNLOGGED TABLE", "TEMP TABLE").format(name=f"{name}_stage"))
+        started = time.perf_counter()
+        copy_file(conn, f"{name}_stage", changed)
+        conn.execute(
+            f"INSERT INTO {name} ({columns}) SELECT {columns} FROM {name}_stage "
+            "ON CONFLICT (flight_number, departure_ts) DO UPDATE SET source = EXCLUDED.source, "
+            "destination = EXCLUDED.destination, arrival_ts = EXCLUDED.arrival_ts, "
+            "total_seats = EXCLUDED.total_seats, price = EXCLUDED.price"
+        )
+        elapsed = time.perf_counter() - started
+        conn.execute(f"DROP TABLE {name}")
+    return elapsed
+
+
+def wait_for_idle_queue(url: str) -> None:
+    """Let the search reindex queued by the previous upload finish: the worker runs one job at a
+    time, and this measures the bulk job, not the search engineer's reindex."""
+    with psycopg.connect(url, autocommit=True) as conn:
+        while conn.execute(
+            "SELECT count(*) FROM procrastinate_jobs WHERE status IN ('todo', 'doing')"
+        ).fetchone() != (0,):
+            time.sleep(0.2)
 
 
 def peak_rss_mb(pid: int) -> float:
@@ -166,33 +214,47 @@ def main() -> None:
             results = []
             for size in sizes:
                 path = tmp / f"{size}.csv"
+                changed = tmp / f"{size}-changed.csv"
                 write_csv(path, size)
+                write_csv(changed, size, bump=1)
                 with psycopg.connect(url, autocommit=True) as conn:
                     conn.execute("TRUNCATE flights CASCADE")
                 bare = raw_copy(url, path, BARE, None)
                 indexed = raw_copy(url, path, FLIGHTS_LIKE, INDEXES)
+                upsert = raw_upsert(url, path, changed)
+                wait_for_idle_queue(url)
                 insert_s, status = upload_and_wait(http, token, path)
                 assert status["status"] == "COMPLETED" and status["summary"]["inserted"] == size, status
                 insert_search = search_seconds(worker_log)
-                update_s, status = upload_and_wait(http, token, path)
+                wait_for_idle_queue(url)
+                update_s, status = upload_and_wait(http, token, changed)
                 assert status["status"] == "COMPLETED" and status["summary"]["updated"] == size, status
                 update_search = search_seconds(worker_log)
+                wait_for_idle_queue(url)
+                same_s, status = upload_and_wait(http, token, changed)
+                assert status["status"] == "COMPLETED" and status["summary"]["updated"] == size, status
                 row = {
                     "rows": size,
                     "mb": round(path.stat().st_size / (1 << 20), 1),
                     "copy_bare_rows_s": round(size / bare),
                     "copy_indexed_rows_s": round(size / indexed),
+                    "sql_upsert_rows_s": round(size / upsert),
                     "insert_rows_s": round(size / insert_s),
                     "insert_vs_copy_indexed": round(indexed / insert_s, 3),
+                    "insert_vs_copy_bare": round(bare / insert_s, 3),
                     "insert_search_share": round(insert_search / insert_s, 3),
                     "update_rows_s": round(size / update_s),
                     "update_vs_copy_indexed": round(indexed / update_s, 3),
+                    "update_vs_sql_upsert": round(upsert / update_s, 3),
                     "update_search_share": round(update_search / update_s, 3),
+                    "unchanged_rows_s": round(size / same_s),
+                    "unchanged_vs_copy_indexed": round(indexed / same_s, 3),
                     "worker_peak_rss_mb": round(peak_rss_mb(worker.pid), 1),
                 }
                 results.append(row)
                 print(json.dumps(row), flush=True)
                 path.unlink()
+                changed.unlink()
         finally:
             for proc in (api, worker):
                 proc.terminate()
@@ -203,7 +265,9 @@ def main() -> None:
             f"  {r['rows']:>9,} rows ({r['mb']} MB): insert {r['insert_rows_s']:>7,}/s "
             f"(x{r['insert_vs_copy_indexed']} of COPY {r['copy_indexed_rows_s']:,}/s, "
             f"search {r['insert_search_share']:.0%}), update {r['update_rows_s']:>7,}/s "
-            f"(x{r['update_vs_copy_indexed']}, search {r['update_search_share']:.0%}); "
+            f"(x{r['update_vs_copy_indexed']}, x{r['update_vs_sql_upsert']} of SQL upsert "
+            f"{r['sql_upsert_rows_s']:,}/s, search {r['update_search_share']:.0%}), "
+            f"unchanged re-upload {r['unchanged_rows_s']:,}/s (x{r['unchanged_vs_copy_indexed']}); "
             f"bare COPY {r['copy_bare_rows_s']:,}/s; worker peak RSS {r['worker_peak_rss_mb']} MB"
         )
 

@@ -98,7 +98,10 @@ async def test_upload_again_updates_in_place_without_duplicates(
     assert await flight_count(context) == 3
     async with context.session_factory() as session:
         flight = await session.scalar(select(Flight).where(Flight.flight_number == "AI-101"))
+        same = await session.scalar(select(Flight).where(Flight.flight_number == "AI-102"))
     assert flight is not None and str(flight.price) == "6100.50" and flight.version == 2
+    # A row equal to the stored flight counts as updated but writes nothing.
+    assert same is not None and same.version == 1
 
 
 async def test_same_departure_written_with_another_offset_is_the_same_flight(

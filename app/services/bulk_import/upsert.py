@@ -6,6 +6,9 @@ takes that counter as ``available_seats``. An unchanged total keeps ``available_
 
 Concurrency is optimistic: the upsert only updates a row still carrying the id and version read
 before, so a flight changed by a PUT meanwhile is reported as a row error, never overwritten.
+
+A row identical to the flight already stored counts as updated but writes nothing (no new row
+version, no search change): re-uploading a schedule only pays for what changed.
 """
 
 from __future__ import annotations
@@ -118,6 +121,16 @@ def record_snapshot(record: asyncpg.Record) -> FlightSnapshot:
     )
 
 
+def _unchanged(row: Row, before: asyncpg.Record) -> bool:
+    return bool(
+        row.price == before["price"]
+        and row.total_seats == before["total_seats"]
+        and row.arrival_ts == before["arrival_ts"]
+        and row.source == before["source"]
+        and row.destination == before["destination"]
+    )
+
+
 async def existing_flights(conn: asyncpg.Connection, keys: Sequence[Key]) -> dict[Key, asyncpg.Record]:
     records = await conn.fetch(EXISTING_SQL, [k[0] for k in keys], [k[1] for k in keys])
     return {(r["flight_number"], r["departure_ts"]): r for r in records}
@@ -174,6 +187,10 @@ async def upsert_batch(
         before = existing.get((row.flight_number, row.departure_ts))
         if before is None:
             fid, available, version = uuid.uuid4(), row.total_seats, 1
+        elif _unchanged(row, before):
+            # Nothing to write and nothing for search: as if applied at the moment it was read.
+            outcome.updated += 1
+            continue
         else:
             fid, version = before["id"], before["version"]
             seats = adjusted.get(fid, row.total_seats)
