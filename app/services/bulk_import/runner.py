@@ -2,7 +2,7 @@
 
 Each batch (the records of one stored chunk) commits its flights together with the job's counters,
 so ``processed_rows`` is a checkpoint: a job picked up again after its worker died skips the rows
-already committed and re-announces the last committed batch (whose counters and search update may
+already committed and re-announces the last committed batch (whose search update may
 not have happened), so no row is lost or applied twice.
 """
 
