@@ -198,9 +198,9 @@ def all_days(rows: Sequence[data.FlightRow], zones: data.Zones) -> list[OriginDa
 
 async def write_cards(context: AppContext, rows: Sequence[data.FlightRow]) -> None:
     now = time.time()
-    for offset in range(0, len(rows), 5000):
+    for offset in range(0, len(rows), 2000):
         pipe = context.redis.pipeline(transaction=False)
-        for r in rows[offset : offset + 5000]:
+        for r in rows[offset : offset + 2000]:
             pipe.set(context.keys.flight_card(r.id), card(r), ex=int(max(r.arrival - now, 0)) + 3 * 86400)
         await pipe.execute()
 

@@ -14,7 +14,7 @@ from sqlalchemy import text
 from app.core.config import Settings
 from app.core.context import AppContext
 from app.services.airports import timezones
-from app.services.search.codec import record
+from app.services.search.codec import FLIGHT
 from app.services.search.engine import Graph, Rules
 
 FORMAT_VERSION = "2"
@@ -134,9 +134,22 @@ def window_condition(start: int, end: int) -> tuple[str, list[Any]]:
 
 def graph_of(rows: Sequence[FlightRow]) -> tuple[Graph, list[bytes]]:
     """The engine's graph, and each flight's 32-byte list record by graph index."""
-    graph = Graph.build((r.id, r.source, r.destination, r.departure, r.arrival, r.cents) for r in rows)
-    by_id = {r.id: r for r in rows}
-    records = [record(fid, by_id[fid].departure, by_id[fid].arrival, by_id[fid].cents) for fid in graph.ids]
+    graph = Graph.build(
+        (
+            r.id,
+            r.source,
+            r.destination,
+            int(r.departure_ts.timestamp()),
+            int(r.arrival_ts.timestamp()),
+            int(r.price * 100),
+        )
+        for r in rows
+    )
+    pack = FLIGHT.pack
+    records = [
+        pack(fid.bytes, dep, arr, cents)
+        for fid, dep, arr, cents in zip(graph.ids, graph.dep, graph.arr, graph.price, strict=True)
+    ]
     return graph, records
 
 

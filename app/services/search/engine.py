@@ -52,7 +52,8 @@ class Graph:
     @classmethod
     def build(cls, rows: Iterable[tuple[uuid.UUID, str, str, int, int, int]]) -> Graph:
         """Rows: (id, source, destination, departure epoch s, arrival epoch s, price in cents)."""
-        ordered = sorted(rows, key=lambda r: str(r[0]))
+        # Raw id bytes sort as the ids' canonical strings do (the final tie-break).
+        ordered = sorted(rows, key=lambda r: r[0].bytes)
         code: dict[str, int] = {}
         for row in ordered:
             code.setdefault(row[1], len(code))

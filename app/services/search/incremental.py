@@ -84,26 +84,27 @@ class Pool:
 
 def through(flight: Node, pool: Pool, rules: Rules) -> list[tuple[Node, ...]]:
     """Every itinerary of 1..max_legs flights through ``flight`` (no airport twice)."""
-    prefixes: list[tuple[Node, ...]] = [()]
-    suffixes: list[tuple[Node, ...]] = [()]
+    # By length: prefixes[k] / suffixes[k] hold the chains of k flights before / after ``flight``.
+    prefixes: list[list[tuple[Node, ...]]] = [[()], [], []]
+    suffixes: list[list[tuple[Node, ...]]] = [[()], [], []]
     if rules.max_legs >= 2:
         for p in pool.before(flight, rules):
-            prefixes.append((p,))
+            prefixes[1].append((p,))
             if rules.max_legs >= 3:
-                prefixes += [(q, p) for q in pool.before(p, rules)]
+                prefixes[2] += [(q, p) for q in pool.before(p, rules)]
         for s in pool.after(flight, rules):
-            suffixes.append((s,))
+            suffixes[1].append((s,))
             if rules.max_legs >= 3:
-                suffixes += [(s, t) for t in pool.after(s, rules)]
+                suffixes[2] += [(s, t) for t in pool.after(s, rules)]
     found: list[tuple[Node, ...]] = []
-    for prefix in prefixes:
-        for suffix in suffixes:
-            if len(prefix) + len(suffix) >= rules.max_legs:
-                continue
-            legs = (*prefix, flight, *suffix)
-            airports = {legs[0].source, *(leg.destination for leg in legs)}
-            if len(airports) == len(legs) + 1:
-                found.append(legs)
+    for before in range(min(rules.max_legs, 3)):
+        for after in range(min(rules.max_legs, 3) - before):
+            for prefix in prefixes[before]:
+                for suffix in suffixes[after]:
+                    legs = (*prefix, flight, *suffix)
+                    airports = {legs[0].source, *(leg.destination for leg in legs)}
+                    if len(airports) == len(legs) + 1:
+                        found.append(legs)
     return found
 
 

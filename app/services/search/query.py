@@ -10,6 +10,7 @@ is not complete, or the day is not built, the pair is computed exactly instead.
 
 from __future__ import annotations
 
+import asyncio
 import time
 import uuid
 from datetime import date
@@ -73,7 +74,14 @@ async def _request(context: AppContext, source: str, day: date) -> None:
     """Queue the day for the worker (a full build if there is no index at all), debounced."""
     await store.mark_dirty(context, [(source, day)])
     if await context.redis.set(context.keys.search_requested, b"1", nx=True, ex=_REQUEST_DEBOUNCE_SECONDS):
-        await index.request_reindex(context, full=not await index.is_ready(context))
+        full = not await index.is_ready(context)
+        # Queued on the job queue without delaying this response (opening the queue's pool is slow).
+        task = asyncio.create_task(index.request_reindex(context, full=full))
+        _requests.add(task)
+        task.add_done_callback(_requests.discard)
+
+
+_requests: set[asyncio.Task[None]] = set()
 
 
 async def _seats_and_cards(
