@@ -17,6 +17,7 @@ from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import cached_property
 from typing import Any
 
 from app.core.context import AppContext
@@ -41,7 +42,7 @@ SELECT f.id, f.source, f.destination, extract(epoch FROM f.departure_ts)::bigint
 """
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Node:
     id: uuid.UUID
     source: str
@@ -50,7 +51,7 @@ class Node:
     arrival: int
     cents: int
 
-    @property
+    @cached_property
     def record(self) -> bytes:
         return FLIGHT.pack(self.id.bytes, self.departure, self.arrival, self.cents)
 
@@ -170,14 +171,20 @@ def plan(old: Sequence[Node], new: Sequence[Node], pool: list[Node], zones: data
     changed = {n.id for n in old} | {n.id for n in new}
     current = Pool([n for n in pool if n.id not in changed] + list(new))
     everything = Pool([*pool, *old, *new])
+    dates: dict[tuple[str, int], Any] = {}
+
+    def origin_day(first: Node) -> OriginDay:
+        day = dates.get((first.source, first.departure))
+        if day is None:
+            day = dates[first.source, first.departure] = zones.local_date(first.source, first.departure)
+        return first.source, day
+
     for flight in old:
         for legs in through(flight, everything, rules):
-            day = zones.local_date(legs[0].source, legs[0].departure)
-            removals.setdefault((legs[0].source, day), set()).add(legs[-1].destination)
+            removals.setdefault(origin_day(legs[0]), set()).add(legs[-1].destination)
     for flight in new:
         for legs in through(flight, current, rules):
-            day = zones.local_date(legs[0].source, legs[0].departure)
-            per_day = inserts.setdefault((legs[0].source, day), {})
+            per_day = inserts.setdefault(origin_day(legs[0]), {})
             per_day.setdefault(legs[-1].destination, set()).add(tuple(leg.record for leg in legs))
     return Plan(removals, inserts)
 
