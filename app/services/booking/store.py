@@ -206,7 +206,7 @@ class BookingStore:
     async def _pending_batch(self, items: Sequence[Pending]) -> list[set[uuid.UUID] | BaseException]:
         claims = [item.claim for item in items if item.claim is not None]
         if len({(c.user_id, c.key) for c in claims}) != len(claims):
-            raise RunAlone("one Idempotency-Key twice in a batch")  # the first to run claims it
+            raise RunAlone("one Idempotency-Key twice in a batch")  # whichever commits first claims it
         try:
             async with (
                 _outage_as_503(),
