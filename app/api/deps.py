@@ -18,7 +18,8 @@ from app.models import User
 oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False)
 
 
-def get_context(request: Request) -> AppContext:
+async def get_context(request: Request) -> AppContext:
+    # async on purpose: FastAPI runs a plain `def` dependency in the thread pool, a hop per request.
     context: AppContext = request.app.state.context
     return context
 
@@ -26,14 +27,14 @@ def get_context(request: Request) -> AppContext:
 ContextDep = Annotated[AppContext, Depends(get_context)]
 
 
-def get_settings_dep(context: ContextDep) -> Settings:
+async def get_settings_dep(context: ContextDep) -> Settings:
     return context.settings
 
 
 SettingsDep = Annotated[Settings, Depends(get_settings_dep)]
 
 
-def get_redis(context: ContextDep) -> Redis:
+async def get_redis(context: ContextDep) -> Redis:
     return context.redis
 
 
