@@ -10,7 +10,6 @@ is not complete, or the day is not built, the pair is computed exactly instead.
 
 from __future__ import annotations
 
-import asyncio
 import time
 import uuid
 from datetime import date
@@ -74,14 +73,9 @@ async def _request(context: AppContext, source: str, day: date) -> None:
     """Queue the day for the worker (a full build if there is no index at all), debounced."""
     await store.mark_dirty(context, [(source, day)])
     if await context.redis.set(context.keys.search_requested, b"1", nx=True, ex=_REQUEST_DEBOUNCE_SECONDS):
-        full = not await index.is_ready(context)
-        # Queued on the job queue without delaying this response (opening the queue's pool is slow).
-        task = asyncio.create_task(index.request_reindex(context, full=full))
-        _requests.add(task)
-        task.add_done_callback(_requests.discard)
-
-
-_requests: set[asyncio.Task[None]] = set()
+        # Awaited, not a detached task: a task outliving its request would hold pooled connections
+        # (the debounce makes this one request in 2 s pay for opening the queue's pool).
+        await index.request_reindex(context, full=not await index.is_ready(context))
 
 
 async def _seats_and_cards(
