@@ -103,5 +103,10 @@ class Keys:
         """Search: short-lived marker debouncing the read path's reindex requests."""
         return f"{self.prefix}:search:requested"
 
+    @property
+    def search_max_duration(self) -> str:
+        """Search: seconds of the longest flight ever indexed (only raised), bounding invalidation."""
+        return f"{self.prefix}:search:max_duration"
+
     def pattern(self) -> str:
         return f"{self.prefix}:*"

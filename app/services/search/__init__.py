@@ -31,17 +31,23 @@ async def on_flights_changed(context: AppContext, changes: Sequence[FlightChange
     from app.services.search import build, data, index
 
     ids = list({s.id for c in changes for s in (c.before, c.after) if s is not None})
-    current = await data.fetch(context, "id = ANY($1::uuid[])", ids)
+    # In a bulk batch, a flight inserted now gets no card here: the read path loads it from
+    # PostgreSQL on first use and writes it (SET NX, so it never overwrites a newer card).
+    small = len(changes) <= SMALL_CHANGE
+    known = ids if small else list({c.before.id for c in changes if c.before is not None})
+    current = await data.fetch(context, "id = ANY($1::uuid[])", known) if known else []
     await build.write_cards(context, current)
-    gone = set(ids) - {r.id for r in current}
+    gone = set(known) - {r.id for r in current}
     if gone:
         await context.redis.delete(*(context.keys.flight_card(i) for i in gone))
     snapshots = [s for c in changes for s in (c.before, c.after) if s is not None]
     departures = [int(s.departure_ts.timestamp()) for s in snapshots] + [r.departure for r in current]
     sources = {s.source for s in snapshots}
-    if len(changes) > SMALL_CHANGE:
-        await index.invalidate_around(context, departures, sources)
+    longest = max(int((s.arrival_ts - s.departure_ts).total_seconds()) for s in snapshots)
+    if not small:
+        await index.invalidate_around(context, departures, sources, longest=longest)
         return
+    await data.max_duration(context, at_least=longest)
     lock = context.redis.lock(
         context.keys.search_update_lock,
         timeout=UPDATE_LOCK_TIMEOUT_SECONDS,

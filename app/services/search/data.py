@@ -119,9 +119,26 @@ async def horizon(context: AppContext, start: int, end: int, rules: Rules) -> in
     return limit
 
 
-async def max_duration(context: AppContext) -> int:
-    value = await fetch_value(context, "SELECT max(arrival_ts - departure_ts) FROM flights")
-    return int(value.total_seconds()) if value is not None else 0
+# Raise-only: concurrent writers can never lower the bound another one just recorded.
+_RAISE_MAX = """
+local current = tonumber(redis.call('GET', KEYS[1]) or '-1')
+local candidate = tonumber(ARGV[1])
+if candidate > current then redis.call('SET', KEYS[1], candidate) return candidate end
+return current
+"""
+
+
+async def max_duration(context: AppContext, *, at_least: int = 0) -> int:
+    """The longest flight duration in seconds, cached in Redis (a full-table scan per bulk batch
+    grew with the table). Recomputed from PostgreSQL when Redis lost it; raised by every change."""
+    key = context.keys.search_max_duration
+    cached = await context.redis.get(key)
+    if cached is None:
+        value = await fetch_value(context, "SELECT max(arrival_ts - departure_ts) FROM flights")
+        at_least = max(at_least, int(value.total_seconds()) if value is not None else 0)
+    elif int(cached) >= at_least:
+        return int(cached)
+    return int(await context.redis.eval(_RAISE_MAX, 1, key, at_least))
 
 
 def _dt(epoch: int) -> datetime:

@@ -108,7 +108,9 @@ async def reindex_dirty(context: AppContext) -> int:
     return written
 
 
-async def invalidate_around(context: AppContext, departures: Iterable[int], sources: Iterable[str]) -> int:
+async def invalidate_around(
+    context: AppContext, departures: Iterable[int], sources: Iterable[str], *, longest: int = 0
+) -> int:
     """Invalidate every origin-day whose itineraries may use a flight departing at one of
     ``departures``: every indexed origin, local dates from ``reach`` before the earliest to the
     latest (a day wider each side for timezones), and queue them for the worker."""
@@ -116,7 +118,7 @@ async def invalidate_around(context: AppContext, departures: Iterable[int], sour
     if not epochs:
         return 0
     rules = data.rules_of(context.settings)
-    reach = (rules.max_legs - 1) * (rules.max_layover + await data.max_duration(context))
+    reach = (rules.max_legs - 1) * (rules.max_layover + await data.max_duration(context, at_least=longest))
     first = datetime.fromtimestamp(min(epochs) - reach, UTC).date() - timedelta(days=1)
     last = datetime.fromtimestamp(max(epochs), UTC).date() + timedelta(days=1)
     members: Any = await context.redis.smembers(context.keys.search_origins)

@@ -60,8 +60,10 @@ async def search(context: AppContext, source: str, destination: str, day: date, 
         return await _exact(context, source, destination, day, seats, now)
     _HIT.inc()
     if any(r[:16] not in cards for it in chosen for r in it):
-        missing = [uuid.UUID(bytes=r[:16]) for it in chosen for r in it]
-        cards.update((k.bytes, v) for k, v in (await _cards_from_database(context, missing)).items())
+        missing = list({uuid.UUID(bytes=r[:16]) for it in chosen for r in it if r[:16] not in cards})
+        loaded = await _cards_from_database(context, missing)
+        cards.update((k.bytes, v) for k, v in loaded.items())
+        await _remember_cards(context, loaded)
     return render([tuple(leg_of(r) for r in it) for it in chosen], counts, cards)
 
 
@@ -104,6 +106,18 @@ async def _seats_and_cards(
         rebuilt = await context.inventory.rebuild(missing)
         counts.update((k.bytes, v) for k, v in rebuilt.items())
     return counts, cards
+
+
+_CARD_TTL_SECONDS = 3 * 86400
+
+
+async def _remember_cards(context: AppContext, loaded: dict[uuid.UUID, bytes]) -> None:
+    """Write cards read from PostgreSQL back to Redis. NX: every flight change writes its card with
+    a plain SET after its commit, so a card read before a change can never overwrite it."""
+    pipe = context.redis.pipeline(transaction=False)
+    for flight_id, body in loaded.items():
+        pipe.set(context.keys.flight_card(flight_id), body, ex=_CARD_TTL_SECONDS, nx=True)
+    await pipe.execute()
 
 
 async def _cards_from_database(context: AppContext, ids: list[uuid.UUID]) -> dict[uuid.UUID, bytes]:
