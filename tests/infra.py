@@ -73,8 +73,14 @@ def test_servers() -> Iterator[TestServers]:
         with psycopg.connect(to_driver_url(admin_url, "postgresql"), autocommit=True) as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{servers.database_name}" WITH (FORCE)')
         client = redis.Redis.from_url(redis_url)
-        for key in client.scan_iter(match=f"{servers.redis_prefix}:*", count=1000):
-            client.delete(key)
+        batch: list[bytes] = []
+        for key in client.scan_iter(match=f"{servers.redis_prefix}:*", count=5000):
+            batch.append(key)
+            if len(batch) >= 5000:
+                client.unlink(*batch)
+                batch.clear()
+        if batch:
+            client.unlink(*batch)
         client.close()
         if embedded is not None:
             embedded.stop()
