@@ -20,12 +20,6 @@ import struct
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
-from decimal import Decimal
-
-import orjson
-
-from app.schemas.flights import FlightOut
 
 FLIGHT = struct.Struct("<16sIIq")
 HEADER = struct.Struct("<BBBq")
@@ -107,32 +101,6 @@ def mentions(blob: bytes, ids: Iterable[bytes]) -> bool:
     start, size = HEADER.size, FLIGHT.size
     table = {blob[start + k * size : start + k * size + _ID] for k in range(blob[2])}
     return not table.isdisjoint(ids)
-
-
-def encode_card(
-    flight_id: uuid.UUID,
-    flight_number: str,
-    source: str,
-    destination: str,
-    departure_ts: datetime,
-    arrival_ts: datetime,
-    total_seats: int,
-    price: Decimal,
-) -> bytes:
-    # Through FlightOut, so a card serialises exactly as the admin API's flight object.
-    out = FlightOut(
-        id=flight_id,
-        flight_number=flight_number,
-        source=source,
-        destination=destination,
-        departure_ts=departure_ts,
-        arrival_ts=arrival_ts,
-        total_seats=total_seats,
-        available_seats=0,
-        price=price,
-    ).model_dump(mode="json")
-    del out["available_seats"]
-    return orjson.dumps(out)[:-1] + b',"available_seats":'
 
 
 def with_seats(card: bytes, available: int) -> bytes:

@@ -17,13 +17,11 @@ from decimal import Decimal
 from typing import Any
 
 from redis.asyncio.cluster import RedisCluster
-from sqlalchemy import select
 
 from app.core.context import AppContext
 from app.core.metrics import SEARCH_CACHE
-from app.models import Flight
 from app.services.search import build, data, index, store
-from app.services.search.codec import FLIGHT, Leg, decode_list, encode_card, leg_of, with_seats
+from app.services.search.codec import FLIGHT, Leg, decode_list, leg_of, with_seats
 from app.services.search.engine import search_origin
 
 RESULTS = 20
@@ -121,21 +119,8 @@ async def _remember_cards(context: AppContext, loaded: dict[uuid.UUID, bytes]) -
 
 
 async def _cards_from_database(context: AppContext, ids: list[uuid.UUID]) -> dict[uuid.UUID, bytes]:
-    async with context.session_factory() as session:
-        flights = (await session.scalars(select(Flight).where(Flight.id.in_(ids)))).all()
-    return {
-        f.id: encode_card(
-            f.id,
-            f.flight_number,
-            f.source,
-            f.destination,
-            f.departure_ts,
-            f.arrival_ts,
-            f.total_seats,
-            f.price,
-        )
-        for f in flights
-    }
+    # The same reader and encoder as the index writes: one card format, one code path.
+    return {r.id: build.card(r) for r in await data.fetch(context, "id = ANY($1::uuid[])", ids)}
 
 
 async def _exact(
