@@ -6,8 +6,9 @@ import asyncio
 import uuid
 from typing import Annotated, Any
 
+import orjson
 from fastapi import APIRouter, Depends, Header, Query
-from fastapi.responses import JSONResponse
+from fastapi.responses import Response
 
 from app.api.deps import ContextDep, CurrentUser, oauth2_scheme
 from app.core.security import InvalidToken, decode_access_token
@@ -19,8 +20,11 @@ from app.services.booking.workflow import NOT_AUTHENTICATED
 router = APIRouter(prefix="/api/v1", tags=["booking"])
 
 
-def _token_subject(context: ContextDep, token: Annotated[str | None, Depends(oauth2_scheme)]) -> uuid.UUID:
-    """The token's user id; POST /booking loads the user together with the flights (one round trip)."""
+async def _token_subject(
+    context: ContextDep, token: Annotated[str | None, Depends(oauth2_scheme)]
+) -> uuid.UUID:
+    """The token's user id; POST /booking loads the user together with the flights (one round trip).
+    async: FastAPI runs a plain ``def`` dependency in its thread pool, a hop per booking."""
     if not token:
         raise NOT_AUTHENTICATED
     try:
@@ -52,10 +56,10 @@ async def create_booking(
     context: ContextDep,
     user_id: TokenSubject,
     idempotency_key: Annotated[str | None, Header(min_length=1, max_length=MAX_KEY_LENGTH)] = None,
-) -> JSONResponse:
+) -> Response:
     # Shielded: a client that hangs up must not stop the workflow between two of its steps.
     reply = await asyncio.shield(booking.book(context, user_id, data, idempotency_key))
-    return JSONResponse(reply.body, status_code=reply.status_code)
+    return Response(orjson.dumps(reply.body), status_code=reply.status_code, media_type="application/json")
 
 
 @router.get("/bookings", response_model=list[BookingOut])

@@ -40,10 +40,13 @@ _BOOKING_COLUMNS = (
     "id, user_id, flight_id, seats, status, payment_ref, group_id, unit_price, created_at, updated_at"
 )
 
-_READ_USERS = "SELECT id FROM users WHERE id = ANY($1::uuid[])"
-_READ_FLIGHTS = (
-    "SELECT id, flight_number, source, destination, departure_ts, arrival_ts, total_seats, "
-    "available_seats, price FROM flights WHERE id = ANY($1::uuid[])"
+# One round trip for a whole batch: the users that exist (an array, on every row) and the flights
+# (NULL columns when none is found).
+_READ = (
+    "SELECT (SELECT coalesce(array_agg(id), '{}') FROM users WHERE id = ANY($1::uuid[])), "
+    "f.id, f.flight_number, f.source, f.destination, f.departure_ts, f.arrival_ts, f.total_seats, "
+    "f.available_seats, f.price "
+    "FROM (SELECT 1) AS one LEFT JOIN flights f ON f.id = ANY($2::uuid[])"
 )
 
 # Keys first: a request whose key another request holds inserts no row (its key is the NULL test).
@@ -182,6 +185,7 @@ class BookingStore:
                         timeout=self.settings.db_connect_timeout_seconds,
                         command_timeout=self.settings.db_command_timeout_seconds,
                         server_settings={"application_name": "flightdesk-booking", "timezone": "UTC"},
+                        reset=_keep_session,
                     )
         return self._pool
 
@@ -191,8 +195,9 @@ class BookingStore:
         user_ids = list({user_id for user_id, _ in items})
         flight_ids = list({fid for _, fids in items for fid in fids})
         async with _outage_as_503(), (await self.pool()).acquire() as connection:
-            users = {row[0] for row in await connection.fetch(_READ_USERS, user_ids)}
-            flights = {row[0]: FlightRow(*row) for row in await connection.fetch(_READ_FLIGHTS, flight_ids)}
+            found = await connection.fetch(_READ, user_ids, flight_ids)
+        users = set(found[0][0])
+        flights = {row[1]: FlightRow(*row[1:]) for row in found if row[1] is not None}
         return [
             (user_id in users, {fid: flights[fid] for fid in fids if fid in flights})
             for user_id, fids in items
@@ -289,6 +294,12 @@ class BookingStore:
 
     async def _record_batch_one(self, item: Record) -> None:
         await self._record_batch([item])
+
+
+async def _keep_session(connection: asyncpg.Connection) -> None:
+    """The pool's reset on release, without asyncpg's default reset query (a round trip per batch):
+    these connections never change session state (settings and advisory locks are transaction-scoped),
+    and an open transaction is still rolled back by asyncpg before this runs."""
 
 
 def _pending_args(items: Sequence[Pending]) -> list[list[Any]]:
