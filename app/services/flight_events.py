@@ -8,16 +8,17 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
+from typing import NamedTuple
 
 from app.core.context import AppContext
 from app.models import Flight
 
 
-@dataclass(frozen=True, slots=True)
-class FlightSnapshot:
+class FlightSnapshot(NamedTuple):
+    # A tuple, not a frozen dataclass: a bulk batch makes one or two per row, and a tuple is built
+    # ~10x faster than a frozen dataclass (which sets each field through object.__setattr__).
     id: uuid.UUID
     flight_number: str
     source: str
@@ -41,8 +42,7 @@ class FlightSnapshot:
         )
 
 
-@dataclass(frozen=True, slots=True)
-class FlightChange:
+class FlightChange(NamedTuple):
     before: FlightSnapshot | None
     after: FlightSnapshot | None
 
