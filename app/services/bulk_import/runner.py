@@ -11,16 +11,14 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
-from collections.abc import AsyncIterator
-from dataclasses import dataclass
 
 import asyncpg
 import orjson
 import structlog
 
 from app.core.context import AppContext
-from app.services.bulk_import.records import Record, RecordSplitter
-from app.services.bulk_import.rows import Row, RowError, parse_header, to_row
+from app.services.bulk_import.reading import Batch, batches, read_ahead
+from app.services.bulk_import.rows import Row
 from app.services.bulk_import.upsert import (
     STAGE_DDL,
     BatchOutcome,
@@ -59,13 +57,6 @@ UPDATE bulk_jobs
 
 class JobBusy(Exception):
     """Another worker is still running this job (its connection holds the job's lock)."""
-
-
-@dataclass
-class Batch:
-    rows: list[Row]
-    errors: list[tuple[int, str]]
-    size: int
 
 
 async def connect(context: AppContext) -> asyncpg.Connection:
@@ -124,8 +115,9 @@ async def _import(
     await conn.execute(STAGE_DDL)
     seen = 0
     announcer = Announcer(context)
+    reader = await connect(context)
     try:
-        async for batch in batches(conn, job_id):
+        async for batch in read_ahead(batches(reader, job_id)):
             seen += batch.size
             if seen < done:
                 continue
@@ -156,6 +148,7 @@ async def _import(
         await announcer.wait()
     finally:
         announcer.cancel()
+        await reader.close()
     return announcer.seconds
 
 
@@ -185,36 +178,6 @@ class Announcer:
     def cancel(self) -> None:
         if self._task is not None:
             self._task.cancel()
-
-
-async def batches(conn: asyncpg.Connection, job_id: uuid.UUID) -> AsyncIterator[Batch]:
-    """The file's data records, validated, one batch per stored chunk."""
-    splitter = RecordSplitter()
-    positions: list[int] | None = None
-    count = await conn.fetchval("SELECT count(*) FROM bulk_job_chunks WHERE job_id = $1", job_id)
-    for seq in range(count):
-        data = await conn.fetchval(
-            "SELECT data FROM bulk_job_chunks WHERE job_id = $1 AND seq = $2", job_id, seq
-        )
-        records = splitter.feed(data, final=seq == count - 1)
-        if positions is None and records:
-            header, records = records[0], records[1:]
-            positions = parse_header(header.fields)
-        if positions is not None and records:
-            yield validate(records, positions)
-
-
-def validate(records: list[Record], positions: list[int]) -> Batch:
-    batch = Batch(rows=[], errors=[], size=len(records))
-    for record in records:
-        if record.error is not None:
-            batch.errors.append((record.line, record.error))
-            continue
-        try:
-            batch.rows.append(to_row(record.line, record.fields, positions))
-        except RowError as exc:
-            batch.errors.append((exc.line, exc.message))
-    return batch
 
 
 async def _announce(context: AppContext, conn: asyncpg.Connection, rows: list[Row]) -> None:
