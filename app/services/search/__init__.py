@@ -65,7 +65,7 @@ async def on_flights_changed(context: AppContext, changes: Sequence[FlightChange
 
 
 async def _patch(context: AppContext, changes: Sequence[FlightChange], ids: list) -> None:  # type: ignore[type-arg]
-    from app.services.search import data, incremental, index, store
+    from app.services.search import data, incremental, index, patch, store
 
     # Read after taking the lock: every change whose hook ran before is in this read.
     current = await data.fetch(context, "id = ANY($1::uuid[])", ids)
@@ -75,7 +75,7 @@ async def _patch(context: AppContext, changes: Sequence[FlightChange], ids: list
     zones = await data.Zones.load(context)
     pool = await incremental.neighbours(context, old + new, rules)
     plan = incremental.plan(old, new, pool, zones, rules)
-    stale, refill = await incremental.apply(context, zones, plan, {i.bytes for i in ids})
+    stale, refill = await patch.apply(context, plan, {i.bytes for i in ids})
     if stale:
         await store.invalidate(context, stale, {d: index.expiry(d[1]) for d in stale})
     if refill:

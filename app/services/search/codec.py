@@ -98,9 +98,16 @@ def flight_ids(blob: bytes) -> list[bytes]:
 
 
 def mentions(blob: bytes, ids: Iterable[bytes]) -> bool:
+    """Whether the list's flight table holds one of ``ids`` (a byte search, aligned to records)."""
     start, size = HEADER.size, FLIGHT.size
-    table = {blob[start + k * size : start + k * size + _ID] for k in range(blob[2])}
-    return not table.isdisjoint(ids)
+    end = start + blob[2] * size
+    for flight_id in ids:
+        at = blob.find(flight_id, start, end)
+        while at >= 0:
+            if (at - start) % size == 0:
+                return True
+            at = blob.find(flight_id, at + 1, end)
+    return False
 
 
 def with_seats(card: bytes, available: int) -> bytes:

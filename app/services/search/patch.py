@@ -1,0 +1,111 @@
+"""Patching the lists a small change set touches (see incremental.py for which ones).
+
+One pipeline reads, per affected origin-day, ``BUILT``, ``GEN`` and the named lists; the lists'
+headers give each list's price bound, which prunes the candidates before any is built. Each list
+loses every itinerary with a changed flight (what stays is still an exact prefix of the pair's
+order) and gains the candidates that rank inside it; a list whose header shows no changed flight
+and that takes no candidate is not even decoded. One pipeline writes, each origin-day
+conditionally on its generation (store.PATCH).
+"""
+
+from __future__ import annotations
+
+from bisect import insort
+from typing import Any
+
+from app.core.context import AppContext
+from app.services.search import data, store
+from app.services.search.codec import Records, decode_list, encode_list, header, mentions, order_key
+from app.services.search.incremental import Plan
+from app.services.search.store import BUILT, GEN, OriginDay
+
+# A list cut below this many entries is queued for recomputation (it still answers exactly).
+REFILL_BELOW = 30
+
+_UNBOUNDED = float("inf")
+
+
+def bound(blob: bytes | None) -> float:
+    """The highest price an itinerary can have to enter this list: the last entry's price when the
+    list is cut; unbounded when it holds every itinerary there is (or there are none)."""
+    if blob is None:
+        return _UNBOUNDED
+    complete, _, worst = header(blob)
+    return _UNBOUNDED if complete else worst
+
+
+def merge(blob: bytes | None, gone: set[bytes], candidates: set[Records], depth: int) -> bytes | None:
+    """The list's new value ('' to delete the field), or None when it does not change.
+    ``gone``: raw ids of the changed flights; ``candidates``: itineraries through their new versions."""
+    if blob is None:
+        items: list[Records] = []
+        complete = True
+    else:
+        if not candidates and not mentions(blob, gone):
+            return None
+        items, complete = decode_list(blob)
+    last = order_key(items[-1]) if items and not complete else None
+    kept = [it for it in items if not any(r[:16] in gone for r in it)] if gone else list(items)
+    present = set(kept)
+    fresh = [c for c in candidates if c not in present]
+    if not complete:
+        # Beyond the last entry lie itineraries this list does not know: only what ranks before it
+        # (or ties it: the same flights, one of them changed) keeps it an exact prefix.
+        fresh = [c for c in fresh if last is not None and order_key(c) <= last]
+    for c in fresh:
+        insort(kept, c, key=order_key)
+    # As the builder: a list of ``depth`` entries never claims to be all there is.
+    merged, complete_now = kept[:depth], complete and len(kept) < depth
+    if merged == items and complete_now == complete:
+        return None
+    if not merged and complete_now:
+        return b""
+    return encode_list(merged, complete_now)
+
+
+async def apply(
+    context: AppContext, plan_: Plan, gone: set[bytes]
+) -> tuple[list[OriginDay], list[OriginDay]]:
+    """Patch the planned lists. Returns (days to invalidate, days to queue for a refill)."""
+    fields = {d: sorted(f) for d, f in plan_.fields().items()}
+    days = sorted(fields)
+    if not days:
+        return [], []
+    tag = data.format_tag(context.settings).encode()
+    pipe = context.redis.pipeline(transaction=False)
+    for origin, day in days:
+        pipe.hmget(store.day_key(context, origin, day), [BUILT, GEN, *fields[origin, day]])
+    replies = await pipe.execute()
+    stale: list[OriginDay] = []
+    lists: dict[OriginDay, tuple[bytes, dict[str, bytes | None]]] = {}
+    for d, values in zip(days, replies, strict=True):
+        if values[0] != tag:
+            stale.append(d)
+        else:
+            lists[d] = (values[1] or b"0", dict(zip(fields[d], values[2:], strict=True)))
+    bounds = {d: {t: bound(blob) for t, blob in blobs.items()} for d, (_, blobs) in lists.items()}
+    candidates: dict[OriginDay, dict[str, set[Records]]] = {}
+    for shape in plan_.inserts:
+        shape.candidates(bounds, candidates)
+    refill: list[OriginDay] = []
+    writes: list[tuple[OriginDay, bytes, list[Any]]] = []
+    for d, (gen, blobs) in lists.items():
+        args: list[Any] = []
+        entering = candidates.get(d, {})
+        for destination, blob in blobs.items():
+            value = merge(blob, gone, entering.get(destination, set()), data.DEPTH)
+            if value is None:
+                continue
+            args += [destination, value]
+            if value and not header(value)[0] and header(value)[1] < REFILL_BELOW:
+                refill.append(d)
+        if args:
+            writes.append((d, gen, args))
+    if writes:
+        script = context.redis.register_script(store.PATCH)
+        pipe = context.redis.pipeline(transaction=False)
+        for (origin, day), gen, args in writes:
+            await script(keys=[store.day_key(context, origin, day)], args=[gen, tag, *args], client=pipe)
+        results = await pipe.execute()
+        stale += [d for (d, _, _), ok in zip(writes, results, strict=True) if not ok]
+    return stale, refill
