@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -35,6 +36,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.rate_limits = RateLimits(settings)
         try:
             await on_api_startup(context)
+            freeze_startup_heap()
             yield
         finally:
             await context.close()
@@ -55,10 +57,21 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             allow_methods=["GET", "POST", "PUT", "DELETE"],
             allow_headers=["Authorization", "Content-Type", "Idempotency-Key"],
         )
-    for module in (health, auth, airports, search, booking, admin, admin_bulk):
+    # Routes are matched in order: the public hot path right after the health probes.
+    for module in (health, search, booking, airports, auth, admin, admin_bulk):
         app.include_router(module.router)
     mount_frontend(app, settings.frontend_dist)
     return app
+
+
+def freeze_startup_heap() -> None:
+    """Move what startup built (modules, app, pools: ~160k objects, all living as long as the
+    process) out of the collector's sight, once per process: a full collection walked them all,
+    a pause of 0.1-0.2 s that was the search p99 under load. Once, so a process creating many
+    apps (the tests) does not freeze each one's garbage for good."""
+    if gc.get_freeze_count() == 0:
+        gc.collect()
+        gc.freeze()
 
 
 def mount_frontend(app: FastAPI, dist: Path) -> None:

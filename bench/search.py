@@ -2,13 +2,16 @@
 HTTP throughput against /healthz on the same server.
 
     .venv/bin/python -m bench.search [--days 90] [--duration 15] [--port 8111] [--changes 24]
+                                     [--server uvicorn|granian|both]
 
 Creates its own database (on the machine's PostgreSQL, like tests/infra.py) and its own private
 Redis (so ``used_memory`` is the index alone), loads flights with COPY, creates their seat counters
 (as the API does on first read), rebuilds through the CLI, times admin-style changes (price, time,
 insert, delete: the committed SQL change, then the search hook, timed alone) and one bulk-sized
-batch, starts its own API server, and drives /healthz and /api/v1/search with wrk (32 connections,
-a Lua script of varied queries), warm. The figures that matter are ratios within one run: the
+batch, starts its own API server (``--server``: uvicorn as in the seed, granian as ``python -m app.cli
+api`` runs in production, or both, one after the other), and drives /healthz and /api/v1/search
+with wrk (32 connections, a Lua script of varied queries), warm, reporting req/s and the server's
+CPU per request. The figures that matter are ratios within one run: the
 machine is shared, absolute numbers are noisy.
 """
 
@@ -16,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import os
 import random
 import re
@@ -245,7 +249,33 @@ def wrk(url: str, script: Path | None, duration: int) -> tuple[float, float, flo
     return rps, pct("50"), pct("99")
 
 
-def http_bench(env: dict[str, str], port: int, rows: list[dict[str, Any]], duration: int, label: str) -> None:
+SERVERS = {
+    # The seed's command line, and the production one (`python -m app.cli api`: granian, 1 worker).
+    "uvicorn": [sys.executable, "-m", "uvicorn", "app.main:create_app", "--factory", "--loop", "uvloop",
+                "--http", "httptools", "--no-access-log"],
+    "granian": [sys.executable, "-m", "app.cli", "api"],
+}  # fmt: skip
+
+
+def server_cpu(pid: int) -> float:
+    """CPU seconds of a server process and its children (granian's worker), from /proc."""
+    pids = [pid]
+    for p in pids:
+        with contextlib.suppress(OSError):
+            pids += [int(c) for c in Path(f"/proc/{p}/task/{p}/children").read_text().split()]
+    total = 0
+    for p in pids:
+        try:
+            fields = Path(f"/proc/{p}/stat").read_text().rpartition(")")[2].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])  # utime, stime
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+def http_bench(
+    env: dict[str, str], port: int, rows: list[dict[str, Any]], duration: int, label: str, server: str
+) -> None:
     rng = random.Random(3)
     names = sorted({r["source"] for r in rows})
     days = sorted({r["departure_ts"].date() for r in rows})[1:-1]
@@ -257,11 +287,9 @@ def http_bench(env: dict[str, str], port: int, rows: list[dict[str, Any]], durat
         )
     script = Path(tempfile.mkstemp(suffix=".lua")[1])
     script.write_text(LUA % ",".join(queries))
-    server = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "app.main:create_app", "--factory", "--port", str(port),
-         "--loop", "uvloop", "--http", "httptools", "--no-access-log"],
-        env=env, cwd=ROOT, start_new_session=True,
-    )  # fmt: skip
+    results: dict[str, float] = {}
+    command = SERVERS[server] + (["--port", str(port)] if server == "uvicorn" else [])
+    server_process = subprocess.Popen(command, env=env, cwd=ROOT, start_new_session=True)
     try:
         base = f"http://127.0.0.1:{port}"
         for _ in range(100):
@@ -272,14 +300,25 @@ def http_bench(env: dict[str, str], port: int, rows: list[dict[str, Any]], durat
                 time.sleep(0.2)
         wrk(f"{base}/healthz", None, 3)  # warm-up
         wrk(base, script, 3)
-        health = wrk(f"{base}/healthz", None, duration)
-        search = wrk(base, script, duration)
-        for name, (rps, p50, p99) in (("/healthz", health), ("/api/v1/search", search)):
-            print(f"[{label}] {name:15} {rps:8.0f} req/s  p50 {p50:6.2f} ms  p99 {p99:6.2f} ms")
-        print(f"[{label}] search / healthz = {search[0] / health[0]:.0%}")
+        cpu: dict[str, float] = {}
+        for name, target in (("/healthz", (f"{base}/healthz", None)), ("/api/v1/search", (base, script))):
+            before = server_cpu(server_process.pid)
+            rps, p50, p99 = wrk(*target, duration)
+            # CPU per request of the server alone: less sensitive than req/s to a busy machine.
+            cpu[name] = (server_cpu(server_process.pid) - before) / (rps * duration) * 1e6
+            results[name] = rps
+            print(
+                f"[{label}] {server:7} {name:15} {rps:8.0f} req/s  p50 {p50:6.2f} ms  p99 {p99:6.2f} ms"
+                f"  {cpu[name]:5.0f} us server CPU/req"
+            )
+        print(
+            f"[{label}] {server:7} search / healthz = {results['/api/v1/search'] / results['/healthz']:.0%}"
+            f" (server CPU per request: {cpu['/healthz'] / cpu['/api/v1/search']:.0%}),"
+            f" load average {os.getloadavg()[0]:.1f}"
+        )
     finally:
-        server.terminate()
-        server.wait(timeout=20)
+        server_process.terminate()
+        server_process.wait(timeout=20)
         script.unlink()
 
 
@@ -319,7 +358,8 @@ def scenario(label: str, rows: list[dict[str, Any]], args: argparse.Namespace) -
             f" p95 {p95 * 1000:.0f} ms, max {every[-1] * 1000:.0f} ms over {len(every)} changes"
             f" (median ms by kind: {per_kind})"
         )
-        http_bench(env, args.port, rows, args.duration, label)
+        for server in ("uvicorn", "granian") if args.server == "both" else (args.server,):
+            http_bench(env, args.port, rows, args.duration, label, server)
         size = min(args.batch, len(rows))
         hook = batch_time(env, size)
         print(f"[{label}] bulk batch of {size} flights: search hook {hook * 1000:.0f} ms (invalidation)")
@@ -342,6 +382,7 @@ def main() -> None:
     parser.add_argument("--skip-national", action="store_true")
     parser.add_argument("--skip-seed", action="store_true")
     parser.add_argument("--skip-reindex", action="store_true")
+    parser.add_argument("--server", choices=("uvicorn", "granian", "both"), default="both")
     args = parser.parse_args()
     if not args.skip_seed:
         scenario("seed-like", datagen.seed_like(), args)

@@ -15,6 +15,7 @@ from app.core.redis_client import Keys, create_redis
 
 if TYPE_CHECKING:
     from app.services.booking.store import BookingStore
+    from app.services.search.multiplex import Multiplexed
     from app.services.seat_inventory import SeatInventory
 
 
@@ -53,8 +54,18 @@ class AppContext:
 
         return BookingStore(self.settings, self.redis, self.keys, self.inventory, new_strategy(self))
 
+    @cached_property
+    def search_reads(self) -> Multiplexed | None:
+        """The search read path's own pipelined Redis connection (opened on first use); None
+        unless Redis is a plain TCP single node (then the read path uses ``redis``)."""
+        from app.services.search.multiplex import Multiplexed
+
+        return Multiplexed.for_client(self.redis)
+
     async def close(self) -> None:
         if "booking_store" in self.__dict__:
             await self.booking_store.close()
+        if (reads := self.__dict__.get("search_reads")) is not None:
+            reads.close()
         await self.redis.aclose()
         await self.engine.dispose()

@@ -1,8 +1,9 @@
-"""The read path: two Redis round trips on a hit, exact computation from PostgreSQL otherwise.
+"""The read path: one Redis round trip on a hit, exact computation from PostgreSQL otherwise.
 
-1. ``HMGET`` of the origin-day: the pair's stored list and the day's built sentinel (one key, so
-   one Cluster slot).
-2. One pipeline: the live seat counter and the card of every flight in that list.
+On a single Redis, one script (``READ``) reads the pair's stored list and the day's built sentinel
+(``HMGET`` of the origin-day) and, when the day is built and has a list, the live seat counter and
+the card of every flight in it (two ``MGET``). On Redis Cluster those keys live in different slots,
+so the same reads take two round trips: the ``HMGET``, then a pipeline of one ``GET`` per key.
 The stored list is an exact prefix of all the pair's itineraries in order, so the first 20 that
 pass the read-time filters (not departed, enough seats) are the answer; if fewer pass and the list
 is not complete, or the day is not built, the pair is computed exactly instead.
@@ -10,6 +11,9 @@ is not complete, or the day is not built, the pair is computed exactly instead.
 
 from __future__ import annotations
 
+import functools
+import hashlib
+import string
 import time
 import uuid
 from datetime import date
@@ -17,25 +21,67 @@ from decimal import Decimal
 from typing import Any
 
 from redis.asyncio.cluster import RedisCluster
+from redis.exceptions import NoScriptError
 
 from app.core.context import AppContext
 from app.core.metrics import SEARCH_CACHE
+from app.core.redis_client import Keys
 from app.services.search import build, data, index, store
-from app.services.search.codec import FLIGHT, Leg, decode_list, leg_of, with_seats
+from app.services.search.codec import FLIGHT, HEADER, Leg, decode_list, flight_ids, leg_of, with_seats
 from app.services.search.engine import search_origin
+from app.services.search.multiplex import encode
 
 RESULTS = 20
 _REQUEST_DEBOUNCE_SECONDS = 2
 _HIT = SEARCH_CACHE.labels(result="hit")
 _MISS = SEARCH_CACHE.labels(result="miss")
 
+# KEYS[1] origin-day; ARGV: destination, format tag, then the seat counter's and the card's key
+# names split around a flight id (head, tail, head, tail). Returns {built, list}, and for a built
+# day with a list also every flight's seat counter then card, in the order of the list's flight
+# table. The flight keys are not declared in KEYS: single Redis only (Cluster takes _read_cluster).
+READ = string.Template("""
+local found = redis.call('HMGET', KEYS[1], '\\0', ARGV[1])
+local blob = found[2]
+if found[1] ~= ARGV[2] or not blob then return found end
+local n = string.byte(blob, $count_at)
+local seats, cards = {}, {}
+for k = 1, n do
+  local at = $table_at + $record * (k - 1)
+  local id = string.format('$uuid', string.byte(blob, at, at + 15))
+  seats[k] = ARGV[3] .. id .. ARGV[4]
+  cards[k] = ARGV[5] .. id .. ARGV[6]
+end
+local out = {found[1], blob}
+if n == 0 then return out end
+local s = redis.call('MGET', unpack(seats))
+local c = redis.call('MGET', unpack(cards))
+for k = 1, n do
+  out[2 + k] = s[k]
+  out[2 + n + k] = c[k]
+end
+return out
+""").substitute(
+    count_at=3,  # HEADER: complete, itinerary count, flight count (1-based byte 3), worst price
+    table_at=HEADER.size + 1,
+    record=FLIGHT.size,
+    uuid="-".join("%02x" * n for n in (4, 2, 2, 2, 6)),
+)
+_READ_SHA = hashlib.sha1(READ.encode()).hexdigest()  # noqa: S324 - Redis names scripts by SHA-1
+
+Counts = dict[bytes, int]
+Cards = dict[bytes, bytes]
+
 
 async def search(context: AppContext, source: str, destination: str, day: date, seats: int) -> bytes:
     """The JSON array of the best itineraries, as bytes."""
     now = time.time()
-    reply: Any = await context.redis.hmget(store.day_key(context, source, day), [store.BUILT, destination])
-    built, blob = reply
-    if built != data.format_tag(context.settings).encode():
+    tag = data.format_tag(context.settings).encode()
+    if isinstance(context.redis, RedisCluster):
+        built, blob, counts, cards = await _read_cluster(context, source, destination, day, tag)
+    else:
+        built, blob, counts, cards = await _read(context, source, destination, day, tag)
+    if built != tag:
         _MISS.inc()
         body = await _exact(context, source, destination, day, seats, now)
         if body != b"[]":
@@ -45,8 +91,10 @@ async def search(context: AppContext, source: str, destination: str, day: date, 
         _HIT.inc()
         return b"[]"
     stored, complete = decode_list(blob)
-    raw_ids = list({r[:16]: None for it in stored for r in it})
-    counts, cards = await _seats_and_cards(context, raw_ids)
+    missing_counts = [uuid.UUID(bytes=raw) for raw in flight_ids(blob) if raw not in counts]
+    if missing_counts:  # no counter yet (bulk-imported flights): rebuilt from PostgreSQL
+        rebuilt = await context.inventory.rebuild(missing_counts)
+        counts.update((k.bytes, v) for k, v in rebuilt.items())
     chosen: list[tuple[bytes, ...]] = []
     for it in stored:
         if FLIGHT.unpack_from(it[0])[1] > now and all(counts.get(r[:16], 0) >= seats for r in it):
@@ -65,6 +113,64 @@ async def search(context: AppContext, source: str, destination: str, day: date, 
     return render([tuple(leg_of(r) for r in it) for it in chosen], counts, cards)
 
 
+async def _read(
+    context: AppContext, source: str, destination: str, day: date, tag: bytes
+) -> tuple[bytes | None, bytes | None, Counts, Cards]:
+    """One round trip: the READ script (loaded on first use and after Redis lost its scripts),
+    on the read path's own pipelined connection when there is one (see multiplex.py)."""
+    args = (destination, tag, *_key_parts(context.keys.prefix))
+    key = store.day_key(context, source, day)
+    reads = context.search_reads
+    reply: Any
+    try:
+        if reads is not None:
+            reply = await reads.execute(encode("EVALSHA", _READ_SHA, 1, key, *args))
+        else:
+            reply = await context.redis.evalsha(_READ_SHA, 1, key, *args)
+    except NoScriptError:
+        await context.redis.script_load(READ)
+        reply = await context.redis.evalsha(_READ_SHA, 1, key, *args)
+    built, blob = reply[0], reply[1]
+    if len(reply) == 2:
+        return built, blob, {}, {}
+    ids = flight_ids(blob)
+    n = len(ids)
+    counts = {raw: int(v) for raw, v in zip(ids, reply[2 : 2 + n], strict=True) if v is not None}
+    cards = {raw: v for raw, v in zip(ids, reply[2 + n :], strict=True) if v is not None}
+    return built, blob, counts, cards
+
+
+@functools.cache
+def _key_parts(prefix: str) -> tuple[str, str, str, str]:
+    keys, marker = Keys(prefix), "\x00"
+    seat_head, _, seat_tail = keys.seats(marker).partition(marker)
+    card_head, _, card_tail = keys.flight_card(marker).partition(marker)
+    return seat_head, seat_tail, card_head, card_tail
+
+
+async def _read_cluster(
+    context: AppContext, source: str, destination: str, day: date, tag: bytes
+) -> tuple[bytes | None, bytes | None, Counts, Cards]:
+    """Two round trips: the origin-day's one slot, then the flights' keys (a slot each; the
+    cluster pipeline groups the GETs by node)."""
+    reply: Any = await context.redis.hmget(store.day_key(context, source, day), [store.BUILT, destination])
+    built, blob = reply
+    if built != tag or blob is None:
+        return built, blob, {}, {}
+    ids = flight_ids(blob)
+    names = [_uuid_text(raw.hex()) for raw in ids]
+    pipe = context.redis.pipeline(transaction=False)
+    for name in names:
+        pipe.get(context.keys.seats(name))
+    for name in names:
+        pipe.get(context.keys.flight_card(name))
+    values = await pipe.execute()
+    n = len(ids)
+    counts = {raw: int(v) for raw, v in zip(ids, values[:n], strict=True) if v is not None}
+    cards = {raw: v for raw, v in zip(ids, values[n:], strict=True) if v is not None}
+    return built, blob, counts, cards
+
+
 def _uuid_text(h: str) -> str:
     return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
 
@@ -76,34 +182,6 @@ async def _request(context: AppContext, source: str, day: date) -> None:
         # Awaited, not a detached task: a task outliving its request would hold pooled connections
         # (the debounce makes this one request in 2 s pay for opening the queue's pool).
         await index.request_reindex(context, full=not await index.is_ready(context))
-
-
-async def _seats_and_cards(
-    context: AppContext, ids: list[bytes]
-) -> tuple[dict[bytes, int], dict[bytes, bytes]]:
-    names = [_uuid_text(raw.hex()) for raw in ids]
-    keys = context.keys
-    n = len(ids)
-    pipe = context.redis.pipeline(transaction=False)
-    if isinstance(context.redis, RedisCluster):
-        # The keys live in different slots: one GET each (the cluster pipeline groups them by node).
-        for name in names:
-            pipe.get(keys.seats(name))
-        for name in names:
-            pipe.get(keys.flight_card(name))
-        values = await pipe.execute()
-    else:
-        pipe.mget([keys.seats(name) for name in names])
-        pipe.mget([keys.flight_card(name) for name in names])
-        seats, cards_ = await pipe.execute()
-        values = [*seats, *cards_]
-    counts = {raw: int(v) for raw, v in zip(ids, values[:n], strict=True) if v is not None}
-    cards = {raw: v for raw, v in zip(ids, values[n:], strict=True) if v is not None}
-    missing = [uuid.UUID(bytes=raw) for raw in ids if raw not in counts]
-    if missing:
-        rebuilt = await context.inventory.rebuild(missing)
-        counts.update((k.bytes, v) for k, v in rebuilt.items())
-    return counts, cards
 
 
 _CARD_TTL_SECONDS = 3 * 86400

@@ -1,0 +1,110 @@
+"""The search read path's shortcuts: parameters validated by hand, one pipelined Redis connection.
+
+Both must be invisible: the hand check accepts only what the declared model accepts, with the
+same values (everything else is answered by FastAPI's own validation, its 422 bodies unchanged),
+and the thin Redis client fails and recovers the way redis-py does.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import httpx
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from pydantic import ValidationError
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import NoScriptError, ResponseError
+from redis.exceptions import TimeoutError as RedisTimeoutError
+
+from app.core.context import AppContext
+from app.schemas.search import SearchQuery, plain_search_params
+from app.services.search.multiplex import Multiplexed, encode
+from tests.conftest import create_flight
+from tests.test_search_updates import at, search
+
+_TEXT = st.text(alphabet=st.sampled_from(["A", "b", "é", " ", "\t", "-", "\x00", "\x7f", "1"]), max_size=6)
+_DATES = st.one_of(
+    st.dates().map(str), st.sampled_from(["2027-02-30", "2027-1-05", "20270105", "2027-01-05T00:00", ""])
+)
+_SEATS = st.one_of(st.none(), st.sampled_from(["0", "1", "9", "10", "+3", "03", " 2", "2.0", "two", ""]))
+
+
+@given(source=st.one_of(st.none(), _TEXT), destination=st.one_of(st.none(), _TEXT), day=_DATES, seats=_SEATS)
+def test_plain_parameters_are_only_what_the_model_accepts_unchanged(
+    source: str | None, destination: str | None, day: str, seats: str | None
+) -> None:
+    raw = {"source": source, "destination": destination, "date": day, "seats": seats}
+    params = {k: v for k, v in raw.items() if v is not None}
+    plain = plain_search_params(params)
+    if plain is None:
+        return  # FastAPI validates it with the model, as before
+    model = SearchQuery.model_validate(params)
+    assert plain == (model.source, model.destination, model.date, model.seats)
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"source": "AAA", "destination": "BBB", "date": "2027-01-05"},
+        {"source": "Navi Mumbai", "destination": "Pune", "date": "2027-12-31", "seats": "9"},
+    ],
+)
+def test_ordinary_queries_take_the_plain_path(params: dict[str, str]) -> None:
+    plain = plain_search_params(params)
+    assert plain is not None
+    assert plain == tuple(SearchQuery.model_validate(params).model_dump().values())
+
+
+def test_the_model_still_rejects_what_the_plain_path_declines() -> None:
+    for params in ({"source": "AAA", "destination": "aaa", "date": "2027-01-05"}, {"source": "AAA"}):
+        assert plain_search_params(params) is None
+        with pytest.raises(ValidationError):
+            SearchQuery.model_validate(params)
+
+
+async def test_the_answer_survives_a_killed_read_connection(
+    client: httpx.AsyncClient, admin_headers: dict[str, str], context: AppContext
+) -> None:
+    await create_flight(
+        client, admin_headers, flight_number="R1", source="AAA", destination="BBB", departure=at(6), price=90
+    )
+    expected = await search(client, "AAA", "BBB")
+    reads = context.search_reads
+    assert reads is not None
+    connection_id = await reads.execute(encode("CLIENT", "ID"))
+    await context.redis.execute_command("CLIENT", "KILL", "ID", connection_id)
+    # The lost connection is noticed and the read retried once on a fresh one.
+    assert await search(client, "AAA", "BBB") == expected
+    assert await reads.execute(encode("CLIENT", "ID")) != connection_id
+
+
+async def test_error_replies_raise_redis_py_exceptions(context: AppContext) -> None:
+    reads = context.search_reads
+    assert reads is not None
+    with pytest.raises(NoScriptError):
+        await reads.execute(encode("EVALSHA", "0" * 40, 0))
+    with pytest.raises(ResponseError):
+        await reads.execute(encode("NOSUCHCOMMAND"))
+    assert await reads.execute(encode("PING")) == b"PONG"  # the connection is still usable
+
+
+async def test_a_silent_server_times_out_and_an_absent_one_is_a_connection_error() -> None:
+    async def accept(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.read(1000)  # reads the command, never answers
+
+    server = await asyncio.start_server(accept, "127.0.0.1", 0)
+    port: Any = server.sockets[0].getsockname()[1]
+    silent = Multiplexed("127.0.0.1", port, username=None, password=None, db=0, timeout=0.3)
+    try:
+        with pytest.raises(RedisTimeoutError):
+            await silent.execute(encode("PING"))
+    finally:
+        silent.close()
+        server.close()
+        await server.wait_closed()
+    absent = Multiplexed("127.0.0.1", port, username=None, password=None, db=0, timeout=0.3)
+    with pytest.raises(RedisConnectionError):
+        await absent.execute(encode("PING"))
