@@ -16,6 +16,7 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from multiprocessing import get_context
+from pathlib import Path
 from typing import Any
 
 import orjson
@@ -34,6 +35,7 @@ log = structlog.get_logger()
 # Below this many flights a build runs in the calling process (forking costs more than it saves).
 PARALLEL_MIN_FLIGHTS = 20_000
 _CHUNK = 100  # origin-days per write pipeline / per task of a worker process
+COMPILED_MIN_DAYS = 50
 
 
 @dataclass
@@ -49,6 +51,33 @@ class Shared:
     keys: Keys
     days: list[OriginDay]
     gens: list[bytes]
+    compiled: Any = None  # compiled.CompiledGraph when the compiled engine runs this build
+
+
+def compiled_engine(graph: Graph, records: list[bytes], rules: Rules, days: int, data_dir: Path) -> Any:
+    """The compiled engine's graph (JIT warmed up), or None: the pure-Python engine then runs.
+
+    numba is imported here, not at module level: the API process never builds. Below
+    COMPILED_MIN_DAYS loading the compiled code (~0.5 s; a first compilation, before the disk cache
+    exists, ~8 s) costs more than the Python engine's ~15 ms per origin-day.
+    """
+    if days < COMPILED_MIN_DAYS:
+        return None
+    if "NUMBA_CACHE_DIR" not in os.environ and not os.access(Path(__file__).parent, os.W_OK):
+        # The Docker image's app/ is read-only to its user: cache the machine code in DATA_DIR.
+        os.environ["NUMBA_CACHE_DIR"] = str(data_dir.resolve() / "numba-cache")
+    try:
+        from app.services.search import compiled
+    except Exception:  # numba missing, or no writable cache directory (NUMBA_CACHE_DIR)
+        log.warning("search_compiled_engine_unavailable", exc_info=True)
+        return None
+    if not compiled.supported(graph):
+        return None
+    started = time.monotonic()
+    arrays = compiled.CompiledGraph.of(graph, records)
+    compiled.warm_up(arrays, rules, data.DEPTH)
+    log.info("search_compiled_engine_ready", seconds=round(time.monotonic() - started, 2))
+    return arrays
 
 
 _shared: Shared | None = None
@@ -61,6 +90,11 @@ def encode_day(shared: Shared, origin: str, day: Any) -> tuple[dict[str, bytes],
     code = graph.code.get(origin)
     if code is None:
         return {}, end + 2 * 86400
+    if shared.compiled is not None:
+        from app.services.search.compiled import encode_origin_day
+
+        encoded = encode_origin_day(shared.compiled, code, start, end, shared.rules, data.DEPTH)
+        return {graph.airports[d]: blob for d, blob in encoded.items()}, end + 2 * 86400
     heaps = search_keys(graph, code, start, end, shared.rules, data.DEPTH)
     airports, records = graph.airports, shared.records
     bits, legs_shift, cost_shift = heaps.bits, heaps.legs_shift, heaps.cost_shift
@@ -142,9 +176,13 @@ async def build_days(
     started = time.monotonic()
     graph, records = data.graph_of(rows)
     log.info("search_graph_built", flights=len(rows), seconds=round(time.monotonic() - started, 1))
+    # Off the event loop: a first JIT compilation takes seconds (the rebuild lock is renewed meanwhile).
+    arrays = await asyncio.to_thread(
+        compiled_engine, graph, records, rules, len(days), context.settings.data_dir
+    )
     shared = Shared(
         graph, records, zones, rules, data.format_tag(context.settings),
-        context.settings.require_redis_url(), context.keys, days, gens,
+        context.settings.require_redis_url(), context.keys, days, gens, arrays,
     )  # fmt: skip
     workers = min(os.cpu_count() or 1, 8)
     chunks = [(lo, min(lo + _CHUNK, len(days))) for lo in range(0, len(days), _CHUNK)]
