@@ -1,7 +1,8 @@
 """Incremental patches on a dense network, where lists are full (40 entries, not ``complete``) and
-many itineraries tie on price: after any sequence of single-flight changes (price up or down, time
-shift, insert, delete), every list left by the patches is an exact prefix of what a full rebuild
-computes (the whole of it when it says it is complete), and answers equal the brute force."""
+many itineraries tie on price: after any sequence of admin-sized changes (price up or down, time
+shift, new airports, insert, delete, several flights at once), every list left by the patches is
+an exact prefix of what a full rebuild computes (the whole of it when it says it is complete), and
+answers equal the brute force."""
 
 from __future__ import annotations
 
@@ -62,7 +63,22 @@ async def snapshot_of(context: AppContext, flight_id: uuid.UUID) -> FlightSnapsh
 
 async def change(context: AppContext, rng: random.Random, ids: list[uuid.UUID], step: int) -> None:
     """One admin-style change committed in SQL, then the search hook, as the services do."""
-    kind = rng.choice(("cheaper", "dearer", "time", "insert", "delete"))
+    kind = rng.choice(("cheaper", "dearer", "time", "insert", "delete", "reroute", "several"))
+    if kind == "several" and len(ids) >= 3:
+        targets = rng.sample(ids, 3)
+        befores = [await snapshot_of(context, t) for t in targets]
+        async with context.engine.begin() as connection:
+            for t in targets:
+                await connection.execute(
+                    text(
+                        "UPDATE flights SET price = :p, departure_ts = departure_ts + interval '15 minutes',"
+                        " arrival_ts = arrival_ts + interval '15 minutes' WHERE id = :id"
+                    ),
+                    {"id": t, "p": Decimal(rng.randrange(5, 30) * 10)},
+                )
+        afters = [await snapshot_of(context, t) for t in targets]
+        await on_flights_changed(context, [FlightChange(b, a) for b, a in zip(befores, afters, strict=True)])
+        return
     if kind == "insert" or not ids:
         flight = random_flight(rng, f"N{step}")
         await insert(context, flight)
@@ -75,6 +91,12 @@ async def change(context: AppContext, rng: random.Random, ids: list[uuid.UUID], 
         if kind == "delete":
             await connection.execute(text("DELETE FROM flights WHERE id = :id"), {"id": target})
             ids.remove(target)
+        elif kind == "reroute":
+            source, destination = rng.sample(AIRPORTS, 2)
+            await connection.execute(
+                text("UPDATE flights SET source = :s, destination = :d WHERE id = :id"),
+                {"id": target, "s": source, "d": destination},
+            )
         elif kind == "time":
             shift = timedelta(minutes=rng.choice((-120, -45, 30, 90)))
             await connection.execute(

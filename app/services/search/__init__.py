@@ -88,7 +88,7 @@ def _node(snapshot: FlightSnapshot) -> Node:
     from app.services.search.incremental import Node
 
     return Node(
-        snapshot.id,
+        snapshot.id.bytes,
         snapshot.source,
         snapshot.destination,
         int(snapshot.departure_ts.timestamp()),

@@ -97,6 +97,12 @@ def flight_ids(blob: bytes) -> list[bytes]:
     return [blob[start + k * size : start + k * size + _ID] for k in range(blob[2])]
 
 
+def flight_records(blob: bytes) -> list[bytes]:
+    """The 32-byte records of the flights a list references, without decoding its itineraries."""
+    start, size = HEADER.size, FLIGHT.size
+    return [blob[start + k * size : start + (k + 1) * size] for k in range(blob[2])]
+
+
 def mentions(blob: bytes, ids: Iterable[bytes]) -> bool:
     """Whether the list's flight table holds one of ``ids`` (a byte search, aligned to records)."""
     start, size = HEADER.size, FLIGHT.size

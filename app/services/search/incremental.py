@@ -13,10 +13,9 @@ through a hub flight that could enter no list are never built. patch.py reads an
 
 from __future__ import annotations
 
-import uuid
 from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any, NamedTuple
 
@@ -31,19 +30,19 @@ from app.services.search.store import OriginDay
 # windows against a scan of the whole table, which it prefers at 270k flights (~200 ms, not ~20).
 _NEIGHBOURS = """
 SELECT f.* FROM unnest($1::text[], $2::timestamptz[], $3::timestamptz[]) AS w(airport, lo, hi),
-  LATERAL (SELECT id, source, destination, extract(epoch FROM departure_ts)::bigint,
+  LATERAL (SELECT uuid_send(id), source, destination, extract(epoch FROM departure_ts)::bigint,
                   extract(epoch FROM arrival_ts)::bigint, (price * 100)::bigint
              FROM flights WHERE destination = w.airport AND arrival_ts BETWEEN w.lo AND w.hi OFFSET 0) f
 UNION ALL
 SELECT f.* FROM unnest($4::text[], $5::timestamptz[], $6::timestamptz[]) AS w(airport, lo, hi),
-  LATERAL (SELECT id, source, destination, extract(epoch FROM departure_ts)::bigint,
+  LATERAL (SELECT uuid_send(id), source, destination, extract(epoch FROM departure_ts)::bigint,
                   extract(epoch FROM arrival_ts)::bigint, (price * 100)::bigint
              FROM flights WHERE source = w.airport AND departure_ts BETWEEN w.lo AND w.hi OFFSET 0) f
 """
 
 
 class Node(NamedTuple):
-    id: uuid.UUID
+    id: bytes  # the uuid's 16 raw bytes (as list records hold them)
     source: str
     destination: str
     departure: int
@@ -52,7 +51,7 @@ class Node(NamedTuple):
 
 
 def record(flight: Node) -> bytes:
-    return FLIGHT.pack(flight.id.bytes, flight.departure, flight.arrival, flight.cents)
+    return FLIGHT.pack(flight.id, flight.departure, flight.arrival, flight.cents)
 
 
 class Pool:
@@ -83,12 +82,12 @@ class Pool:
 
 
 def node_of(row: data.FlightRow) -> Node:
-    return Node(row.id, row.source, row.destination, row.departure, row.arrival, row.cents)
+    return Node(row.id.bytes, row.source, row.destination, row.departure, row.arrival, row.cents)
 
 
 async def neighbours(context: AppContext, flights: Sequence[Node], rules: Rules) -> list[Node]:
     """Every flight that can precede or follow ``flights`` within max_legs-1 connections."""
-    found: dict[tuple[uuid.UUID, int], Node] = {}
+    found: dict[tuple[bytes, int], Node] = {}
     into, out = list(flights), list(flights)
     for _ in range(rules.max_legs - 1):
         if not into and not out:
@@ -134,14 +133,20 @@ Days = Callable[[Node], OriginDay]
 
 
 def day_of(zones: data.Zones) -> Days:
-    """The origin-day an itinerary starting with a flight belongs to (cached per departure)."""
-    cache: dict[tuple[str, int], OriginDay] = {}
+    """The origin-day an itinerary starting with a flight belongs to: each airport's local days
+    seen so far are kept as [start, end) epochs, so most look-ups are two comparisons."""
+    seen: dict[str, list[tuple[int, int, OriginDay]]] = {}
 
     def find(first: Node) -> OriginDay:
-        key = (first.source, first.departure)
-        day = cache.get(key)
-        if day is None:
-            day = cache[key] = (first.source, zones.local_date(first.source, first.departure))
+        spans = seen.setdefault(first.source, [])
+        at = first.departure
+        for start, end, day in spans:
+            if start <= at < end:
+                return day
+        local = zones.local_date(first.source, at)
+        start, end = zones.bounds(first.source, local)
+        day = (first.source, local)
+        spans.append((start, end, day))
         return day
 
     return find
@@ -158,6 +163,8 @@ class Shapes:
     legs: int
     before: list[tuple[Node, OriginDay, list[tuple[Node, OriginDay]]]] = field(default_factory=list)
     after: list[tuple[Node, list[Node]]] = field(default_factory=list)
+    # Flights of the pool that are no longer current (old versions): never in a candidate.
+    stale: frozenset[Node] = frozenset()
 
     def pairs(self) -> dict[OriginDay, set[str]]:
         """(origin-day, destination) of every itinerary through the flight."""
@@ -181,8 +188,11 @@ class Shapes:
         of origin-days missing from ``bounds`` take nothing: they are not patched)."""
         f = self.flight
         records: dict[Node, bytes] = {}
+        stale = self.stale
 
         def add(day: OriginDay, destination: str, legs: tuple[Node, ...]) -> None:
+            if stale and not stale.isdisjoint(legs):
+                return
             raw = []
             for leg in legs:
                 r = records.get(leg)
@@ -256,26 +266,37 @@ def shapes(flight: Node, pool: Pool, rules: Rules, days: Days) -> Shapes:
 
 @dataclass
 class Plan:
-    """Through the old versions: the lists that may mention them; through the new ones: shapes."""
+    """``fields``: per origin-day, the lists an itinerary through an old or a new version may be
+    in (the old ones to find what to remove); ``inserts``: the new versions' shapes."""
 
-    removals: dict[OriginDay, set[str]]
+    fields: dict[OriginDay, set[str]]
     inserts: list[Shapes]
-
-    def fields(self) -> dict[OriginDay, set[str]]:
-        found = {d: set(f) for d, f in self.removals.items()}
-        for shape in self.inserts:
-            for d, f in shape.pairs().items():
-                found.setdefault(d, set()).update(f)
-        return found
 
 
 def plan(old: Sequence[Node], new: Sequence[Node], pool: list[Node], zones: data.Zones, rules: Rules) -> Plan:
+    """One pool for both worlds: old versions are left out of candidates, and new versions only
+    widen the (origin-day, destination) pairs the old ones may be in. A version with the same
+    airports and times as another (a price change, a re-announce) shares its shapes."""
     changed = {n.id for n in old} | {n.id for n in new}
-    current = Pool([n for n in pool if n.id not in changed] + list(new))
+    current = set(new)
     everything = Pool([*pool, *old, *new])
+    stale = frozenset(n for n in everything.nodes if n.id in changed and n not in current)
     days = day_of(zones)
-    removals: dict[OriginDay, set[str]] = {}
-    for flight in old:
-        for d, fields in shapes(flight, everything, rules, days).pairs().items():
-            removals.setdefault(d, set()).update(fields)
-    return Plan(removals, [shapes(flight, current, rules, days) for flight in new])
+    known: dict[tuple[str, str, int, int], Shapes] = {}
+
+    def shapes_of(flight: Node) -> Shapes:
+        key = (flight.source, flight.destination, flight.departure, flight.arrival)
+        found = known.get(key)
+        if found is None:
+            found = known[key] = shapes(flight, everything, rules, days)
+        return replace(found, flight=flight, stale=stale)
+
+    fields: dict[OriginDay, set[str]] = {}
+    paired: set[tuple[str, str, int, int]] = set()
+    for flight in [*old, *new]:
+        key = (flight.source, flight.destination, flight.departure, flight.arrival)
+        if key not in paired:
+            paired.add(key)
+            for d, names in shapes_of(flight).pairs().items():
+                fields.setdefault(d, set()).update(names)
+    return Plan(fields, [shapes_of(flight) for flight in new])

@@ -15,7 +15,15 @@ from typing import Any
 
 from app.core.context import AppContext
 from app.services.search import data, store
-from app.services.search.codec import Records, decode_list, encode_list, header, mentions, order_key
+from app.services.search.codec import (
+    Records,
+    decode_list,
+    encode_list,
+    flight_records,
+    header,
+    mentions,
+    order_key,
+)
 from app.services.search.incremental import Plan
 from app.services.search.store import BUILT, GEN, OriginDay
 
@@ -45,7 +53,8 @@ def merge(blob: bytes | None, gone: set[bytes], candidates: set[Records], depth:
             return None
         items, complete = decode_list(blob)
     last = order_key(items[-1]) if items and not complete else None
-    kept = [it for it in items if not any(r[:16] in gone for r in it)] if gone else list(items)
+    changed = {r for r in flight_records(blob) if r[:16] in gone} if blob is not None else set()
+    kept = [it for it in items if changed.isdisjoint(it)] if changed else list(items)
     present = set(kept)
     fresh = [c for c in candidates if c not in present]
     if not complete:
@@ -67,7 +76,7 @@ async def apply(
     context: AppContext, plan_: Plan, gone: set[bytes]
 ) -> tuple[list[OriginDay], list[OriginDay]]:
     """Patch the planned lists. Returns (days to invalidate, days to queue for a refill)."""
-    fields = {d: sorted(f) for d, f in plan_.fields().items()}
+    fields = {d: sorted(f) for d, f in plan_.fields.items()}
     days = sorted(fields)
     if not days:
         return [], []
