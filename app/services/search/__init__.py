@@ -15,6 +15,7 @@ from redis.exceptions import LockError
 if TYPE_CHECKING:
     from app.core.context import AppContext
     from app.services.flight_events import FlightChange, FlightSnapshot
+    from app.services.search.data import FlightRow
     from app.services.search.incremental import Node
 
 log = structlog.get_logger()
@@ -28,24 +29,15 @@ UPDATE_LOCK_WAIT_SECONDS = 2
 
 async def on_flights_changed(context: AppContext, changes: Sequence[FlightChange]) -> None:
     """Bring the index in line with committed flight changes (called after the commit)."""
-    from app.services.search import build, data, index
+    from app.services.search import data, index
 
     ids = list({s.id for c in changes for s in (c.before, c.after) if s is not None})
-    # In a bulk batch, a flight inserted now gets no card here: the read path loads it from
-    # PostgreSQL on first use and writes it (SET NX, so it never overwrites a newer card).
-    small = len(changes) <= SMALL_CHANGE
-    known = ids if small else list({c.before.id for c in changes if c.before is not None})
-    current = await data.fetch(context, "id = ANY($1::uuid[])", known) if known else []
-    await build.write_cards(context, current)
-    gone = set(known) - {r.id for r in current}
-    if gone:
-        await context.redis.delete(*(context.keys.flight_card(i) for i in gone))
     snapshots = [s for c in changes for s in (c.before, c.after) if s is not None]
-    departures = [int(s.departure_ts.timestamp()) for s in snapshots] + [r.departure for r in current]
+    departures = [int(s.departure_ts.timestamp()) for s in snapshots]
     sources = {s.source for s in snapshots}
     longest = max(int((s.arrival_ts - s.departure_ts).total_seconds()) for s in snapshots)
-    if not small:
-        await index.invalidate_around(context, departures, sources, longest=longest)
+    if len(changes) > SMALL_CHANGE:
+        await _large(context, changes, departures, sources, longest)
         return
     await data.max_duration(context, at_least=longest)
     lock = context.redis.lock(
@@ -55,7 +47,8 @@ async def on_flights_changed(context: AppContext, changes: Sequence[FlightChange
     )
     if not await lock.acquire():
         log.warning("search_update_lock_busy_invalidating", flights=len(ids))
-        await index.invalidate_around(context, departures, sources)
+        current = await _cards(context, ids)
+        await index.invalidate_around(context, departures + [r.departure for r in current], sources)
         return
     try:
         await _patch(context, changes, ids)
@@ -64,11 +57,44 @@ async def on_flights_changed(context: AppContext, changes: Sequence[FlightChange
             await lock.release()
 
 
+async def _cards(context: AppContext, ids: list) -> list[FlightRow]:  # type: ignore[type-arg]
+    """The flights' current rows; their cards rewritten, deleted flights' cards removed."""
+    from app.services.search import build, data
+
+    current = await data.fetch(context, "id = ANY($1::uuid[])", ids)
+    await build.write_cards(context, current)
+    gone = set(ids) - {r.id for r in current}
+    if gone:
+        await context.redis.delete(*(context.keys.flight_card(i) for i in gone))
+    return current
+
+
+async def _large(
+    context: AppContext,
+    changes: Sequence[FlightChange],
+    departures: list[int],
+    sources: set[str],
+    longest: int,
+) -> None:
+    """A bulk batch: the cards of updated flights rewritten from the committed snapshots (no
+    PostgreSQL read), deleted flights' cards removed; an inserted flight gets no card here (the
+    read path loads it from PostgreSQL on first use and writes it with SET NX, which never
+    overwrites a newer card); the origin-days the batch may touch invalidated for the worker."""
+    from app.services.search import build, index
+
+    updated = [c.after for c in changes if c.before is not None and c.after is not None]
+    await build.write_cards(context, updated)
+    deleted = [c.before.id for c in changes if c.before is not None and c.after is None]
+    if deleted:
+        await context.redis.delete(*(context.keys.flight_card(i) for i in deleted))
+    await index.invalidate_around(context, departures, sources, longest=longest)
+
+
 async def _patch(context: AppContext, changes: Sequence[FlightChange], ids: list) -> None:  # type: ignore[type-arg]
     from app.services.search import data, incremental, index, patch, store
 
     # Read after taking the lock: every change whose hook ran before is in this read.
-    current = await data.fetch(context, "id = ANY($1::uuid[])", ids)
+    current = await _cards(context, ids)
     old = [_node(c.before) for c in changes if c.before is not None]
     new = [incremental.node_of(r) for r in current]
     rules = data.rules_of(context.settings)
