@@ -16,8 +16,8 @@ import hashlib
 import string
 import time
 import uuid
+from collections.abc import Sequence
 from datetime import date
-from decimal import Decimal
 from typing import Any
 
 from redis.asyncio.cluster import RedisCluster
@@ -26,8 +26,8 @@ from redis.exceptions import NoScriptError
 from app.core.context import AppContext
 from app.core.metrics import SEARCH_CACHE
 from app.core.redis_client import Keys
-from app.services.search import build, data, index, store
-from app.services.search.codec import FLIGHT, HEADER, Leg, decode_list, flight_ids, leg_of, with_seats
+from app.services.search import build, data, index, render, store
+from app.services.search.codec import FLIGHT, HEADER, flight_ids, with_seats
 from app.services.search.engine import search_origin
 from app.services.search.multiplex import encode
 
@@ -69,8 +69,8 @@ return out
 )
 _READ_SHA = hashlib.sha1(READ.encode()).hexdigest()  # noqa: S324 - Redis names scripts by SHA-1
 
-Counts = dict[bytes, int]
-Cards = dict[bytes, bytes]
+# Per flight of a stored list, in the order of its flight table (None: no such key).
+Values = list[bytes | None]
 
 
 async def search(context: AppContext, source: str, destination: str, day: date, seats: int) -> bytes:
@@ -78,9 +78,9 @@ async def search(context: AppContext, source: str, destination: str, day: date, 
     now = time.time()
     tag = data.format_tag(context.settings).encode()
     if isinstance(context.redis, RedisCluster):
-        built, blob, counts, cards = await _read_cluster(context, source, destination, day, tag)
+        built, blob, seats_of, cards_of = await _read_cluster(context, source, destination, day, tag)
     else:
-        built, blob, counts, cards = await _read(context, source, destination, day, tag)
+        built, blob, seats_of, cards_of = await _read(context, source, destination, day, tag)
     if built != tag:
         _MISS.inc()
         body = await _exact(context, source, destination, day, seats, now)
@@ -90,32 +90,53 @@ async def search(context: AppContext, source: str, destination: str, day: date, 
     if blob is None:
         _HIT.inc()
         return b"[]"
-    stored, complete = decode_list(blob)
-    missing_counts = [uuid.UUID(bytes=raw) for raw in flight_ids(blob) if raw not in counts]
-    if missing_counts:  # no counter yet (bulk-imported flights): rebuilt from PostgreSQL
-        rebuilt = await context.inventory.rebuild(missing_counts)
-        counts.update((k.bytes, v) for k, v in rebuilt.items())
-    chosen: list[tuple[bytes, ...]] = []
-    for it in stored:
-        if FLIGHT.unpack_from(it[0])[1] > now and all(counts.get(r[:16], 0) >= seats for r in it):
-            chosen.append(it)
+    ids, itineraries = render.prepared(blob)
+    counts = await _counts(context, ids, seats_of)
+    bookable = [c >= seats for c in counts]
+    chosen: list[tuple[bytes, bytes]] = []
+    for legs, departure, end in itineraries:
+        if departure > now and all(bookable[i] for i in legs):
+            chosen.append((legs, end))
             if len(chosen) == RESULTS:
                 break
-    if len(chosen) < RESULTS and not complete:
+    if len(chosen) < RESULTS and blob[0] != 1:  # a cut list: what lies beyond it is unknown
+        _MISS.inc()
+        return await _exact(context, source, destination, day, seats, now)
+    cards = await _cards(context, ids, cards_of, {i for legs, _ in chosen for i in legs})
+    if cards is None:  # a flight deleted since the list was read: answered exactly
         _MISS.inc()
         return await _exact(context, source, destination, day, seats, now)
     _HIT.inc()
-    if any(r[:16] not in cards for it in chosen for r in it):
-        missing = list({uuid.UUID(bytes=r[:16]) for it in chosen for r in it if r[:16] not in cards})
-        loaded = await _cards_from_database(context, missing)
-        cards.update((k.bytes, v) for k, v in loaded.items())
+    shown = {i: with_seats(card, counts[i]) for i, card in cards.items()}
+    return render.body([([shown[i] for i in legs], end) for legs, end in chosen])
+
+
+async def _counts(context: AppContext, ids: Sequence[bytes], values: Values) -> list[int]:
+    """Live seat counters, aligned with ``ids``; a missing one (a bulk-imported flight not read
+    yet) is rebuilt from PostgreSQL, and a flight that no longer exists has none."""
+    absent = [uuid.UUID(bytes=ids[k]) for k, v in enumerate(values) if v is None]
+    rebuilt = await context.inventory.rebuild(absent) if absent else {}
+    return [
+        int(v) if v is not None else rebuilt.get(uuid.UUID(bytes=ids[k]), 0) for k, v in enumerate(values)
+    ]
+
+
+async def _cards(
+    context: AppContext, ids: Sequence[bytes], values: Values, used: set[int]
+) -> dict[int, bytes] | None:
+    """The cards of the flights at ``used``; missing ones are read from PostgreSQL and remembered.
+    None when a flight has no card and no row any more."""
+    absent = [uuid.UUID(bytes=ids[i]) for i in used if values[i] is None]
+    loaded = await _cards_from_database(context, absent) if absent else {}
+    if loaded:
         await _remember_cards(context, loaded)
-    return render([tuple(leg_of(r) for r in it) for it in chosen], counts, cards)
+    cards = {i: values[i] or loaded.get(uuid.UUID(bytes=ids[i])) for i in used}
+    return {i: card for i, card in cards.items() if card is not None} if None not in cards.values() else None
 
 
 async def _read(
     context: AppContext, source: str, destination: str, day: date, tag: bytes
-) -> tuple[bytes | None, bytes | None, Counts, Cards]:
+) -> tuple[bytes | None, bytes | None, Values, Values]:
     """One round trip: the READ script (loaded on first use and after Redis lost its scripts),
     on the read path's own pipelined connection when there is one (see multiplex.py)."""
     args = (destination, tag, *_key_parts(context.keys.prefix))
@@ -130,14 +151,8 @@ async def _read(
     except NoScriptError:
         await context.redis.script_load(READ)
         reply = await context.redis.evalsha(_READ_SHA, 1, key, *args)
-    built, blob = reply[0], reply[1]
-    if len(reply) == 2:
-        return built, blob, {}, {}
-    ids = flight_ids(blob)
-    n = len(ids)
-    counts = {raw: int(v) for raw, v in zip(ids, reply[2 : 2 + n], strict=True) if v is not None}
-    cards = {raw: v for raw, v in zip(ids, reply[2 + n :], strict=True) if v is not None}
-    return built, blob, counts, cards
+    n = (len(reply) - 2) // 2
+    return reply[0], reply[1], reply[2 : 2 + n], reply[2 + n :]
 
 
 @functools.cache
@@ -150,13 +165,13 @@ def _key_parts(prefix: str) -> tuple[str, str, str, str]:
 
 async def _read_cluster(
     context: AppContext, source: str, destination: str, day: date, tag: bytes
-) -> tuple[bytes | None, bytes | None, Counts, Cards]:
+) -> tuple[bytes | None, bytes | None, Values, Values]:
     """Two round trips: the origin-day's one slot, then the flights' keys (a slot each; the
     cluster pipeline groups the GETs by node)."""
     reply: Any = await context.redis.hmget(store.day_key(context, source, day), [store.BUILT, destination])
     built, blob = reply
     if built != tag or blob is None:
-        return built, blob, {}, {}
+        return built, blob, [], []
     ids = flight_ids(blob)
     names = [_uuid_text(raw.hex()) for raw in ids]
     pipe = context.redis.pipeline(transaction=False)
@@ -165,10 +180,7 @@ async def _read_cluster(
     for name in names:
         pipe.get(context.keys.flight_card(name))
     values = await pipe.execute()
-    n = len(ids)
-    counts = {raw: int(v) for raw, v in zip(ids, values[:n], strict=True) if v is not None}
-    cards = {raw: v for raw, v in zip(ids, values[n:], strict=True) if v is not None}
-    return built, blob, counts, cards
+    return built, blob, values[: len(ids)], values[len(ids) :]
 
 
 def _uuid_text(h: str) -> str:
@@ -235,36 +247,8 @@ async def _exact(
     if origin is None or target is None:
         return b"[]"
     result = search_origin(graph, origin, start, end, rules, RESULTS, target=target)
-    chosen = [tuple(leg_of(records[i]) for i in it[2]) for it in result.lists.get(target, [])]
+    chosen = [[FLIGHT.unpack(records[i]) for i in it[2]] for it in result.lists.get(target, [])]
     by_id = {r.id.bytes: r for r in rows}
-    cards = {leg.id: build.card(by_id[leg.id]) for it in chosen for leg in it}
+    cards = {leg[0]: build.card(by_id[leg[0]]) for legs in chosen for leg in legs}
     counts = {fid.bytes: n for fid, n in live.items()}
-    return render(chosen, counts, cards)
-
-
-def render(itineraries: list[tuple[Leg, ...]], counts: dict[bytes, int], cards: dict[bytes, bytes]) -> bytes:
-    parts: list[bytes] = []
-    for legs in itineraries:
-        flights = b",".join(with_seats(cards[leg.id], counts.get(leg.id, 0)) for leg in legs)
-        first, last = legs[0], legs[-1]
-        parts.append(
-            b'{"flights":[%s],"total_price":%s,"stops":%d,"departure_ts":"%s","arrival_ts":"%s",'
-            b'"duration_minutes":%d}'
-            % (
-                flights,
-                _money(sum(leg.price for leg in legs)),
-                len(legs) - 1,
-                _iso(first.departure),
-                _iso(last.arrival),
-                (last.arrival - first.departure) // 60,
-            )
-        )
-    return b"[" + b",".join(parts) + b"]"
-
-
-def _money(cents: int) -> bytes:
-    return repr(float(Decimal(cents) / 100)).encode()
-
-
-def _iso(epoch: int) -> bytes:
-    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(epoch)).encode()
+    return render.render(chosen, counts, cards)
