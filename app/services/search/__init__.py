@@ -98,7 +98,7 @@ async def _patch(context: AppContext, changes: Sequence[FlightChange], ids: list
     old = [_node(c.before) for c in changes if c.before is not None]
     new = [incremental.node_of(r) for r in current]
     rules = data.rules_of(context.settings)
-    zones = await data.Zones.load(context)
+    zones = await incremental.zones(context)
     pool = await incremental.neighbours(context, old + new, rules)
     plan = incremental.plan(old, new, pool, zones, rules)
     stale, refill = await patch.apply(context, plan, {i.bytes for i in ids})

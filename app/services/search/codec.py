@@ -81,12 +81,13 @@ def decode_list(blob: bytes) -> tuple[list[Records], bool]:
     start = HEADER.size
     size = FLIGHT.size
     flights = [blob[start + k * size : start + (k + 1) * size] for k in range(count)]
+    get = flights.__getitem__  # map() over the index bytes: ~2x faster than a generator
     itineraries: list[Records] = []
     position = start + count * size
     end = len(blob)
     while position < end:
         n = blob[position]
-        itineraries.append(tuple(flights[i] for i in blob[position + 1 : position + 1 + n]))
+        itineraries.append(tuple(map(get, blob[position + 1 : position + 1 + n])))
         position += 1 + n
     return itineraries, complete == 1
 
