@@ -119,6 +119,29 @@ def wrk(url: str, seconds: float, connections: int, script: Path | None = None) 
     return rate, (int(bad.group(1)) if bad else 0) + (int(errors.group(1)) if errors else 0)
 
 
+def tree_cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds of a process and its children (granian forks its workers): a
+    per-request cost that, unlike req/s, barely moves with the other load on a shared machine."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    parents: dict[int, int] = {}
+    used: dict[int, float] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        process = int(stat.parent.name)
+        parents[process] = int(fields[1])
+        used[process] = (int(fields[11]) + int(fields[12])) / ticks
+    tree, frontier = {pid}, [pid]
+    while frontier:
+        parent = frontier.pop()
+        children = [p for p, pp in parents.items() if pp == parent and p not in tree]
+        tree.update(children)
+        frontier.extend(children)
+    return sum(used.get(p, 0.0) for p in tree)
+
+
 def profile_start(server: subprocess.Popen[bytes], seconds: float, path: Path) -> subprocess.Popen[bytes]:
     """py-spy on the server's worker process (granian forks it) while the hot-flight run goes."""
     children = subprocess.run(["pgrep", "-P", str(server.pid)], capture_output=True, text=True).stdout.split()
@@ -276,6 +299,7 @@ def main() -> None:
     args = parser.parse_args()
     profile_text = ""
     rows: list[tuple[str, int, float, float, float, int, int, int]] = []
+    cpu_rows: list[tuple[str, int, float, float]] = []
     with test_servers() as servers, tempfile.TemporaryDirectory() as tmp:
         migrate(servers.database_url)
         hot, spread = seed(servers.database_url)
@@ -312,7 +336,10 @@ def main() -> None:
                         user_tokens = tokens(base, args.connections)
                     hot_script = write_script(Path(tmp), "hot", user_tokens, [hot])
                     spread_script = write_script(Path(tmp), "spread", user_tokens, spread)
+                    cpu = tree_cpu_seconds(server.pid)
                     health, _ = wrk(f"{base}/healthz", args.seconds, args.connections)
+                    health_cpu = (tree_cpu_seconds(server.pid) - cpu) / (health * args.seconds) * 1e6
+                    cpu = tree_cpu_seconds(server.pid)
                     before = confirmed(servers.database_url)
                     started = time.perf_counter()
                     spy = None
@@ -320,6 +347,7 @@ def main() -> None:
                         spy = profile_start(server, args.seconds, args.profile)
                     _, hot_bad = wrk(base, args.seconds, args.connections, hot_script)
                     hot_rate = (confirmed(servers.database_url) - before) / (time.perf_counter() - started)
+                    hot_cpu = (tree_cpu_seconds(server.pid) - cpu) / max(1.0, hot_rate * args.seconds) * 1e6
                     before = confirmed(servers.database_url)
                     started = time.perf_counter()
                     _, spread_bad = wrk(base, args.seconds, args.connections, spread_script)
@@ -333,10 +361,12 @@ def main() -> None:
                 rows.append(
                     (strategy, latency, health, hot_rate, spread_rate, hot_bad + spread_bad, over, excess)
                 )
+                cpu_rows.append((strategy, latency, health_cpu, hot_cpu))
                 print(
                     f"{strategy:10} latency={latency:3}ms healthz={health:8.0f}/s hot={hot_rate:7.0f}/s "
                     f"spread={spread_rate:7.0f}/s non-2xx={hot_bad + spread_bad} oversold={over} "
-                    f"counter excess={excess} leaked={leaked}",
+                    f"counter excess={excess} leaked={leaked} "
+                    f"server CPU/request: healthz {health_cpu:.0f} us, hot booking {hot_cpu:.0f} us",
                     flush=True,
                 )
         lua_single = asyncio.run(lua_ceiling(servers.redis_url, keys, args.seconds / 2, 1))
@@ -351,6 +381,14 @@ def main() -> None:
             f"| {strategy} | {latency} ms | {health:,.0f} | {hot_rate:,.0f} | {hot_rate / health:.1%} | "
             f"{spread_rate:,.0f} | {bad} | {over} | {excess} |"
         )
+    print()
+    print("Server CPU per request (API process tree, user + system; robust to the machine's other load):")
+    print()
+    print("| strategy | payment latency | /healthz µs | hot booking µs | healthz / booking |")
+    print("|---|---|---|---|---|")
+    for strategy, latency, health_cpu, hot_cpu in cpu_rows:
+        ratio = health_cpu / hot_cpu
+        print(f"| {strategy} | {latency} ms | {health_cpu:,.0f} | {hot_cpu:,.0f} | {ratio:.1%} |")
     print()
     print(f"Raw ceilings: Lua decrement, bare Python loop: {lua_single:,.0f}/s (1 client), "
           f"{lua_many:,.0f}/s ({args.connections} tasks); "

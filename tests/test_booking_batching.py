@@ -166,3 +166,47 @@ async def test_pipelined_reservations_never_take_more_than_the_counter_holds(
     assert len(taken) == 5 // seats
     assert all(isinstance(r, SoldOut) for r in results if not isinstance(r, Hold))
     assert await counter(context, flight.id) == 5 - seats * len(taken)
+
+
+async def test_with_two_lanes_a_second_batch_starts_while_the_first_is_still_in_flight() -> None:
+    running = 0
+    most_at_once = 0
+    release = asyncio.Event()
+
+    async def slow(items: Sequence[int]) -> list[int | BaseException]:
+        nonlocal running, most_at_once
+        running += 1
+        most_at_once = max(most_at_once, running)
+        await release.wait()
+        running -= 1
+        return list(items)
+
+    async def one(item: int) -> int:
+        return (await slow([item]))[0]  # type: ignore[return-value]
+
+    batcher: MicroBatcher[int, int] = MicroBatcher(slow, one, lanes=2)
+    first = asyncio.ensure_future(batcher.submit(0))
+    await asyncio.sleep(0)
+    rest = [asyncio.ensure_future(batcher.submit(i)) for i in range(1, 6)]
+    await asyncio.sleep(0.01)
+    assert most_at_once == 2  # never more than the lanes, even with five items waiting
+    release.set()
+    assert await asyncio.gather(first, *rest) == list(range(6))
+
+
+async def test_an_item_submitted_as_a_lane_finishes_is_never_stranded() -> None:
+    async def echo(items: Sequence[int]) -> list[int | BaseException]:
+        await asyncio.sleep(0)
+        return list(items)
+
+    async def one(item: int) -> int:
+        await asyncio.sleep(0)
+        return item
+
+    batcher: MicroBatcher[int, int] = MicroBatcher(echo, one, lanes=2)
+    for round_ in range(200):
+        # Submissions interleaved with lanes draining and leaving, at every possible moment.
+        results = await asyncio.wait_for(
+            asyncio.gather(*(batcher.submit(round_ * 10 + i) for i in range(round_ % 7 + 1))), timeout=5
+        )
+        assert results == [round_ * 10 + i for i in range(round_ % 7 + 1)]

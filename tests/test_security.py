@@ -5,6 +5,7 @@ Basic token checks (missing, forged, expired, alg=none) live in test_auth.py; th
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import hashlib
 import hmac
@@ -25,6 +26,7 @@ import pytest
 from fastapi import FastAPI
 from sqlalchemy import text
 
+from app.core import security
 from app.core.config import Settings
 from app.core.context import AppContext
 from app.main import create_app
@@ -400,3 +402,20 @@ async def test_binary_garbage_in_a_body_is_422_not_500(
             method, path, files={"file": ("file.png", garbage)}, headers=admin_headers
         )
         assert response.status_code == 422, (method, path, response.text)
+
+
+async def test_a_token_verified_once_is_still_refused_the_second_it_expires(settings: Settings) -> None:
+    """Verified tokens are cached (app/core/security.py); expiry is still checked on every use."""
+    secret = settings.resolved_jwt_secret()
+    user = uuid.uuid4()
+    now = datetime.now(UTC)
+    token = jwt.encode(
+        {"sub": str(user), "iat": now, "exp": now + timedelta(seconds=2)}, secret, algorithm="HS256"
+    )
+    assert security.decode_access_token(token, secret=secret, algorithm="HS256") == user
+    assert security.decode_access_token(token, secret=secret, algorithm="HS256") == user
+    with pytest.raises(security.InvalidToken):  # the same token under another secret: not a cache hit
+        security.decode_access_token(token, secret=secret + "x", algorithm="HS256")
+    await asyncio.sleep(2.1)
+    with pytest.raises(security.InvalidToken):
+        security.decode_access_token(token, secret=secret, algorithm="HS256")

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import time
 import uuid
 from datetime import UTC, datetime, timedelta
+from functools import lru_cache
 
 import jwt
 from pwdlib import PasswordHash
@@ -38,7 +40,19 @@ class InvalidToken(Exception):
 
 def decode_access_token(token: str, *, secret: str, algorithm: str) -> uuid.UUID:
     try:
-        claims = jwt.decode(token, secret, algorithms=[algorithm], options={"require": ["exp", "sub", "iat"]})
-        return uuid.UUID(str(claims["sub"]))
+        user_id, expires = _verified(token, secret, algorithm)
     except (jwt.PyJWTError, ValueError, TypeError) as exc:
         raise InvalidToken(str(exc)) from exc
+    if expires <= time.time():  # PyJWT's own rule (no leeway), for a token verified while still valid
+        raise InvalidToken("Signature has expired")
+    return user_id
+
+
+@lru_cache(maxsize=8192)
+def _verified(token: str, secret: str, algorithm: str) -> tuple[uuid.UUID, float]:
+    """The subject and expiry of a token whose signature and claims checked out. Cached by the whole
+    token string (signature included, so only a token that verified once can hit) with the secret
+    and algorithm: PyJWT's checks cost more than the rest of a cached search or a booking's
+    request handling. Failures raise and are never cached; expiry is checked on every use."""
+    claims = jwt.decode(token, secret, algorithms=[algorithm], options={"require": ["exp", "sub", "iat"]})
+    return uuid.UUID(str(claims["sub"])), float(claims["exp"])

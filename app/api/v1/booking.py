@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from collections.abc import Callable, Coroutine
 from typing import Annotated, Any
 
 import orjson
-from fastapi import APIRouter, Depends, Header, Query
+from fastapi import APIRouter, Depends, Header, Query, Request
 from fastapi.responses import Response
+from fastapi.routing import APIRoute
+from pydantic import ValidationError
 
 from app.api.deps import ContextDep, CurrentUser, oauth2_scheme
+from app.core.context import AppContext
 from app.core.security import InvalidToken, decode_access_token
 from app.schemas.booking import BookingGroupOut, BookingIn, BookingOut
 from app.services import booking
@@ -40,8 +44,72 @@ TokenSubject = Annotated[uuid.UUID, Depends(_token_subject)]
 _SAME_BODY: dict[str, Any] = {"model": BookingOut | BookingGroupOut}
 
 
-@router.post(
+async def _book(
+    context: AppContext, user_id: uuid.UUID, data: BookingIn, idempotency_key: str | None
+) -> Response:
+    # Shielded: a client that hangs up must not stop the workflow between two of its steps.
+    reply = await asyncio.shield(booking.book(context, user_id, data, idempotency_key))
+    return Response(orjson.dumps(reply.body), status_code=reply.status_code, media_type="application/json")
+
+
+async def create_booking(
+    data: BookingIn,
+    context: ContextDep,
+    user_id: TokenSubject,
+    idempotency_key: Annotated[str | None, Header(min_length=1, max_length=MAX_KEY_LENGTH)] = None,
+) -> Response:
+    return await _book(context, user_id, data, idempotency_key)
+
+
+class _WellFormedBookingRoute(APIRoute):
+    """POST /booking is the hottest write: a well-formed request skips FastAPI's dependency solver.
+
+    The signature above stays the contract (OpenAPI, and every request that is not plainly
+    well-formed: no or a bad token, another content type, invalid JSON or fields, a bad header all
+    go through FastAPI's own handler and get its exact 401/422 answers). A request is only taken
+    here when it would pass every one of those checks, so both paths give the same answer; here it
+    costs a header lookup, one pydantic-core JSON validation and the token check (docs/decisions.md).
+    """
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        standard = super().get_route_handler()
+
+        async def handler(request: Request) -> Response:
+            accepted = await _well_formed(request)
+            if accepted is None:
+                return await standard(request)
+            return await _book(request.app.state.context, *accepted)
+
+        return handler
+
+
+async def _well_formed(request: Request) -> tuple[uuid.UUID, BookingIn, str | None] | None:
+    headers = request.headers
+    scheme, _, token = headers.get("authorization", "").partition(" ")
+    content_type = headers.get("content-type", "")
+    key = headers.get("idempotency-key")
+    if (
+        scheme.lower() != "bearer"
+        or not token
+        or content_type.partition(";")[0].strip().lower() != "application/json"
+        or (key is not None and not 1 <= len(key) <= MAX_KEY_LENGTH)
+    ):
+        return None
+    settings = request.app.state.context.settings
+    try:
+        user_id = decode_access_token(
+            token, secret=settings.resolved_jwt_secret(), algorithm=settings.jwt_algorithm
+        )
+        data = BookingIn.model_validate_json(await request.body())
+    except (InvalidToken, ValidationError):
+        return None
+    return user_id, data, key
+
+
+router.add_api_route(
     "/booking",
+    create_booking,
+    methods=["POST"],
     status_code=201,
     response_model=BookingOut | BookingGroupOut,
     responses={
@@ -50,16 +118,8 @@ _SAME_BODY: dict[str, Any] = {"model": BookingOut | BookingGroupOut}
         409: {"description": "Not enough seats, or the flight has departed"},
         422: {"description": "Invalid request, or an Idempotency-Key reused with another body"},
     },
+    route_class_override=_WellFormedBookingRoute,
 )
-async def create_booking(
-    data: BookingIn,
-    context: ContextDep,
-    user_id: TokenSubject,
-    idempotency_key: Annotated[str | None, Header(min_length=1, max_length=MAX_KEY_LENGTH)] = None,
-) -> Response:
-    # Shielded: a client that hangs up must not stop the workflow between two of its steps.
-    reply = await asyncio.shield(booking.book(context, user_id, data, idempotency_key))
-    return Response(orjson.dumps(reply.body), status_code=reply.status_code, media_type="application/json")
 
 
 @router.get("/bookings", response_model=list[BookingOut])

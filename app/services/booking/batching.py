@@ -1,9 +1,12 @@
 """Group commit: concurrent callers in one process share one round trip to PostgreSQL or Redis.
 
-A caller submits its item and awaits its own result. While no batch is in flight, the first item
-starts one at once (no added latency when idle); items that arrive while it runs wait for the next
-batch, so batches grow exactly as fast as the database is slower than the arrivals. When a whole
-batch fails, each of its items runs alone, so one bad row cannot fail the others.
+A caller submits its item and awaits its own result. While fewer than ``lanes`` batches are in
+flight, an item starts one at once (no added latency when idle); items that arrive while every lane
+is busy wait for the next free lane, so batches grow exactly as fast as the database is slower than
+the arrivals. More than one lane keeps a stage from turning into a convoy: with one, a request
+waits for the whole previous batch at each of the booking's four steps even while PostgreSQL has
+capacity to spare. When a whole batch fails, each of its items runs alone, so one bad row cannot
+fail the others.
 """
 
 from __future__ import annotations
@@ -29,18 +32,20 @@ class MicroBatcher(Generic[T, R]):
         run_one: Callable[[T], Awaitable[R]],
         *,
         max_size: int = 256,
+        lanes: int = 1,
     ) -> None:
         self._run_batch = run_batch
         self._run_one = run_one
         self._max_size = max_size
+        self._lanes = lanes
         self._waiting: list[tuple[T, asyncio.Future[R]]] = []
-        self._drainer: asyncio.Task[None] | None = None
+        self._drainers: set[asyncio.Task[None]] = set()
 
     async def submit(self, item: T) -> R:
         future: asyncio.Future[R] = asyncio.get_running_loop().create_future()
         self._waiting.append((item, future))
-        if self._drainer is None:
-            self._drainer = asyncio.get_running_loop().create_task(self._drain())
+        if len(self._drainers) < self._lanes:
+            self._drainers.add(asyncio.get_running_loop().create_task(self._drain()))
         return await future
 
     async def _drain(self) -> None:
@@ -49,13 +54,17 @@ class MicroBatcher(Generic[T, R]):
                 batch = self._waiting[: self._max_size]
                 del self._waiting[: self._max_size]
                 await self._settle(batch)
-        finally:
-            self._drainer = None
+        except asyncio.CancelledError:
+            # Only when this task itself was cancelled (shutdown): nobody will run the rest.
             for _, future in self._waiting:
-                # Only when this task itself was cancelled (shutdown): nobody will run them.
                 if not future.done():
                     future.cancel()
             self._waiting.clear()
+            raise
+        finally:
+            # No await between the empty check and leaving the set: a submit either came before
+            # (and is in this loop's next batch) or sees a free lane.
+            self._drainers.discard(asyncio.current_task())
 
     async def _settle(self, batch: list[tuple[T, asyncio.Future[R]]]) -> None:
         items = [item for item, _ in batch]

@@ -11,6 +11,7 @@ requests run one by one, each with its own answer.
 from __future__ import annotations
 
 import asyncio
+import os
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -30,8 +31,10 @@ from app.services.booking.ledger import Claim, FlightGone, IdempotencyKeyTaken
 from app.services.booking.reservation import Hold, ReservationStrategy
 from app.services.seat_inventory import SEAT_LOCK_CLASS, SeatInventory, seat_lock_key
 
-# Each batcher holds at most one connection at a time, and the per-row fallback a few more.
-POOL_SIZE = 8
+# Batches of one step in flight at once (batching.py: more than one keeps a step from becoming a
+# convoy). Each holds one connection; the per-row fallback takes a few more.
+LANES = int(os.environ.get("FLIGHTDESK_BOOKING_LANES", "2"))
+POOL_SIZE = 4 * LANES + 4
 
 _FLIGHT_COLUMNS = (
     "id, flight_number, source, destination, departure_ts, arrival_ts, total_seats, available_seats, price"
@@ -157,13 +160,13 @@ class BookingStore:
         self._pool: asyncpg.Pool | None = None
         self._pool_lock = asyncio.Lock()
         self.reads: MicroBatcher[tuple[uuid.UUID, Sequence[uuid.UUID]], Loaded] = MicroBatcher(
-            self._read_batch, lambda item: self._read_batch_one(item)
+            self._read_batch, lambda item: self._read_batch_one(item), lanes=LANES
         )
         self.pending: MicroBatcher[Pending, set[uuid.UUID]] = MicroBatcher(
-            self._pending_batch, self._pending_one
+            self._pending_batch, self._pending_one, lanes=LANES
         )
         self.confirms: MicroBatcher[Confirm, Confirmed] = MicroBatcher(
-            self._confirm_batch, lambda item: self._confirm_batch_one(item)
+            self._confirm_batch, lambda item: self._confirm_batch_one(item), lanes=LANES
         )
         self.records: MicroBatcher[Record, None] = MicroBatcher(
             self._record_batch, lambda item: self._record_batch_one(item)

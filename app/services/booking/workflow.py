@@ -6,6 +6,7 @@ CONFIRMED + seat_updates event, or FAILED + seats given back.
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, timedelta
@@ -23,7 +24,14 @@ from app.core.metrics import BOOKINGS
 from app.models import Booking, BookingStatus, Flight, User
 from app.schemas.booking import BookingIn, BookingOut
 from app.services.booking import idempotency, ledger
-from app.services.booking.reservation import SoldOut, release_all, reserve_all, strategy_for
+from app.services.booking.reservation import (
+    Hold,
+    ReservationStrategy,
+    SoldOut,
+    release_all,
+    reserve_all,
+    strategy_for,
+)
 from app.services.booking.store import Confirm, FlightRow, Pending, Record
 from app.services.booking.views import Reply, booking_out, reply_for, seats_changed
 from app.services.payments import gateway_for
@@ -47,15 +55,22 @@ async def book(
     store = context.booking_store
     request_hash = idempotency.fingerprint(request) if idempotency_key else ""
     legs = request.legs
-    user_exists, flights = await store.reads.submit((user_id, legs))
-    if not user_exists:
-        raise NOT_AUTHENTICATED
+    strategy = store.strategy
+    held: list[Hold] | None = None
     if idempotency_key:
+        # A replay must be answered before any seat is taken: read, check the key, then reserve.
+        user_exists, flights = await store.reads.submit((user_id, legs))
+        if not user_exists:
+            raise NOT_AUTHENTICATED
         first = await idempotency.replay(context, user_id, idempotency_key, request_hash)
         if first is not None:
             return first
-    _check_bookable(legs, flights)
-    _check_connections(context, [flights[f] for f in legs])
+        _check_user_and_flights(context, user_exists, legs, flights)
+    else:
+        # The read and the reservation do not depend on each other: both in flight at once (two
+        # round trips' latency become one). Seats taken for a request the read refuses are given
+        # back; the read's verdict (401, 404, departed, bad itinerary) comes before the seats'.
+        user_exists, flights, held = await _read_and_reserve(context, strategy, user_id, legs, request.seats)
     booking_ids = [uuid.uuid4() for _ in legs]
     group_id = uuid.uuid4() if request.is_itinerary else None
     claim = (
@@ -63,13 +78,15 @@ async def book(
         if idempotency_key
         else None
     )
-    strategy = store.strategy
     for _ in range(GENERATION_ATTEMPTS):
-        try:
-            holds = await reserve_all(context, strategy, legs, request.seats)
-        except SoldOut:
-            BOOKINGS.labels("SOLD_OUT").inc()
-            raise
+        if held is not None:
+            holds, held = held, None
+        else:
+            try:
+                holds = await reserve_all(context, strategy, legs, request.seats)
+            except SoldOut:
+                BOOKINGS.labels("SOLD_OUT").inc()
+                raise
         pending = Pending(
             user_id, booking_ids, group_id, [flights[f] for f in legs], request.seats, holds, _now(), claim
         )
@@ -138,6 +155,43 @@ async def book(
     if claim is not None:
         await store.records.submit(Record(claim, reply.status_code, reply.body))
     return reply
+
+
+async def _read_and_reserve(
+    context: AppContext,
+    strategy: ReservationStrategy,
+    user_id: uuid.UUID,
+    legs: Sequence[uuid.UUID],
+    seats: int,
+) -> tuple[bool, dict[uuid.UUID, FlightRow], list[Hold]]:
+    read, reservation = await asyncio.gather(
+        context.booking_store.reads.submit((user_id, legs)),
+        reserve_all(context, strategy, legs, seats),
+        return_exceptions=True,
+    )
+    holds = reservation if isinstance(reservation, list) else []
+    try:
+        if isinstance(read, BaseException):
+            raise read
+        user_exists, flights = read
+        _check_user_and_flights(context, user_exists, legs, flights)
+    except BaseException:
+        await release_all(strategy, holds)
+        raise
+    if isinstance(reservation, BaseException):
+        if isinstance(reservation, SoldOut):
+            BOOKINGS.labels("SOLD_OUT").inc()
+        raise reservation
+    return user_exists, flights, holds
+
+
+def _check_user_and_flights(
+    context: AppContext, user_exists: bool, legs: Sequence[uuid.UUID], flights: Mapping[uuid.UUID, FlightRow]
+) -> None:
+    if not user_exists:
+        raise NOT_AUTHENTICATED
+    _check_bookable(legs, flights)
+    _check_connections(context, [flights[f] for f in legs])
 
 
 def _now() -> datetime:
