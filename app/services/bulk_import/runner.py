@@ -2,17 +2,17 @@
 
 Each batch (the records of one stored chunk) commits its flights together with the job's counters,
 so ``processed_rows`` is a checkpoint: a job picked up again after its worker died skips the rows
-already committed and re-announces the last committed batch (whose search update may
-not have happened), so no row is lost or applied twice.
+already committed and re-announces the last committed batches (whose search update may not have
+happened, see announce.py), so no row is lost or applied twice.
 """
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import gc
 import time
 import uuid
+from collections import deque
 from collections.abc import Iterator
 
 import asyncpg
@@ -20,17 +20,9 @@ import orjson
 import structlog
 
 from app.core.context import AppContext
+from app.services.bulk_import.announce import LAG, Announcer, reannounce
 from app.services.bulk_import.reading import Batch, batches, read_ahead
-from app.services.bulk_import.rows import Row
-from app.services.bulk_import.upsert import (
-    STAGE_DDL,
-    BatchOutcome,
-    existing_flights,
-    latest_per_flight,
-    record_snapshot,
-    upsert_batch,
-)
-from app.services.flight_events import FlightChange, flights_changed
+from app.services.bulk_import.upsert import STAGE_DDL, BatchOutcome, Key, upsert_batch
 
 log = structlog.get_logger()
 
@@ -137,21 +129,22 @@ async def _import(
     await conn.execute(STAGE_DDL)
     seen = 0
     announcer = Announcer(context)
+    committed: deque[list[Key]] = deque(maxlen=LAG)  # keys of the last batches before ``done``
     reader = await connect(context)
     try:
         async for batch in read_ahead(batches(reader, job_id)):
             seen += batch.size
-            if seen < done:
-                continue
-            if seen == done:
-                if done:
-                    await _announce(context, conn, batch.rows)
+            if seen <= done:
+                committed.append([(r.flight_number, r.departure_ts) for r in batch.rows])
+                if seen == done:
+                    await reannounce(context, conn, (k for keys in committed for k in keys))
+                    committed.clear()
                 continue
 
             async def record_progress(outcome: BatchOutcome, batch: Batch = batch) -> None:
                 nonlocal stored_errors
-                # Before this batch commits: a resumed job re-announces only the last committed batch.
-                await announcer.wait()
+                # Before this batch commits: a resumed job re-announces only the last LAG batches.
+                await announcer.before_commit()
                 errors = sorted(batch.errors + outcome.errors)
                 kept = errors[: max(MAX_ERRORS - stored_errors, 0)]
                 stored_errors += len(kept)
@@ -166,46 +159,10 @@ async def _import(
                 )
 
             outcome = await upsert_batch(conn, context, batch.rows, record_progress)
-            announcer.start(outcome.changes)
+            announcer.committed(outcome.changes)
         await announcer.wait()
     finally:
         announcer.cancel()
         await reader.close()
+    log.info("bulk_job_search_updates", job_id=str(job_id), calls=announcer.calls)
     return announcer.seconds
-
-
-class Announcer:
-    """Runs one batch's search update while the next batch is read, validated and written, so the
-    worker's Python work overlaps PostgreSQL's; at most one is in flight."""
-
-    def __init__(self, context: AppContext) -> None:
-        self.context = context
-        self.seconds = 0.0
-        self._task: asyncio.Task[None] | None = None
-
-    def start(self, changes: list[FlightChange]) -> None:
-        assert self._task is None or self._task.done()
-        self._task = asyncio.create_task(self._run(changes))
-
-    async def _run(self, changes: list[FlightChange]) -> None:
-        started = time.monotonic()
-        await flights_changed(self.context, changes)
-        self.seconds += time.monotonic() - started
-
-    async def wait(self) -> None:
-        if self._task is not None:
-            task, self._task = self._task, None
-            await task
-
-    def cancel(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-
-
-async def _announce(context: AppContext, conn: asyncpg.Connection, rows: list[Row]) -> None:
-    """Search for the last batch committed before this job was interrupted (counters need nothing:
-    a missing one is rebuilt from PostgreSQL when first used)."""
-    latest, _ = latest_per_flight(rows)
-    existing = await existing_flights(conn, [(r.flight_number, r.departure_ts) for r in latest])
-    snapshots = [record_snapshot(r) for r in existing.values()]
-    await flights_changed(context, [FlightChange(before=s, after=s) for s in snapshots])
