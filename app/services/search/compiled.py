@@ -37,6 +37,7 @@ _LIST_BOUND_PER_ITINERARY = 3 * FLIGHT.size + 4
 Array = Any  # numpy arrays (numba's typed view of them is not visible to mypy)
 # numba has no type information: its decorator, typed for mypy.
 _jit = cast(Callable[[Callable[..., Any]], Callable[..., Any]], njit(cache=True))
+_inline = cast(Callable[[Callable[..., Any]], Callable[..., Any]], njit(cache=True, inline="always"))
 
 
 @dataclass
@@ -175,11 +176,11 @@ def _search(
         origin, start, end, rules.min_connection, rules.max_layover, rules.max_legs,
         c.src, c.dst, c.arr, c.price, c.out_ptr, c.out_flights, c.out_times,
         c.route_ptr, c.route_dst, c.route_cheapest, c.member_ptr, c.member_flights,
-        c.member_times, c.member_prices, *heaps,
+        c.member_times, c.member_prices, *heaps, c.slots,
     )  # fmt: skip
 
 
-@_jit
+@_inline
 def _before(c1: int, a1: int, f1: int, c2: int, a2: int, f2: int) -> bool:
     if c1 != c2:
         return c1 < c2
@@ -188,7 +189,7 @@ def _before(c1: int, a1: int, f1: int, c2: int, a2: int, f2: int) -> bool:
     return f1 < f2
 
 
-@_jit
+@_inline
 def _offer(d, cost, al, fl, costs, als, fls, counts, worst):  # type: ignore[no-untyped-def]
     """Bounded max-heap per destination (root = worst kept key)."""
     depth = costs.shape[1]
@@ -229,13 +230,12 @@ def _search_kernel(  # type: ignore[no-untyped-def]
     origin, start, end, min_conn, max_layover, max_legs,
     src, dst, arr, price, out_ptr, out_flights, out_times,
     route_ptr, route_dst, route_cheapest, member_ptr, member_flights, member_times, member_prices,
-    costs, als, fls, counts, worst,
+    costs, als, fls, counts, worst, slots,
 ):  # fmt: skip
     shift1 = 2 * FLIGHT_BITS
     lo_out, hi_out = out_ptr[origin], out_ptr[origin + 1]
-    times = out_times[lo_out:hi_out]
-    first = lo_out + np.searchsorted(times, start, side="left")
-    last = lo_out + np.searchsorted(times, end, side="left")
+    first = _left(out_times, lo_out, hi_out, start)
+    last = _left(out_times, first, hi_out, end)
     # Two-flight prefixes (second flight, cost, first flight), kept for the third legs.
     capacity = 1024
     p_f2 = np.empty(capacity, dtype=np.int64)
@@ -248,10 +248,8 @@ def _search_kernel(  # type: ignore[no-untyped-def]
         _offer(x, p1, a1 << 2 | 1, f1, costs, als, fls, counts, worst)
         if max_legs < 2:
             continue
-        lo_x, hi_x = out_ptr[x], out_ptr[x + 1]
-        times_x = out_times[lo_x:hi_x]
-        lo = lo_x + np.searchsorted(times_x, a1 + min_conn, side="left")
-        hi = lo_x + np.searchsorted(times_x, a1 + max_layover, side="right")
+        lo = _left(out_times, out_ptr[x], out_ptr[x + 1], a1 + min_conn)
+        hi = _right(out_times, lo, out_ptr[x + 1], a1 + max_layover)
         for j in range(lo, hi):
             f2 = out_flights[j]
             y = dst[f2]
@@ -268,48 +266,73 @@ def _search_kernel(  # type: ignore[no-untyped-def]
                 size += 1
     if size == 0:
         return
-    # Prefixes ordered by (second flight, cost, first flight): stable sorts, least significant first.
-    order = np.argsort(p_f1[:size], kind="mergesort")
-    order = order[np.argsort(p_cost[order], kind="mergesort")]
-    order = order[np.argsort(p_f2[order], kind="mergesort")]
-    g_f2, g_cost, g_first = p_f2[order], p_cost[order], p_f1[order] << shift1
-    # Groups (one per second flight), then ordered by (airport reached, cheapest prefix, flight):
-    # for one route out of that airport the second flights worth extending are a prefix of them.
-    starts = np.empty(size + 1, dtype=np.int64)
+    # Prefixes grouped by second flight (all prefixes ending in one flight have the same futures),
+    # each group cheapest first. ``slots`` maps a flight to its group meanwhile (-1 elsewhere).
+    group_f2 = np.empty(size, dtype=np.int64)
+    starts = np.zeros(size + 1, dtype=np.int64)
     groups = 0
     for k in range(size):
-        if k == 0 or g_f2[k] != g_f2[k - 1]:
-            starts[groups] = k
+        g = slots[p_f2[k]]
+        if g < 0:
+            g = groups
+            slots[p_f2[k]] = g
+            group_f2[g] = p_f2[k]
             groups += 1
-    starts[groups] = size
-    cheapest = g_cost[starts[:groups]]
-    reached = dst[g_f2[starts[:groups]]]
-    by = np.argsort(cheapest, kind="mergesort")
-    by = by[np.argsort(reached[by], kind="mergesort")]
-    run = 0
-    while run < groups:
-        y = reached[by[run]]
-        run_end = run
-        while run_end < groups and reached[by[run_end]] == y:
-            run_end += 1
+        starts[g + 1] += 1
+    for g in range(groups):
+        starts[g + 1] += starts[g]
+    fill = starts[:groups].copy()
+    g_cost = np.empty(size, dtype=np.int64)
+    g_first = np.empty(size, dtype=np.int64)
+    for k in range(size):
+        g = slots[p_f2[k]]
+        g_cost[fill[g]], g_first[fill[g]] = p_cost[k], p_f1[k] << shift1
+        fill[g] += 1
+    for g in range(groups):
+        slots[group_f2[g]] = -1
+    cheapest = np.empty(groups, dtype=np.int64)
+    for g in range(groups):
+        _sort_by_cost(g_cost, g_first, starts[g], starts[g + 1])
+        cheapest[g] = g_cost[starts[g]]
+    # Groups by the airport their second flight reaches, each airport's cheapest prefix first: for
+    # one route out of that airport the second flights worth extending are then a prefix of them.
+    airports = route_ptr.shape[0] - 1
+    bucket = np.zeros(airports + 1, dtype=np.int64)
+    for g in range(groups):
+        bucket[dst[group_f2[g]] + 1] += 1
+    for y in range(airports):
+        bucket[y + 1] += bucket[y]
+    fill = bucket[:airports].copy()
+    by = np.empty(groups, dtype=np.int64)
+    for g in range(groups):
+        y = dst[group_f2[g]]
+        by[fill[y]] = g
+        fill[y] += 1
+    for y in range(airports):
+        lo, hi = bucket[y], bucket[y + 1]
+        if hi - lo > 1:
+            by[lo:hi] = by[lo:hi][np.argsort(cheapest[by[lo:hi]])]
+    for y in range(airports):
+        run, run_end = bucket[y], bucket[y + 1]
+        if run == run_end:
+            continue
         for r in range(route_ptr[y], route_ptr[y + 1]):
             destination = route_dst[r]
             if destination == origin:
                 continue
             m_lo, m_hi = member_ptr[r], member_ptr[r + 1]
-            m_times = member_times[m_lo:m_hi]
             cheapest_leg = route_cheapest[r]
             for g in by[run:run_end]:
                 w = worst[destination]
                 best = cheapest[g]
                 if best + cheapest_leg > w:
                     break
-                f2 = g_f2[starts[g]]
+                f2 = group_f2[g]
                 if src[f2] == destination:
                     continue
                 a2 = arr[f2]
-                lo = m_lo + np.searchsorted(m_times, a2 + min_conn, side="left")
-                hi = m_lo + np.searchsorted(m_times, a2 + max_layover, side="right")
+                lo = _left(member_times, m_lo, m_hi, a2 + min_conn)
+                hi = _right(member_times, lo, m_hi, a2 + max_layover)
                 middle = f2 << FLIGHT_BITS
                 for j in range(lo, hi):
                     p3 = member_prices[j]
@@ -323,7 +346,46 @@ def _search_kernel(  # type: ignore[no-untyped-def]
                         if total > worst[destination]:
                             break
                         _offer(destination, total, al, g_first[k] | tail, costs, als, fls, counts, worst)
-        run = run_end
+
+
+@_inline
+def _left(values, lo, hi, x):  # type: ignore[no-untyped-def]
+    """First index in [lo, hi) whose value is >= x (hi if none): bisect_left on a sorted range."""
+    while lo < hi:
+        middle = (lo + hi) >> 1
+        if values[middle] < x:
+            lo = middle + 1
+        else:
+            hi = middle
+    return lo
+
+
+@_inline
+def _right(values, lo, hi, x):  # type: ignore[no-untyped-def]
+    """First index in [lo, hi) whose value is > x (hi if none): bisect_right on a sorted range."""
+    while lo < hi:
+        middle = (lo + hi) >> 1
+        if values[middle] <= x:
+            lo = middle + 1
+        else:
+            hi = middle
+    return lo
+
+
+@_jit
+def _sort_by_cost(costs, firsts, lo, hi):  # type: ignore[no-untyped-def]
+    """Sort [lo, hi) of both arrays by cost (ties in any order: only the cost prunes)."""
+    if hi - lo > 32:
+        order = lo + np.argsort(costs[lo:hi])
+        costs[lo:hi], firsts[lo:hi] = costs[order], firsts[order]
+        return
+    for i in range(lo + 1, hi):
+        cost, first = costs[i], firsts[i]
+        j = i - 1
+        while j >= lo and costs[j] > cost:
+            costs[j + 1], firsts[j + 1] = costs[j], firsts[j]
+            j -= 1
+        costs[j + 1], firsts[j + 1] = cost, first
 
 
 @_jit
@@ -341,12 +403,13 @@ def _encode(costs, als, fls, counts, worst, depth, records, slots, buffer, spans
     position = 0
     count = 0
     table = np.empty(3 * depth, dtype=np.int64)
+    body = np.empty(4 * depth, dtype=np.uint8)
     for d in range(counts.shape[0]):
         n = counts[d]
         if n == 0:
             continue
-        # Ascending order: insertion sort of at most ``depth`` keys.
-        c, a, f = costs[d, :n].copy(), als[d, :n].copy(), fls[d, :n].copy()
+        # Ascending order, in place (the heap is not needed any more): insertion sort of <= depth keys.
+        c, a, f = costs[d], als[d], fls[d]
         for i in range(1, n):
             ci, ai, fi = c[i], a[i], f[i]
             j = i - 1
@@ -356,7 +419,6 @@ def _encode(costs, als, fls, counts, worst, depth, records, slots, buffer, spans
             c[j + 1], a[j + 1], f[j + 1] = ci, ai, fi
         # Body first (it numbers the distinct flights), after room for the header and table.
         distinct = 0
-        body = np.empty(4 * n, dtype=np.uint8)
         length = 0
         for i in range(n):
             legs = a[i] & 3
