@@ -76,6 +76,25 @@ async def test_invalid_flights_are_422(
     assert response.status_code == 422, case
 
 
+async def test_a_body_that_is_not_utf8_json_is_422_not_400(
+    client: httpx.AsyncClient, admin_headers: dict[str, str], user_headers: dict[str, str]
+) -> None:
+    """The contract's 422 for invalid input, also when the bytes cannot even be decoded."""
+    garbage = b'{"flight_number": "\xff\xfe"}'
+    for path, headers in (("/admin/flights", admin_headers), ("/api/v1/booking", user_headers)):
+        response = await client.post(
+            path, content=garbage, headers={**headers, "Content-Type": "application/json"}
+        )
+        assert response.status_code == 422, path
+        assert response.json()["detail"][0]["type"] == "json_invalid"
+    # Other HTTP errors keep FastAPI's own handling.
+    wrong_method = await client.put("/api/v1/booking", headers=user_headers)
+    assert (wrong_method.status_code, wrong_method.json()) == (405, {"detail": "Method Not Allowed"})
+    assert (await client.get("/admin/flights", headers=user_headers)).json() == {
+        "detail": "Admin rights required"
+    }
+
+
 async def test_duplicate_number_and_departure_is_409(
     client: httpx.AsyncClient, admin_headers: dict[str, str]
 ) -> None:

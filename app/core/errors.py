@@ -9,9 +9,11 @@ import redis.exceptions
 import structlog
 from fastapi import FastAPI, Request
 from fastapi.encoders import jsonable_encoder
+from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from sqlalchemy import exc as sa_exc
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 log = structlog.get_logger()
 
@@ -104,7 +106,20 @@ def _bytes_as_text(value: bytes) -> str:
     return value.decode("utf-8", errors="replace")
 
 
+# FastAPI's answer when a body cannot even be decoded (JSON that is not UTF-8, a broken form).
+_BODY_NOT_PARSED = "There was an error parsing the body"
+
+
 def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(StarletteHTTPException)
+    async def _http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        if exc.status_code == 400 and exc.detail == _BODY_NOT_PARSED:
+            # The contract: 422 for invalid input, in the shape of FastAPI's own JSON decode error.
+            error = {"type": "json_invalid", "loc": ["body"], "msg": "JSON decode error", "input": {}}
+            ctx = {"error": "the body could not be decoded"}
+            return JSONResponse({"detail": [{**error, "ctx": ctx}]}, status_code=422)
+        return await http_exception_handler(request, exc)
+
     @app.exception_handler(RequestValidationError)
     async def _invalid_request(_: Request, exc: RequestValidationError) -> JSONResponse:
         errors = [_redact_secrets(dict(error)) for error in exc.errors()]
