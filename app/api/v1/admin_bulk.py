@@ -8,10 +8,16 @@ from typing import Any
 from fastapi import APIRouter, Depends, Request, status
 
 from app.api.deps import AdminUser, ContextDep, get_admin_user
+from app.api.responses import errors
 from app.schemas.bulk import BulkJobAccepted, BulkJobStatus
 from app.services.bulk_import import jobs
 
-router = APIRouter(prefix="/admin", tags=["admin"], dependencies=[Depends(get_admin_user)])
+router = APIRouter(
+    prefix="/admin",
+    tags=["admin"],
+    dependencies=[Depends(get_admin_user)],
+    responses=errors(401, 403, 503),
+)
 
 _UPLOAD_BODY: dict[str, Any] = {
     "requestBody": {
@@ -54,6 +60,10 @@ async def bulk_upload(request: Request, context: ContextDep, admin: AdminUser) -
     )
 
 
-@router.get("/flights/bulk-upload/status/{job_id}", response_model=BulkJobStatus)
+@router.get(
+    "/flights/bulk-upload/status/{job_id}",
+    response_model=BulkJobStatus,
+    responses=errors(404, e404="Unknown job"),
+)
 async def bulk_upload_status(job_id: uuid.UUID, context: ContextDep) -> BulkJobStatus:
     return await jobs.status(context, job_id)

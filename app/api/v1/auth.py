@@ -6,25 +6,33 @@ from fastapi import APIRouter, Depends, HTTPException, Request, status
 from fastapi.security import OAuth2PasswordRequestForm
 
 from app.api.deps import ContextDep, CurrentUser
+from app.api.responses import errors
 from app.core.security import create_access_token
 from app.schemas.auth import Token, UserCreate, UserOut
 from app.services import users
 
-router = APIRouter(prefix="/api/v1/auth", tags=["auth"])
+router = APIRouter(prefix="/api/v1/auth", tags=["auth"], responses=errors(503))
 
 
 def client_address(request: Request) -> str:
     return request.client.host if request.client else "unknown"
 
 
-@router.post("/register", status_code=status.HTTP_201_CREATED, response_model=UserOut)
+@router.post(
+    "/register",
+    status_code=status.HTTP_201_CREATED,
+    response_model=UserOut,
+    responses=errors(409, 429, e409="The username is taken"),
+)
 async def register(data: UserCreate, request: Request, context: ContextDep) -> UserOut:
     await request.app.state.rate_limits.hit_register(client_address(request))
     user = await users.register(context, data)
     return UserOut.model_validate(user)
 
 
-@router.post("/token", response_model=Token)
+@router.post(
+    "/token", response_model=Token, responses=errors(401, 429, e401="Incorrect username or password")
+)
 async def token(
     form: Annotated[OAuth2PasswordRequestForm, Depends()], request: Request, context: ContextDep
 ) -> Token:
@@ -49,6 +57,6 @@ async def token(
     return Token(access_token=access_token)
 
 
-@router.get("/me", response_model=UserOut)
+@router.get("/me", response_model=UserOut, responses=errors(401))
 async def me(user: CurrentUser) -> UserOut:
     return UserOut.model_validate(user)

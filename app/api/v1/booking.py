@@ -14,6 +14,7 @@ from fastapi.routing import APIRoute
 from pydantic import ValidationError
 
 from app.api.deps import ContextDep, CurrentUser, oauth2_scheme
+from app.api.responses import errors
 from app.core.context import AppContext
 from app.core.security import InvalidToken, decode_access_token
 from app.schemas.booking import BookingGroupOut, BookingIn, BookingOut
@@ -21,7 +22,7 @@ from app.services import booking
 from app.services.booking.idempotency import MAX_KEY_LENGTH
 from app.services.booking.workflow import NOT_AUTHENTICATED
 
-router = APIRouter(prefix="/api/v1", tags=["booking"])
+router = APIRouter(prefix="/api/v1", tags=["booking"], responses=errors(401, 503))
 
 
 async def _token_subject(
@@ -114,8 +115,7 @@ router.add_api_route(
     response_model=BookingOut | BookingGroupOut,
     responses={
         402: {**_SAME_BODY, "description": "Payment failed: the booking (or itinerary) is FAILED"},
-        404: {"description": "Unknown flight"},
-        409: {"description": "Not enough seats, or the flight has departed"},
+        **errors(404, 409, e404="Unknown flight", e409="Not enough seats, or the flight has departed"),
         422: {"description": "Invalid request, or an Idempotency-Key reused with another body"},
     },
     route_class_override=_WellFormedBookingRoute,
@@ -132,6 +132,10 @@ async def list_bookings(
     return await booking.list_for_user(context, user.id, limit=limit, offset=offset)
 
 
-@router.delete("/bookings/{booking_id}", response_model=BookingOut)
+@router.delete(
+    "/bookings/{booking_id}",
+    response_model=BookingOut,
+    responses=errors(404, 409, e409="Not CONFIRMED, or the flight has departed"),
+)
 async def cancel_booking(booking_id: uuid.UUID, context: ContextDep, user: CurrentUser) -> BookingOut:
     return await asyncio.shield(booking.cancel(context, user, booking_id))
