@@ -266,9 +266,10 @@ return #KEYS
 _CARDS_PER_CALL = 2000
 
 
-async def write_cards(context: AppContext, rows: Sequence[CardSource]) -> None:
+async def write_cards(context: AppContext, rows: Sequence[CardSource], *, retries: int = 0) -> None:
     """Every flight's card, overwriting what is there (so a card a search loaded earlier from
-    PostgreSQL never outlives the change); it expires 3 days after the flight lands."""
+    PostgreSQL never outlives the change); it expires 3 days after the flight lands. A chunk whose
+    reply timed out is sent again up to ``retries`` times (the SETs are idempotent)."""
     now = time.time()
     cluster = isinstance(context.redis, RedisCluster)
     script = context.redis.register_script(_SET_CARDS)
@@ -278,13 +279,26 @@ async def write_cards(context: AppContext, rows: Sequence[CardSource]) -> None:
         args: list[Any] = []
         for r in chunk:
             args += [card(r), int(max(r.arrival_ts.timestamp() - now, 0)) + 3 * 86400]
-        if not cluster:
-            await script(keys=keys, args=args)
-            continue
-        pipe = context.redis.pipeline(transaction=False)
-        for k, key in enumerate(keys):
-            pipe.set(key, args[2 * k], ex=args[2 * k + 1])
-        await pipe.execute()
+        for attempt in range(retries + 1):
+            try:
+                await _write_chunk(context, script, cluster, keys, args)
+                break
+            except redis.exceptions.TimeoutError:
+                if attempt == retries:
+                    raise
+                log.warning("search_cards_write_timed_out_retrying", cards=len(keys))
+
+
+async def _write_chunk(
+    context: AppContext, script: Any, cluster: bool, keys: list[str], args: list[Any]
+) -> None:
+    if not cluster:
+        await script(keys=keys, args=args)
+        return
+    pipe = context.redis.pipeline(transaction=False)
+    for k, key in enumerate(keys):
+        pipe.set(key, args[2 * k], ex=args[2 * k + 1])
+    await pipe.execute()
 
 
 def card(r: CardSource) -> bytes:

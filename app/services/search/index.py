@@ -75,8 +75,10 @@ async def rebuild(context: AppContext, *, wait: bool = True) -> bool:
         loaded = time.monotonic()
         days = build.all_days(rows, zones)
         # The cards are written while the build processes compute (this process is idle then).
+        # build_days blocks this event loop for seconds (graph build, the compiled engine's
+        # warm-up): a card write in flight then may time out, and is sent again (see write_cards).
         _, failed = await asyncio.gather(
-            build.write_cards(context, rows), build.build_days(context, days, rows=rows)
+            build.write_cards(context, rows, retries=3), build.build_days(context, days, rows=rows)
         )
         if failed:
             await store.mark_dirty(context, failed)
