@@ -3,6 +3,7 @@ HTTP throughput against /healthz on the same server.
 
     .venv/bin/python -m bench.search [--days 90] [--duration 15] [--port 8111] [--changes 24]
                                      [--server uvicorn|granian|both]
+        [--skip-seed] [--skip-national] [--skip-reindex] [--rebuild-only]
 
 Creates its own database (on the machine's PostgreSQL, like tests/infra.py) and its own private
 Redis (so ``used_memory`` is the index alone), loads flights with COPY, creates their seat counters
@@ -91,6 +92,12 @@ def rebuild(env: dict[str, str]) -> tuple[float, float]:
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     return time.monotonic() - started, cpu
+
+
+def redis_cpu(client: redis.Redis) -> float:
+    """CPU seconds the Redis server has used (it shares the cores with the build)."""
+    info = client.info("cpu")
+    return float(info["used_cpu_user"]) + float(info["used_cpu_sys"])
 
 
 async def _context(env: dict[str, str]) -> Any:
@@ -340,15 +347,19 @@ def scenario(label: str, rows: list[dict[str, Any]], args: argparse.Namespace) -
         print(f"[{label}] {len(rows)} flights loaded with COPY in {time.monotonic() - started:.1f}s")
         env = env_for(database_url, redis_url, args.port)
         print(f"[{label}] seat counters created in {create_counters(env):.1f}s")
-        seconds, cpu = rebuild(env)
         client = redis.Redis.from_url(redis_url)
+        redis_before = redis_cpu(client)
+        seconds, cpu = rebuild(env)
+        redis_spent = redis_cpu(client) - redis_before
         memory = client.info("memory")["used_memory"]
         keys = client.dbsize()
         print(
-            f"[{label}] full rebuild {seconds:.1f}s wall, {cpu:.0f}s CPU (CLI + build processes) on"
-            f" {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f};"
-            f" Redis {memory / 2**20:.0f} MiB in {keys} keys"
+            f"[{label}] full rebuild {seconds:.1f}s wall, {cpu:.0f}s CPU (CLI + build processes)"
+            f" + {redis_spent:.0f}s CPU in Redis on {os.cpu_count()} CPUs, load average"
+            f" {os.getloadavg()[0]:.1f}; Redis {memory / 2**20:.0f} MiB in {keys} keys"
         )
+        if args.rebuild_only:
+            return
         times = change_times(env, args.changes)
         every = sorted(t for kind in times.values() for t in kind)
         p95 = every[min(len(every) - 1, int(0.95 * len(every)))]
@@ -382,6 +393,7 @@ def main() -> None:
     parser.add_argument("--skip-national", action="store_true")
     parser.add_argument("--skip-seed", action="store_true")
     parser.add_argument("--skip-reindex", action="store_true")
+    parser.add_argument("--rebuild-only", action="store_true", help="stop after the rebuild and its figures")
     parser.add_argument("--server", choices=("uvicorn", "granian", "both"), default="both")
     args = parser.parse_args()
     if not args.skip_seed:
