@@ -1,10 +1,10 @@
 """One pipelined Redis connection shared by every concurrent search read (single Redis only).
 
-redis-py spends ~50 us of CPU per command on its pool, retry, timeout and parser layers, as much
-as the rest of a cached search. The read path sends one idempotent command per request (the
-READ script), so it can use a much thinner client: one connection, commands written in the
-order their callers wait for them (writes of one loop iteration go out as one), replies parsed
-by hiredis and handed back in that order.
+redis-py spends ~50-100 us of CPU per command on its pool, retry, timeout and parser layers, as
+much as the rest of a cached search. The read path sends only idempotent reads, so it can use a
+much thinner client: one connection, commands written in the order their callers wait for them
+(the writes of one loop iteration go out as one), replies parsed by hiredis and handed back in
+that order.
 
 Behaviour kept from redis-py: AUTH and SELECT from the URL, an error reply raises the same
 ``redis.exceptions`` class (``NoScriptError`` for NOSCRIPT), a lost or broken connection raises
@@ -128,15 +128,32 @@ class Multiplexed:
         )
 
     async def execute(self, command: bytes) -> Any:
-        """Send one encoded command and return its reply; one retry on a fresh connection when
-        the connection was lost (only for idempotent commands, which is all the read path sends)."""
+        """Send one encoded command and return its reply (see ``execute_many``)."""
+        return (await self.execute_many(command))[0]
+
+    async def execute_many(self, *commands: bytes) -> list[Any]:
+        """Send encoded commands in one write and return their replies; one retry on a fresh
+        connection when the connection was lost (only for idempotent commands, which is all the
+        read path sends)."""
         try:
-            reply = await (await self._protocol()).send(command)
+            replies = await self._send(commands)
         except RedisConnectionError:
-            reply = await (await self._protocol()).send(command)
-        if isinstance(reply, ResponseError):
-            raise NoScriptError(str(reply)) if str(reply).startswith("NOSCRIPT") else reply
-        return reply
+            replies = await self._send(commands)
+        for reply in replies:
+            if isinstance(reply, ResponseError):
+                raise NoScriptError(str(reply)) if str(reply).startswith("NOSCRIPT") else reply
+        return replies
+
+    async def _send(self, commands: tuple[bytes, ...]) -> list[Any]:
+        protocol = await self._protocol()
+        futures = [protocol.send(command) for command in commands]
+        try:
+            return [await future for future in futures]
+        except BaseException:
+            for future in futures:  # all failed together: retrieve every exception, not only one
+                if future.done() and not future.cancelled():
+                    future.exception()
+            raise
 
     async def _protocol(self) -> _Protocol:
         loop = asyncio.get_running_loop()
