@@ -39,7 +39,6 @@ PARALLEL_MIN_FLIGHTS = 20_000
 _CHUNK = 100  # origin-days per write pipeline / per task of a worker process
 COMPILED_MIN_DAYS = 50
 _DAYS_PER_PIPELINE = 20  # ~3 MB of lists on the national network
-_BUILD_NICENESS = 5
 
 
 @dataclass
@@ -133,13 +132,6 @@ def encode_day(shared: Shared, origin: str, day: Any) -> tuple[dict[str, bytes],
     return lists, end + 2 * 86400
 
 
-def _start_build_process() -> None:
-    """A forked build process yields the CPU to Redis and the parent: on 2 cores, two processes
-    computing at full speed starved Redis (the parent's card writes and the rebuild lock renewal
-    timed out after 5 s). Computing is no longer the bottleneck; absorbing the writes is."""
-    os.nice(_BUILD_NICENESS)
-
-
 def _compute_chunk(bounds: tuple[int, int]) -> list[int]:
     """In a forked process: compute and write days[lo:hi]; the indices whose write was refused."""
     global _client
@@ -186,9 +178,11 @@ async def build_days(
         where, args = data.window_condition(start, limit)
         rows = await data.fetch(context, where, *args)
     started = time.monotonic()
-    graph, records = data.graph_of(rows)
+    # Seconds of CPU: in a thread, so that this process's event loop keeps running (the card writes
+    # gathered with this build and the rebuild lock renewal time out after 5 s without a reply).
+    graph, records = await asyncio.to_thread(data.graph_of, rows)
     log.info("search_graph_built", flights=len(rows), seconds=round(time.monotonic() - started, 1))
-    # Off the event loop: a first JIT compilation takes seconds (the rebuild lock is renewed meanwhile).
+    # Likewise: a first JIT compilation takes seconds.
     arrays = await asyncio.to_thread(
         compiled_engine, graph, records, rules, len(days), context.settings.data_dir
     )
@@ -217,9 +211,7 @@ async def build_days(
         _shared = shared  # inherited by the forked processes below
         try:
             loop = asyncio.get_running_loop()
-            with ProcessPoolExecutor(
-                workers, mp_context=get_context("fork"), initializer=_start_build_process
-            ) as pool:
+            with ProcessPoolExecutor(workers, mp_context=get_context("fork")) as pool:
                 for part in await asyncio.gather(
                     *(loop.run_in_executor(pool, _compute_chunk, c) for c in chunks)
                 ):

@@ -60,6 +60,7 @@ class CompiledGraph:
     member_flights: Array
     member_times: Array
     member_prices: Array
+    member_arrivals: Array
     records: Array  # (flights, 32) uint8: codec.FLIGHT of each flight
     slots: Array  # scratch: flight -> index in the list being encoded (-1 outside)
 
@@ -99,6 +100,7 @@ class CompiledGraph:
             member_flights=member_flights,
             member_times=dep[member_flights] if n else np.zeros(0, dtype=i64),
             member_prices=price[member_flights] if n else np.zeros(0, dtype=i64),
+            member_arrivals=np.asarray(graph.arr, dtype=i64)[member_flights] if n else np.zeros(0, dtype=i64),
             records=np.frombuffer(b"".join(records), dtype=np.uint8).reshape(n, FLIGHT.size),
             slots=np.full(n, -1, dtype=np.int64),
         )
@@ -176,7 +178,7 @@ def _search(
         origin, start, end, rules.min_connection, rules.max_layover, rules.max_legs,
         c.src, c.dst, c.arr, c.price, c.out_ptr, c.out_flights, c.out_times,
         c.route_ptr, c.route_dst, c.route_cheapest, c.member_ptr, c.member_flights,
-        c.member_times, c.member_prices, *heaps, c.slots,
+        c.member_times, c.member_prices, c.member_arrivals, *heaps, c.slots,
     )  # fmt: skip
 
 
@@ -230,7 +232,7 @@ def _search_kernel(  # type: ignore[no-untyped-def]
     origin, start, end, min_conn, max_layover, max_legs,
     src, dst, arr, price, out_ptr, out_flights, out_times,
     route_ptr, route_dst, route_cheapest, member_ptr, member_flights, member_times, member_prices,
-    costs, als, fls, counts, worst, slots,
+    member_arrivals, costs, als, fls, counts, worst, slots,
 ):  # fmt: skip
     shift1 = 2 * FLIGHT_BITS
     lo_out, hi_out = out_ptr[origin], out_ptr[origin + 1]
@@ -338,9 +340,8 @@ def _search_kernel(  # type: ignore[no-untyped-def]
                     p3 = member_prices[j]
                     if best + p3 > worst[destination]:
                         continue
-                    f3 = member_flights[j]
-                    al = arr[f3] << 2 | 3
-                    tail = middle | f3
+                    al = member_arrivals[j] << 2 | 3
+                    tail = middle | member_flights[j]
                     for k in range(starts[g], starts[g + 1]):
                         total = g_cost[k] + p3
                         if total > worst[destination]:
