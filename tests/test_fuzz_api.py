@@ -34,12 +34,13 @@ from schemathesis.generation.modes import GenerationMode
 
 from app.cli import migrate
 from app.core.config import Settings, to_driver_url
+from app.core.embedded import free_port
 from app.main import create_app
 from tests.conftest import flight_body
 from tests.infra import TestServers
 
 ROOT = Path(__file__).resolve().parent.parent
-PORT = 8107
+PORT = free_port()
 FUZZ_EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "12"))
 CHECKS = [
     not_a_server_error,

@@ -24,10 +24,10 @@ import psycopg
 
 from app.cli import migrate
 from app.core.config import to_driver_url
-from app.core.embedded import EmbeddedServers
+from app.core.embedded import EmbeddedServers, free_port
 
 ROOT = Path(__file__).resolve().parents[2]
-API_PORT = 8106
+API_PORT = free_port()
 JWT_SECRET = "fault-test-secret-" + "z" * 40
 
 
