@@ -166,3 +166,18 @@ async def test_patched_lists_stay_exact_prefixes_of_a_rebuild_on_a_dense_network
                 assert ours == theirs, (key, field)
             compared += 1
     assert compared > 30
+
+
+async def test_patches_of_many_days_apply_only_where_the_generation_is_unchanged(context: AppContext) -> None:
+    tag = data.format_tag(context.settings).encode()
+    days = [("AAA", START.date()), ("BBB", START.date())]
+    for origin, day in days:
+        await context.redis.hset(
+            store.day_key(context, origin, day), mapping={store.BUILT: tag, store.GEN: b"4"}
+        )
+    written = await store.patch_days(
+        context, tag, [(days[0], b"4", ["CCC", b"new"]), (days[1], b"3", ["CCC", b"late"])]
+    )
+    assert written == [True, False]
+    read = await store.read_days(context, days, [["CCC", "DDD"], ["CCC"]])
+    assert read == [[tag, b"5", b"new", None], [tag, b"4", None]]

@@ -25,7 +25,7 @@ from app.services.search.codec import (
     order_key,
 )
 from app.services.search.incremental import Plan
-from app.services.search.store import BUILT, GEN, OriginDay
+from app.services.search.store import OriginDay
 
 # A list cut below this many entries is queued for recomputation (it still answers exactly).
 REFILL_BELOW = 30
@@ -81,10 +81,7 @@ async def apply(
     if not days:
         return [], []
     tag = data.format_tag(context.settings).encode()
-    pipe = context.redis.pipeline(transaction=False)
-    for origin, day in days:
-        pipe.hmget(store.day_key(context, origin, day), [BUILT, GEN, *fields[origin, day]])
-    replies = await pipe.execute()
+    replies = await store.read_days(context, days, [fields[d] for d in days])
     stale: list[OriginDay] = []
     lists: dict[OriginDay, tuple[bytes, dict[str, bytes | None]]] = {}
     for d, values in zip(days, replies, strict=True):
@@ -111,10 +108,6 @@ async def apply(
         if args:
             writes.append((d, gen, args))
     if writes:
-        script = context.redis.register_script(store.PATCH)
-        pipe = context.redis.pipeline(transaction=False)
-        for (origin, day), gen, args in writes:
-            await script(keys=[store.day_key(context, origin, day)], args=[gen, tag, *args], client=pipe)
-        results = await pipe.execute()
-        stale += [d for (d, _, _), ok in zip(writes, results, strict=True) if not ok]
+        written = await store.patch_days(context, tag, writes)
+        stale += [d for (d, _, _), ok in zip(writes, written, strict=True) if not ok]
     return stale, refill
