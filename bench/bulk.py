@@ -262,6 +262,9 @@ def main() -> None:
                     "unchanged_rows_s": round(size / same_s),
                     "unchanged_vs_copy_indexed": round(indexed / same_s, 3),
                     "worker_rss_during_imports_mb": round(max(insert_rss, update_rss, same_rss), 1),
+                    # The insert runs before any search reindex of this size: the import's own memory.
+                    "worker_rss_during_insert_mb": round(insert_rss, 1),
+                    "worker_rss_during_update_mb": round(update_rss, 1),
                     "worker_peak_rss_mb": round(rss_mb(worker.pid, "VmHWM"), 1),
                 }
                 row["load_average"] = [round(x, 1) for x in os.getloadavg()]
@@ -272,7 +275,11 @@ def main() -> None:
         finally:
             for proc in (api, worker):
                 proc.terminate()
-                proc.wait(timeout=30)
+                try:
+                    proc.wait(timeout=30)
+                except subprocess.TimeoutExpired:  # e.g. the worker inside a long search reindex
+                    proc.kill()
+                    proc.wait()
     print("rows/s end to end (upload to COMPLETED) vs raw COPY into a flights-like indexed table:")
     for r in results:
         print(
