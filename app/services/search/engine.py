@@ -52,8 +52,9 @@ class Graph:
     @classmethod
     def build(cls, rows: Iterable[tuple[uuid.UUID, str, str, int, int, int]]) -> Graph:
         """Rows: (id, source, destination, departure epoch s, arrival epoch s, price in cents)."""
-        # Raw id bytes sort as the ids' canonical strings do (the final tie-break).
-        ordered = sorted(rows, key=lambda r: r[0].bytes)
+        # Raw id bytes sort as the ids' canonical strings do (the final tie-break), and as their
+        # 128-bit integers (big-endian bytes): ``int`` is a plain attribute, ``bytes`` a property.
+        ordered = sorted(rows, key=lambda r: r[0].int)
         code: dict[str, int] = {}
         for row in ordered:
             code.setdefault(row[1], len(code))
@@ -77,7 +78,8 @@ class Graph:
         for i, s in enumerate(self.src):
             by_source[s].append(i)
         dep = self.dep
-        self.out_flights = [sorted(flights, key=lambda i: (dep[i], i)) for flights in by_source]
+        # Each list is in index order: a stable sort by departure orders by (departure, index).
+        self.out_flights = [sorted(flights, key=dep.__getitem__) for flights in by_source]
         self.out_times = [[dep[i] for i in flights] for flights in self.out_flights]
         self.routes = []
         bits = max(1, len(self.ids).bit_length())
