@@ -21,9 +21,11 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from app.core.context import AppContext
 from app.schemas.search import SearchQuery, plain_search_params
+from app.services.search import index, store
 from app.services.search.multiplex import Multiplexed, encode
 from tests.conftest import create_flight
-from tests.test_search_updates import at, search
+from tests.search_reference import brute_force
+from tests.test_search_updates import DAY, at, search
 
 _TEXT = st.text(alphabet=st.sampled_from(["A", "b", "é", " ", "\t", "-", "\x00", "\x7f", "1"]), max_size=6)
 _DATES = st.one_of(
@@ -108,3 +110,26 @@ async def test_a_silent_server_times_out_and_an_absent_one_is_a_connection_error
     absent = Multiplexed("127.0.0.1", port, username=None, password=None, db=0, timeout=0.3)
     with pytest.raises(RedisConnectionError):
         await absent.execute(encode("PING"))
+
+
+async def test_itineraries_beyond_the_first_20_read_their_cards_when_earlier_ones_are_filtered(
+    client: httpx.AsyncClient, admin_headers: dict[str, str], context: AppContext
+) -> None:
+    # 26 direct flights, the 6 cheapest with a single seat: a search for 2 seats answers
+    # itineraries 7-26 of the stored list, whose cards the first read did not fetch.
+    for k in range(26):
+        await create_flight(
+            client,
+            admin_headers,
+            flight_number=f"R{k:02d}",
+            source="AAA",
+            destination="BBB",
+            departure=at(1 + k // 3, 20 * (k % 3)),
+            price=100 + k,
+            total_seats=1 if k < 6 else 5,
+        )
+    await index.rebuild(context)
+    assert await context.redis.hget(store.day_key(context, "AAA", DAY), store.BUILT) is not None
+    answer = await search(client, "AAA", "BBB", seats=2)
+    assert answer == await brute_force(context, "AAA", "BBB", DAY, 2)
+    assert [it["flights"][0]["flight_number"] for it in answer] == [f"R{k:02d}" for k in range(6, 26)]

@@ -36,6 +36,8 @@ _MISS = SEARCH_CACHE.labels(result="miss")
 
 # Per flight of a stored list, in the order of its flight table (None: no such key).
 Values = list[bytes | None]
+# Cards read with the list, by index into its flight table (None: no such key).
+Cards = dict[int, bytes | None]
 
 
 async def search(context: AppContext, source: str, destination: str, day: date, seats: int) -> bytes:
@@ -84,21 +86,30 @@ async def _counts(context: AppContext, ids: Sequence[bytes], values: Values) -> 
 
 
 async def _cards(
-    context: AppContext, ids: Sequence[bytes], values: Values, used: set[int]
+    context: AppContext, ids: Sequence[bytes], fetched: Cards, used: set[int]
 ) -> dict[int, bytes] | None:
-    """The cards of the flights at ``used``; missing ones are read from PostgreSQL and remembered.
-    None when a flight has no card and no row any more."""
-    absent = [uuid.UUID(bytes=ids[i]) for i in used if values[i] is None]
+    """The cards of the flights at ``used``: those not read with the list (itineraries beyond its
+    first 20 answered because some were filtered out) are read now, those missing from Redis are
+    read from PostgreSQL and remembered. None when a flight has no card and no row any more."""
+    unfetched = [i for i in used if i not in fetched]
+    if unfetched:
+        names = [context.keys.flight_card(_uuid_text(ids[i].hex())) for i in unfetched]
+        reads = context.search_reads
+        values: list[Any] = await (
+            reads.execute(encode("MGET", *names)) if reads else context.redis.mget(names)
+        )
+        fetched = {**fetched, **dict(zip(unfetched, values, strict=True))}
+    absent = [uuid.UUID(bytes=ids[i]) for i in used if fetched[i] is None]
     loaded = await _cards_from_database(context, absent) if absent else {}
     if loaded:
         await _remember_cards(context, loaded)
-    cards = {i: values[i] or loaded.get(uuid.UUID(bytes=ids[i])) for i in used}
+    cards = {i: fetched[i] or loaded.get(uuid.UUID(bytes=ids[i])) for i in used}
     return {i: card for i, card in cards.items() if card is not None} if None not in cards.values() else None
 
 
 async def _read(
     context: AppContext, source: str, destination: str, day: date, tag: bytes
-) -> tuple[bytes | None, bytes | None, Values, Values]:
+) -> tuple[bytes | None, bytes | None, Values, Cards]:
     """The list, then its flights' counters and cards. Not one Lua script: reading the same keys
     through Lua cost Redis ~2x the CPU of the plain commands (~270 against ~140 us per national
     search, the Lua-table round trip of 72 values), and Redis shares the machine's cores."""
@@ -107,32 +118,35 @@ async def _read(
     if reads is None:  # Cluster, TLS or a Unix socket
         return await _read_redis_py(context, source, destination, day, tag)
     built, blob = await reads.execute(encode("HMGET", key, store.BUILT, destination))
-    if built != tag or blob is None:
-        return built, blob, [], []
-    seats, cards = await reads.execute_many(*_flight_reads(blob, context.keys.prefix))
-    return built, blob, seats, cards
+    if built != tag or blob is None or not blob[2]:
+        return built, blob, [], {}
+    seats_command, cards_command, likely = _flight_reads(blob, context.keys.prefix)
+    seats, cards = await reads.execute_many(seats_command, cards_command)
+    return built, blob, seats, dict(zip(likely, cards, strict=True))
 
 
 @functools.lru_cache(maxsize=render.PREPARED_LISTS)
-def _flight_reads(blob: bytes, prefix: str) -> tuple[bytes, bytes]:
-    """The two MGET commands of a list's flights (counters, cards), encoded once per list."""
+def _flight_reads(blob: bytes, prefix: str) -> tuple[bytes, bytes, tuple[int, ...]]:
+    """A list's two MGET commands, encoded once per list: every flight's counter, and the cards of
+    the flights in its first 20 itineraries (the answer unless some are filtered out; at national
+    scale ~22 of a list's ~36 flights), with their indices."""
     keys = Keys(prefix)
     names = [_uuid_text(raw.hex()) for raw in flight_ids(blob)]
-    return encode("MGET", *(keys.seats(n) for n in names)), encode(
-        "MGET", *(keys.flight_card(n) for n in names)
-    )
+    likely = tuple(sorted({i for legs, _, _ in render.prepared(blob)[1][:RESULTS] for i in legs}))
+    seats = encode("MGET", *(keys.seats(name) for name in names))
+    return seats, encode("MGET", *(keys.flight_card(names[i]) for i in likely)), likely
 
 
 async def _read_redis_py(
     context: AppContext, source: str, destination: str, day: date, tag: bytes
-) -> tuple[bytes | None, bytes | None, Values, Values]:
+) -> tuple[bytes | None, bytes | None, Values, Cards]:
     """The same reads through redis-py: the origin-day (one slot), then the flights' keys (on
     Cluster one GET each, as they live in different slots; the cluster pipeline groups them by
     node)."""
     reply: Any = await context.redis.hmget(store.day_key(context, source, day), [store.BUILT, destination])
     built, blob = reply
-    if built != tag or blob is None:
-        return built, blob, [], []
+    if built != tag or blob is None or not blob[2]:
+        return built, blob, [], {}
     names = [_uuid_text(raw.hex()) for raw in flight_ids(blob)]
     pipe = context.redis.pipeline(transaction=False)
     if isinstance(context.redis, RedisCluster):
@@ -141,11 +155,11 @@ async def _read_redis_py(
         for name in names:
             pipe.get(context.keys.flight_card(name))
         values = await pipe.execute()
-        return built, blob, values[: len(names)], values[len(names) :]
+        return built, blob, values[: len(names)], dict(enumerate(values[len(names) :]))
     pipe.mget([context.keys.seats(name) for name in names])
     pipe.mget([context.keys.flight_card(name) for name in names])
     seats, cards = await pipe.execute()
-    return built, blob, seats, cards
+    return built, blob, seats, dict(enumerate(cards))
 
 
 def _uuid_text(h: str) -> str:
