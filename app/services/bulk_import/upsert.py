@@ -178,13 +178,10 @@ async def _undo(context: AppContext, deltas: dict[uuid.UUID, int]) -> None:
         await context.inventory.adjust_total(fid, -delta)
 
 
-async def _copy_fresh(conn: asyncpg.Connection, fresh: list[tuple[uuid.UUID, Row]]) -> bool:
+async def _copy_fresh(conn: asyncpg.Connection, fresh: list[FlightSnapshot]) -> bool:
     """COPY new flights straight into ``flights``; False (nothing written) if one exists by now."""
-    records = [
-        (fid, r.flight_number, r.source, r.destination, r.departure_ts, r.arrival_ts, r.total_seats,
-         r.price, r.total_seats)
-        for fid, r in fresh
-    ]  # fmt: skip
+    # FLIGHT_COLUMNS are a snapshot's fields then available_seats (all seats, for a new flight).
+    records = [(*s, s.total_seats) for s in fresh]
     try:
         async with conn.transaction():
             await conn.copy_records_to_table("flights", records=records, columns=FLIGHT_COLUMNS)
@@ -214,15 +211,15 @@ async def upsert_batch(
     applied = {fid: d for fid, d in deltas.items() if isinstance(adjusted[fid], int)}
 
     staged: list[tuple[object, ...]] = []
-    fresh: list[tuple[uuid.UUID, Row]] = []
+    fresh: list[FlightSnapshot] = []  # new flights, and their rows below
+    fresh_rows: list[Row] = []
     planned: dict[uuid.UUID, tuple[Row, asyncpg.Record | None]] = {}
     ids = iter(new_ids(len(latest) - len(existing)))
     for row in latest:
         before = existing.get((row.flight_number, row.departure_ts))
         if before is None:
-            fid = next(ids)
-            planned[fid] = (row, None)
-            fresh.append((fid, row))
+            fresh.append(snapshot(row, next(ids)))
+            fresh_rows.append(row)
             continue
         if _unchanged(row, before):
             # Nothing to write and nothing for search: as if applied at the moment it was read.
@@ -245,13 +242,15 @@ async def upsert_batch(
         async with conn.transaction():
             done: dict[uuid.UUID, bool] = {}
             if fresh and await _copy_fresh(conn, fresh):
-                done = dict.fromkeys((fid for fid, _ in fresh), True)
+                outcome.inserted += len(fresh)
+                outcome.changes += [FlightChange(None, s) for s in fresh]
             else:
-                staged += [
-                    (fid, r.line, r.flight_number, r.source, r.destination, r.departure_ts,
-                     r.arrival_ts, r.total_seats, r.price, r.total_seats, 1)
-                    for fid, r in fresh
-                ]  # fmt: skip
+                for s, r in zip(fresh, fresh_rows, strict=True):
+                    planned[s.id] = (r, None)
+                    staged.append(
+                        (s.id, r.line, r.flight_number, r.source, r.destination, r.departure_ts,
+                         r.arrival_ts, r.total_seats, r.price, r.total_seats, 1)
+                    )  # fmt: skip
             if staged:
                 await conn.copy_records_to_table("bulk_stage", records=staged, columns=STAGE_COLUMNS)
                 done.update({r["id"]: r["inserted"] for r in await conn.fetch(UPSERT_SQL)})
