@@ -15,7 +15,7 @@ from __future__ import annotations
 import functools
 import time
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import date
 from typing import Any
 
@@ -34,10 +34,8 @@ _REQUEST_DEBOUNCE_SECONDS = 2
 _HIT = SEARCH_CACHE.labels(result="hit")
 _MISS = SEARCH_CACHE.labels(result="miss")
 
-# Per flight of a stored list, in the order of its flight table (None: no such key).
-Values = list[bytes | None]
-# Cards read with the list, by index into its flight table (None: no such key).
-Cards = dict[int, bytes | None]
+# Counters or cards read with a list, by index into its flight table (None: no such key).
+Fetched = dict[int, bytes | None]
 
 
 async def search(context: AppContext, source: str, destination: str, day: date, seats: int) -> bytes:
@@ -56,10 +54,14 @@ async def search(context: AppContext, source: str, destination: str, day: date, 
         return b"[]"
     ids, itineraries = render.prepared(blob)
     counts = await _counts(context, ids, seats_of)
-    bookable = [c >= seats for c in counts]
     chosen: list[tuple[bytes, bytes]] = []
     for legs, departure, end in itineraries:
-        if departure > now and all(bookable[i] for i in legs):
+        if departure <= now:
+            continue
+        if any(i not in counts for i in legs):  # beyond the first 20: read every other counter
+            rest = [i for i in range(len(ids)) if i not in counts]
+            counts.update(await _counts(context, ids, await _more(context, ids, rest, context.keys.seats)))
+        if all(counts[i] >= seats for i in legs):
             chosen.append((legs, end))
             if len(chosen) == RESULTS:
                 break
@@ -75,30 +77,36 @@ async def search(context: AppContext, source: str, destination: str, day: date, 
     return render.body([([shown[i] for i in legs], end) for legs, end in chosen])
 
 
-async def _counts(context: AppContext, ids: Sequence[bytes], values: Values) -> list[int]:
-    """Live seat counters, aligned with ``ids``; a missing one (a bulk-imported flight not read
+async def _counts(context: AppContext, ids: Sequence[bytes], values: Fetched) -> dict[int, int]:
+    """Live seat counters by index into ``ids``; a missing one (a bulk-imported flight not read
     yet) is rebuilt from PostgreSQL, and a flight that no longer exists has none."""
-    absent = [uuid.UUID(bytes=ids[k]) for k, v in enumerate(values) if v is None]
+    absent = [uuid.UUID(bytes=ids[i]) for i, v in values.items() if v is None]
     rebuilt = await context.inventory.rebuild(absent) if absent else {}
-    return [
-        int(v) if v is not None else rebuilt.get(uuid.UUID(bytes=ids[k]), 0) for k, v in enumerate(values)
-    ]
+    return {
+        i: int(v) if v is not None else rebuilt.get(uuid.UUID(bytes=ids[i]), 0) for i, v in values.items()
+    }
+
+
+async def _more(
+    context: AppContext, ids: Sequence[bytes], indices: list[int], key: Callable[[str], str]
+) -> Fetched:
+    """The values at ``key(flight)`` of the flights at ``indices``, not read with the list."""
+    names = [key(_uuid_text(ids[i].hex())) for i in indices]
+    reads = context.search_reads
+    values: list[Any]
+    values = await (reads.execute(encode("MGET", *names)) if reads else context.redis.mget(names))
+    return dict(zip(indices, values, strict=True))
 
 
 async def _cards(
-    context: AppContext, ids: Sequence[bytes], fetched: Cards, used: set[int]
+    context: AppContext, ids: Sequence[bytes], fetched: Fetched, used: set[int]
 ) -> dict[int, bytes] | None:
     """The cards of the flights at ``used``: those not read with the list (itineraries beyond its
     first 20 answered because some were filtered out) are read now, those missing from Redis are
     read from PostgreSQL and remembered. None when a flight has no card and no row any more."""
     unfetched = [i for i in used if i not in fetched]
     if unfetched:
-        names = [context.keys.flight_card(_uuid_text(ids[i].hex())) for i in unfetched]
-        reads = context.search_reads
-        values: list[Any] = await (
-            reads.execute(encode("MGET", *names)) if reads else context.redis.mget(names)
-        )
-        fetched = {**fetched, **dict(zip(unfetched, values, strict=True))}
+        fetched = {**fetched, **await _more(context, ids, unfetched, context.keys.flight_card)}
     absent = [uuid.UUID(bytes=ids[i]) for i in used if fetched[i] is None]
     loaded = await _cards_from_database(context, absent) if absent else {}
     if loaded:
@@ -109,7 +117,7 @@ async def _cards(
 
 async def _read(
     context: AppContext, source: str, destination: str, day: date, tag: bytes
-) -> tuple[bytes | None, bytes | None, Values, Cards]:
+) -> tuple[bytes | None, bytes | None, Fetched, Fetched]:
     """The list, then its flights' counters and cards. Not one Lua script: reading the same keys
     through Lua cost Redis ~2x the CPU of the plain commands (~270 against ~140 us per national
     search, the Lua-table round trip of 72 values), and Redis shares the machine's cores."""
@@ -119,34 +127,34 @@ async def _read(
         return await _read_redis_py(context, source, destination, day, tag)
     built, blob = await reads.execute(encode("HMGET", key, store.BUILT, destination))
     if built != tag or blob is None or not blob[2]:
-        return built, blob, [], {}
+        return built, blob, {}, {}
     seats_command, cards_command, likely = _flight_reads(blob, context.keys.prefix)
     seats, cards = await reads.execute_many(seats_command, cards_command)
-    return built, blob, seats, dict(zip(likely, cards, strict=True))
+    return built, blob, dict(zip(likely, seats, strict=True)), dict(zip(likely, cards, strict=True))
 
 
 @functools.lru_cache(maxsize=render.PREPARED_LISTS)
 def _flight_reads(blob: bytes, prefix: str) -> tuple[bytes, bytes, tuple[int, ...]]:
-    """A list's two MGET commands, encoded once per list: every flight's counter, and the cards of
-    the flights in its first 20 itineraries (the answer unless some are filtered out; at national
-    scale ~22 of a list's ~36 flights), with their indices."""
+    """A list's two MGET commands, encoded once per list: the counters and the cards of the flights
+    in its first 20 itineraries (the answer unless some are filtered out; at national scale ~22
+    of a list's ~36 flights), with their indices."""
     keys = Keys(prefix)
     names = [_uuid_text(raw.hex()) for raw in flight_ids(blob)]
     likely = tuple(sorted({i for legs, _, _ in render.prepared(blob)[1][:RESULTS] for i in legs}))
-    seats = encode("MGET", *(keys.seats(name) for name in names))
+    seats = encode("MGET", *(keys.seats(names[i]) for i in likely))
     return seats, encode("MGET", *(keys.flight_card(names[i]) for i in likely)), likely
 
 
 async def _read_redis_py(
     context: AppContext, source: str, destination: str, day: date, tag: bytes
-) -> tuple[bytes | None, bytes | None, Values, Cards]:
+) -> tuple[bytes | None, bytes | None, Fetched, Fetched]:
     """The same reads through redis-py: the origin-day (one slot), then the flights' keys (on
     Cluster one GET each, as they live in different slots; the cluster pipeline groups them by
     node)."""
     reply: Any = await context.redis.hmget(store.day_key(context, source, day), [store.BUILT, destination])
     built, blob = reply
     if built != tag or blob is None or not blob[2]:
-        return built, blob, [], {}
+        return built, blob, {}, {}
     names = [_uuid_text(raw.hex()) for raw in flight_ids(blob)]
     pipe = context.redis.pipeline(transaction=False)
     if isinstance(context.redis, RedisCluster):
@@ -155,11 +163,11 @@ async def _read_redis_py(
         for name in names:
             pipe.get(context.keys.flight_card(name))
         values = await pipe.execute()
-        return built, blob, values[: len(names)], dict(enumerate(values[len(names) :]))
+        return built, blob, dict(enumerate(values[: len(names)])), dict(enumerate(values[len(names) :]))
     pipe.mget([context.keys.seats(name) for name in names])
     pipe.mget([context.keys.flight_card(name) for name in names])
     seats, cards = await pipe.execute()
-    return built, blob, seats, dict(enumerate(cards))
+    return built, blob, dict(enumerate(seats)), dict(enumerate(cards))
 
 
 def _uuid_text(h: str) -> str:
