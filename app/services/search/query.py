@@ -54,14 +54,19 @@ async def search(context: AppContext, source: str, destination: str, day: date, 
         return b"[]"
     ids, itineraries = render.prepared(blob)
     counts = await _counts(context, ids, seats_of)
+    bookable = {i: c >= seats for i, c in counts.items()}
     chosen: list[tuple[bytes, bytes]] = []
     for legs, departure, end in itineraries:
         if departure <= now:
             continue
-        if any(i not in counts for i in legs):  # beyond the first 20: read every other counter
+        try:
+            passes = all(bookable[i] for i in legs)
+        except KeyError:  # beyond the first 20 itineraries: read every other counter
             rest = [i for i in range(len(ids)) if i not in counts]
             counts.update(await _counts(context, ids, await _more(context, ids, rest, context.keys.seats)))
-        if all(counts[i] >= seats for i in legs):
+            bookable = {i: c >= seats for i, c in counts.items()}
+            passes = all(bookable[i] for i in legs)
+        if passes:
             chosen.append((legs, end))
             if len(chosen) == RESULTS:
                 break
