@@ -3,6 +3,7 @@ worker, stale locks and racing writers never block or corrupt anything, answers 
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -211,3 +212,19 @@ async def test_single_changes_patch_the_lists_as_a_rebuild_would(
         }
     for pair in (("AAA", "CCC"), ("AAA", "BBB"), ("BBB", "CCC")):
         assert await search(client, *pair) == await brute_force(context, pair[0], pair[1], DAY, 1)
+
+
+async def test_the_rebuild_lock_stops_renewing_and_is_released_when_the_rebuild_ends(
+    context: AppContext, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(index, "_RENEW_SECONDS", 0.02)
+    async with index.rebuild_lock(context, wait=False) as acquired:
+        assert acquired
+        await asyncio.sleep(0.1)  # several renewals
+        async with index.rebuild_lock(context, wait=False) as second:
+            assert not second  # one rebuild at a time
+    assert await context.redis.exists(context.keys.search_lock) == 0
+    await asyncio.sleep(0.05)
+    # No renewal left running (it once outlived its rebuild and kept the CLI alive).
+    renewals = [t for t in asyncio.all_tasks() if getattr(t.get_coro(), "__qualname__", "").endswith("renew")]
+    assert not [t for t in renewals if not t.done()]

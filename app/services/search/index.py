@@ -45,18 +45,25 @@ async def rebuild_lock(context: AppContext, *, wait: bool) -> AsyncIterator[bool
         yield False
         return
 
+    # Stopped by an event, not by cancelling it: a cancellation delivered while redis-py was inside
+    # reacquire() was sometimes swallowed, and the renewal (and its process) then ran for ever.
+    stop = asyncio.Event()
+
     async def renew() -> None:
         while True:
-            await asyncio.sleep(_RENEW_SECONDS)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), _RENEW_SECONDS)
+                return
             await lock.reacquire()
 
     renewing = asyncio.create_task(renew())
     try:
         yield True
     finally:
-        renewing.cancel()
-        with contextlib.suppress(asyncio.CancelledError, LockError):
-            await renewing
+        stop.set()
+        # LockError: the lock was lost while this process stalled; a stuck reacquire gives up here.
+        with contextlib.suppress(TimeoutError, asyncio.CancelledError, LockError):
+            await asyncio.wait_for(renewing, LOCK_TIMEOUT_SECONDS)
         with contextlib.suppress(LockError):  # expired while this process was stalled
             await lock.release()
 
