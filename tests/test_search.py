@@ -213,18 +213,14 @@ async def test_seats_sold_out_and_departed_flights(
     await context.redis.set(context.keys.seats(small["id"]), 2)
     assert ids(await search(client, "AAA", "BBB")) == [[small["id"]], [big["id"]]]
     assert (await search(client, "AAA", "BBB"))[0]["flights"][0]["available_seats"] == 2
-    today = datetime.now(UTC).date()
+    # Left a minute ago: searched on its own departure date (XXX is on UTC, the default zone), so
+    # the test means the same at any time of day (it used to leave at 00:05, not yet gone at 00:01).
+    departed = (datetime.now(UTC) - timedelta(minutes=1)).replace(second=0, microsecond=0)
     past = await create_flight(
-        client,
-        admin_headers,
-        flight_number="T1",
-        source="XXX",
-        destination="YYY",
-        departure=datetime.now(UTC).replace(hour=0, minute=5, second=0, microsecond=0),
-        price=1,
+        client, admin_headers, flight_number="T1", source="XXX", destination="YYY", departure=departed
     )
     assert past["id"] not in {
-        f["id"] for it in await search(client, "XXX", "YYY", today) for f in it["flights"]
+        f["id"] for it in await search(client, "XXX", "YYY", departed.date()) for f in it["flights"]
     }
 
 
