@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import random
+import uuid
 from collections import Counter
 
 import httpx
@@ -11,6 +12,7 @@ import pytest
 from sqlalchemy import text
 
 from app.core.context import AppContext
+from app.services.booking import reservation
 from app.services.seat_sync import SeatSync
 from tests import infra
 from tests.conftest import create_flight
@@ -74,3 +76,29 @@ async def test_mixed_party_sizes_cancellations_and_failed_payments_keep_the_book
     seats_held = await held(context, flight["id"])
     assert seats_held <= SEATS
     assert await counter(context, flight["id"]) == SEATS - seats_held
+
+
+async def test_lock_watch_waiters_leave_with_409_once_the_flight_sells_out_and_503_after_the_wait(
+    context: AppContext,
+    client: httpx.AsyncClient,
+    admin_headers: dict[str, str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    flight = await create_flight(client, admin_headers, total_seats=5)
+    flight_id = uuid.UUID(flight["id"])
+    await context.inventory.rebuild([flight_id])
+    strategy = reservation.LockWatchStrategy(context.redis, context.keys)
+    holder = context.redis.lock(context.keys.flight_lock(flight_id), timeout=30)
+    assert await holder.acquire()
+    try:
+        monkeypatch.setattr(reservation, "LOCK_WAIT_SECONDS", 0.3)
+        with pytest.raises(reservation.ServiceUnavailable):  # the lock never came free
+            await strategy.reserve(flight_id, 1)
+        monkeypatch.setattr(reservation, "LOCK_WAIT_SECONDS", 30.0)
+        waiting = asyncio.ensure_future(strategy.reserve(flight_id, 1))
+        await asyncio.sleep(0.05)
+        await context.redis.set(context.keys.seats(flight_id), 0)  # sold out by someone else
+        with pytest.raises(reservation.SoldOut):
+            await asyncio.wait_for(waiting, timeout=2)  # not after the holder's 30 s
+    finally:
+        await holder.release()

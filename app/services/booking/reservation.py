@@ -9,10 +9,12 @@ No lock outlives the reservation itself: the payment runs without any.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import secrets
+import time
 import uuid
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -53,6 +55,7 @@ return redis.call('INCRBY', KEYS[1], ARGV[1])
 LOCK_TIMEOUT_SECONDS = 5.0
 LOCK_RETRY_SECONDS = 0.005
 LOCK_WAIT_SECONDS = 30.0
+_POLLS_PER_CHECK = 4
 REBUILD_ATTEMPTS = 3
 
 
@@ -153,12 +156,10 @@ class LockWatchStrategy:
 
     async def reserve(self, flight_id: uuid.UUID, seats: int) -> Hold:
         seats_key, gen_key = self.keys.seats(flight_id), self.keys.seat_generation(flight_id)
-        # Sold out needs no lock: a count only grows again by a cancellation, and this read is as
-        # good as one a moment later. The decisive check is the one under the lock.
-        current = await self.redis.get(seats_key)
-        if current is not None and int(current) < seats:
-            raise SoldOut(int(current))
-        async with self._locked(flight_id), self.redis.pipeline(transaction=True) as pipe:
+        await self._refuse_if_sold_out(seats_key, seats)
+        lock = self._locked(flight_id)
+        lock.while_waiting = lambda: self._refuse_if_sold_out(seats_key, seats)
+        async with lock, self.redis.pipeline(transaction=True) as pipe:
             while True:
                 try:
                     await pipe.watch(seats_key, gen_key)
@@ -194,21 +195,39 @@ class LockWatchStrategy:
                 except WatchError:
                     continue
 
+    async def _refuse_if_sold_out(self, seats_key: str, seats: int) -> None:
+        # Sold out needs no lock: a count only grows again by a cancellation, and this read is as
+        # good as one a moment later. The decisive check is the one under the lock.
+        current = await self.redis.get(seats_key)
+        if current is not None and int(current) < seats:
+            raise SoldOut(int(current))
+
     def _locked(self, flight_id: uuid.UUID) -> _FlightLock:
         return _FlightLock(self.redis, self.keys.flight_lock(flight_id))
 
 
 class _FlightLock:
-    """redis-py's Lock, with a failure to get it within LOCK_WAIT_SECONDS turned into a 503."""
+    """redis-py's Lock, with a failure to get it within LOCK_WAIT_SECONDS turned into a 503.
+
+    ``while_waiting`` runs every few polls and may end the wait by raising (a reservation stops
+    queueing for a flight that sold out meanwhile instead of waiting its turn for a 409: on a hot
+    flight, hundreds of pollers otherwise kept the holder and Redis busy long after the last seat).
+    """
 
     def __init__(self, redis: Redis, name: str) -> None:
-        self.lock = redis.lock(
-            name, timeout=LOCK_TIMEOUT_SECONDS, sleep=LOCK_RETRY_SECONDS, blocking_timeout=LOCK_WAIT_SECONDS
-        )
+        self.lock = redis.lock(name, timeout=LOCK_TIMEOUT_SECONDS, sleep=LOCK_RETRY_SECONDS)
+        self.while_waiting: Callable[[], Awaitable[None]] | None = None
 
     async def __aenter__(self) -> None:
-        if not await self.lock.acquire():
-            raise ServiceUnavailable("The flight is busy; please retry")
+        deadline = time.monotonic() + LOCK_WAIT_SECONDS
+        polls = 0
+        while not await self.lock.acquire(blocking=False):
+            if time.monotonic() > deadline:
+                raise ServiceUnavailable("The flight is busy; please retry")
+            polls += 1
+            if self.while_waiting is not None and polls % _POLLS_PER_CHECK == 0:
+                await self.while_waiting()
+            await asyncio.sleep(LOCK_RETRY_SECONDS)
 
     async def __aexit__(self, *_: object) -> None:
         # LockError: expired after LOCK_TIMEOUT_SECONDS; the WATCH still kept the counter safe.
