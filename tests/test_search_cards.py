@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import httpx
+import pytest
 from sqlalchemy import text
 
 from app.core.context import AppContext
@@ -56,3 +57,38 @@ async def test_the_longest_duration_bound_only_rises(context: AppContext) -> Non
     await context.redis.delete(context.keys.search_max_duration)
     # Lost from Redis: recomputed from PostgreSQL (no flights here), then raised again.
     assert await data.max_duration(context, at_least=60) == 60
+
+
+async def test_a_flight_changed_during_a_full_rebuild_keeps_its_new_card(
+    client: httpx.AsyncClient,
+    admin_headers: dict[str, str],
+    context: AppContext,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    flights = await network(client, admin_headers, 6)
+    first = flights[0]
+    fetch = data.fetch
+    changed_meanwhile = False
+
+    async def fetch_then_change(*args: Any) -> list[data.FlightRow]:
+        nonlocal changed_meanwhile
+        rows = await fetch(*args)
+        if not changed_meanwhile:
+            # The admin change commits (and writes its card) just after the rebuild's read.
+            changed_meanwhile = True
+            fields = ("flight_number", "source", "destination", "departure_ts", "arrival_ts", "total_seats")
+            body = {**{f: first[f] for f in fields}, "price": 1.0}
+            response = await client.put(f"/admin/flights/{first['id']}", json=body, headers=admin_headers)
+            assert response.status_code == 200, response.text
+        return rows
+
+    monkeypatch.setattr(data, "fetch", fetch_then_change)
+    await index.rebuild(context)
+    monkeypatch.setattr(data, "fetch", fetch)
+    # Right after the rebuild, not only once the worker has recomputed the invalidated days.
+    card = await context.redis.get(context.keys.flight_card(first["id"]))
+    assert card is not None and b'"price":1.0' in card
+    await run_search_worker(context)
+    results = await search(client, "AAA", "BBB")
+    assert results == await brute_force(context, "AAA", "BBB", DAY, 1)
+    assert [leg["price"] for it in results for leg in it["flights"] if leg["id"] == first["id"]] == [1.0]

@@ -78,6 +78,8 @@ async def rebuild(context: AppContext, *, wait: bool = True) -> bool:
             return False
         started = time.monotonic()
         zones = await data.Zones.load(context)
+        # A minute back: a transaction's updated_at is its start, which may precede this read.
+        snapshot_at = datetime.now(UTC) - timedelta(minutes=1)
         rows = await data.fetch(context, "departure_ts >= $1", build.cutoff())
         loaded = time.monotonic()
         days = build.all_days(rows, zones)
@@ -87,6 +89,12 @@ async def rebuild(context: AppContext, *, wait: bool = True) -> bool:
         _, failed = await asyncio.gather(
             build.write_cards(context, rows, retries=3), build.build_days(context, days, rows=rows)
         )
+        # A flight changed while this ran had its card written after its commit, and this
+        # rebuild's card from the older read may have landed after that: write those again.
+        changed = await data.fetch(
+            context, "departure_ts >= $1 AND updated_at >= $2", build.cutoff(), snapshot_at
+        )
+        await build.write_cards(context, changed, retries=3)
         if failed:
             await store.mark_dirty(context, failed)
             await request_reindex(context)
