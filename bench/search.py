@@ -3,7 +3,7 @@ HTTP throughput against /healthz on the same server.
 
     .venv/bin/python -m bench.search [--days 90] [--duration 15] [--port 8111] [--changes 24]
                                      [--server uvicorn|granian|both]
-        [--skip-seed] [--skip-national] [--skip-reindex] [--rebuild-only]
+        [--skip-seed] [--skip-national] [--skip-reindex] [--rebuild-only] [--skip-http]
 
 Creates its own database (on the machine's PostgreSQL, like tests/infra.py) and its own private
 Redis (so ``used_memory`` is the index alone), loads flights with COPY, creates their seat counters
@@ -369,7 +369,9 @@ def scenario(label: str, rows: list[dict[str, Any]], args: argparse.Namespace) -
             f" p95 {p95 * 1000:.0f} ms, max {every[-1] * 1000:.0f} ms over {len(every)} changes"
             f" (median ms by kind: {per_kind})"
         )
-        for server in ("uvicorn", "granian") if args.server == "both" else (args.server,):
+        for server in (
+            () if args.skip_http else ("uvicorn", "granian") if args.server == "both" else (args.server,)
+        ):
             http_bench(env, args.port, rows, args.duration, label, server)
         size = min(args.batch, len(rows))
         hook = batch_time(env, size)
@@ -394,6 +396,7 @@ def main() -> None:
     parser.add_argument("--skip-seed", action="store_true")
     parser.add_argument("--skip-reindex", action="store_true")
     parser.add_argument("--rebuild-only", action="store_true", help="stop after the rebuild and its figures")
+    parser.add_argument("--skip-http", action="store_true", help="no HTTP throughput part")
     parser.add_argument("--server", choices=("uvicorn", "granian", "both"), default="both")
     args = parser.parse_args()
     if not args.skip_seed:

@@ -119,3 +119,112 @@ def mentions(blob: bytes, ids: Iterable[bytes]) -> bool:
 
 def with_seats(card: bytes, available: int) -> bytes:
     return card + str(available).encode() + b"}"
+
+
+Key = tuple[int, int, int, tuple[bytes, ...]]
+
+
+class Stored:
+    """A stored list read in place: itineraries are index-byte slices of the blob, their order keys are
+    computed only where a merge probes them, and re-encoding copies index bytes instead of
+    rebuilding the itineraries' records (a hub change touches ~150 lists of ~40 itineraries)."""
+
+    __slots__ = ("_keys", "_legs", "blob", "complete", "itineraries", "worst")
+
+    def __init__(self, blob: bytes) -> None:
+        complete, count, flights, worst = HEADER.unpack_from(blob)
+        self.blob = blob
+        self.complete = complete == 1
+        self.worst = worst
+        # Per itinerary its legs' table indices; an itinerary is named by its position here.
+        itineraries = []
+        position = HEADER.size + flights * FLIGHT.size
+        for _ in range(count):
+            end = position + 1 + blob[position]
+            itineraries.append(blob[position + 1 : end])
+            position = end
+        self.itineraries = itineraries
+        self._legs: list[tuple[bytes, int, int, int]] = []
+        self._keys: dict[int, Key] = {}
+
+    def indices(self, ids: Iterable[bytes]) -> set[int]:
+        """Table indices of the flights with one of ``ids`` (aligned byte search, no decoding)."""
+        blob, start, size = self.blob, HEADER.size, FLIGHT.size
+        end = start + blob[2] * size
+        found: set[int] = set()
+        for flight_id in ids:
+            at = blob.find(flight_id, start, end)
+            while at >= 0:
+                if (at - start) % size == 0:
+                    found.add((at - start) // size)
+                at = blob.find(flight_id, at + 1, end)
+        return found
+
+    def record(self, index: int) -> bytes:
+        start = HEADER.size + index * FLIGHT.size
+        return self.blob[start : start + FLIGHT.size]
+
+    def key(self, position: int) -> Key:
+        """order_key of the itinerary at ``position`` (cached; the table unpacked once, in C)."""
+        found = self._keys.get(position)
+        if found is None:
+            table = self._legs
+            if not table:
+                end = HEADER.size + self.blob[2] * FLIGHT.size
+                table.extend(FLIGHT.iter_unpack(memoryview(self.blob)[HEADER.size : end]))
+            indices = self.itineraries[position]
+            if len(indices) == 1:
+                leg = table[indices[0]]
+                found = (leg[3], leg[2], 1, (leg[0],))
+            else:
+                legs = [table[i] for i in indices]
+                found = (sum(leg[3] for leg in legs), legs[-1][2], len(legs), tuple(leg[0] for leg in legs))
+            self._keys[position] = found
+        return found
+
+
+def encode_merged(stored: Stored, items: Sequence[int | Records], complete: bool, worst: int) -> bytes:
+    """encode_list of ``items`` (positions in ``stored`` or new itineraries' records) byte for
+    byte: the flight table in order of first appearance. Kept itineraries' index bytes are
+    renumbered with one bytes.translate each (first appearance: dict.fromkeys over the index
+    bytes), not leg by leg: re-encoding is most of a hub change's CPU."""
+    blob, start, size = stored.blob, HEADER.size, FLIGHT.size
+    table_end = start + blob[2] * size
+    # New records (candidates' legs not in the table) get indices after the table's.
+    extra: dict[bytes, int] = {}
+    parts: list[bytes] = []
+    itineraries = stored.itineraries
+    for item in items:
+        if isinstance(item, int):
+            parts.append(itineraries[item])
+            continue
+        indices = bytearray()
+        for raw in item:
+            index = extra.get(raw)
+            if index is None:
+                at = blob.find(raw, start, table_end)
+                while at >= 0 and (at - start) % size:
+                    at = blob.find(raw, at + 1, table_end)
+                index = extra[raw] = (at - start) // size if at >= 0 else blob[2] + len(extra)
+            if index > 255:  # the table would outgrow a u8 index: encode from the records
+                return encode_list([_records(stored, i) for i in items], complete, worst)
+            indices.append(index)
+        parts.append(bytes(indices))
+    order = bytes(dict.fromkeys(b"".join(parts)))
+    renumber = bytes.maketrans(order, bytes(range(len(order))))
+    flights = blob[2]
+    fresh = {index: raw for raw, index in extra.items() if index >= flights}
+    table = b"".join(
+        [fresh[i] if i >= flights else blob[start + i * size : start + i * size + size] for i in order]
+    )
+    body = bytearray()
+    for legs in parts:
+        body.append(len(legs))
+        body += legs.translate(renumber)
+    return HEADER.pack(1 if complete else 0, len(items), len(order), worst) + table + bytes(body)
+
+
+def _records(stored: Stored, item: int | Records) -> Records:
+    if isinstance(item, int):
+        return tuple(stored.record(i) for i in stored.itineraries[item])
+    return item

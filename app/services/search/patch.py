@@ -10,16 +10,17 @@ conditionally on its generation (store.PATCH).
 
 from __future__ import annotations
 
-from bisect import insort
+from bisect import bisect_right
 from typing import Any
 
 from app.core.context import AppContext
 from app.services.search import data, store
 from app.services.search.codec import (
+    Key,
     Records,
-    decode_list,
+    Stored,
     encode_list,
-    flight_records,
+    encode_merged,
     header,
     mentions,
     order_key,
@@ -44,32 +45,62 @@ def bound(blob: bytes | None) -> float:
 
 def merge(blob: bytes | None, gone: set[bytes], candidates: set[Records], depth: int) -> bytes | None:
     """The list's new value ('' to delete the field), or None when it does not change.
-    ``gone``: raw ids of the changed flights; ``candidates``: itineraries through their new versions."""
+    ``gone``: raw ids of the changed flights; ``candidates``: itineraries through their new versions.
+    Works on the stored bytes (codec.Stored): only the itineraries a candidate is compared with get
+    an order key, and the kept ones are re-encoded by remapping their index bytes."""
     if blob is None:
-        items: list[Records] = []
-        complete = True
-    else:
-        if not candidates and not mentions(blob, gone):
+        if not candidates:
             return None
-        items, complete = decode_list(blob)
-    last = order_key(items[-1]) if items and not complete else None
-    changed = {r for r in flight_records(blob) if r[:16] in gone} if blob is not None else set()
-    kept = [it for it in items if changed.isdisjoint(it)] if changed else list(items)
-    present = set(kept)
-    fresh = [c for c in candidates if c not in present]
-    if not complete:
+        fresh = sorted(candidates, key=order_key)
+        return encode_list(fresh[:depth], len(fresh) < depth)
+    if not candidates and not mentions(blob, gone):
+        return None
+    stored = Stored(blob)
+    changed = stored.indices(gone)
+    itineraries = stored.itineraries
+    every = list(range(len(itineraries)))
+    kept = [k for k in every if changed.isdisjoint(itineraries[k])] if changed else every
+    keyed = sorted((order_key(c), c) for c in candidates)
+    if not stored.complete:
         # Beyond the last entry lie itineraries this list does not know: only what ranks before it
         # (or ties it: the same flights, one of them changed) keeps it an exact prefix.
-        fresh = [c for c in fresh if last is not None and order_key(c) <= last]
-    for c in fresh:
-        insort(kept, c, key=order_key)
-    # As the builder: a list of ``depth`` entries never claims to be all there is.
-    merged, complete_now = kept[:depth], complete and len(kept) < depth
-    if merged == items and complete_now == complete:
+        last = stored.key(every[-1]) if every else None
+        keyed = [(k, c) for k, c in keyed if last is not None and k <= last]
+    items: list[int | Records] = []
+    at = held = 0
+    for k, c in keyed:
+        # After every kept itinerary that ranks before or ties it (as insort_right).
+        position = bisect_right(kept, k, lo=at, key=stored.key)
+        if _holds(stored, kept, position, k, c):
+            held += 1
+            continue
+        items += kept[at:position]
+        items.append(c)
+        at = position
+        if len(items) >= depth:  # the rest ranks after: cut off below
+            break
+    items += kept[at:]
+    total = len(kept) + len(keyed) - held
+    merged, complete_now = items[:depth], stored.complete and total < depth
+    if complete_now == stored.complete and merged == every:
         return None
     if not merged and complete_now:
         return b""
-    return encode_list(merged, complete_now)
+    last_item = merged[-1]
+    worst = (
+        (stored.key(last_item)[0] if isinstance(last_item, int) else order_key(last_item)[0]) if merged else 0
+    )
+    return encode_merged(stored, merged, complete_now, worst)
+
+
+def _holds(stored: Stored, kept: list[int], position: int, key: Key, candidate: Records) -> bool:
+    """Whether a kept itinerary is the candidate itself (it would sit just before ``position``)."""
+    for o in reversed(kept[:position]):
+        if stored.key(o) != key:
+            return False
+        if tuple(stored.record(i) for i in stored.itineraries[o]) == candidate:
+            return True
+    return False
 
 
 async def apply(
