@@ -4,8 +4,10 @@ One pipeline reads, per affected origin-day, ``BUILT``, ``GEN`` and the named li
 headers give each list's price bound, which prunes the candidates before any is built. Each list
 loses every itinerary with a changed flight (what stays is still an exact prefix of the pair's
 order) and gains the candidates that rank inside it; a list whose header shows no changed flight
-and that takes no candidate is not even decoded. One pipeline writes, each origin-day
-conditionally on its generation (store.PATCH).
+and that takes no candidate is not even decoded; the others are merged on their stored bytes
+(codec.Stored: order keys only where a candidate is compared, kept itineraries renumbered with
+bytes.translate). One pipeline writes, each origin-day conditionally on its generation
+(store.PATCH).
 """
 
 from __future__ import annotations
