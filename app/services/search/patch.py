@@ -27,7 +27,7 @@ from app.services.search.codec import (
     mentions,
     order_key,
 )
-from app.services.search.incremental import Plan
+from app.services.search.incremental import Plan, without_cyclic_gc
 from app.services.search.store import OriginDay
 
 # A list cut below this many entries is queued for recomputation (it still answers exactly).
@@ -105,23 +105,10 @@ def _holds(stored: Stored, kept: list[int], position: int, key: Key, candidate: 
     return False
 
 
-async def apply(
-    context: AppContext, plan_: Plan, gone: set[bytes]
-) -> tuple[list[OriginDay], list[OriginDay]]:
-    """Patch the planned lists. Returns (days to invalidate, days to queue for a refill)."""
-    fields = {d: sorted(f) for d, f in plan_.fields.items()}
-    days = sorted(fields)
-    if not days:
-        return [], []
-    tag = data.format_tag(context.settings).encode()
-    replies = await store.read_days(context, days, [fields[d] for d in days])
-    stale: list[OriginDay] = []
-    lists: dict[OriginDay, tuple[bytes, dict[str, bytes | None]]] = {}
-    for d, values in zip(days, replies, strict=True):
-        if values[0] != tag:
-            stale.append(d)
-        else:
-            lists[d] = (values[1] or b"0", dict(zip(fields[d], values[2:], strict=True)))
+def _merge_all(
+    plan_: Plan, lists: dict[OriginDay, tuple[bytes, dict[str, bytes | None]]], gone: set[bytes]
+) -> tuple[list[OriginDay], list[tuple[OriginDay, bytes, list[Any]]]]:
+    """Candidates within each list's bound, merged: (days to refill, conditional writes)."""
     bounds = {d: {t: bound(blob) for t, blob in blobs.items()} for d, (_, blobs) in lists.items()}
     candidates: dict[OriginDay, dict[str, set[Records]]] = {}
     for shape in plan_.inserts:
@@ -140,6 +127,28 @@ async def apply(
                 refill.append(d)
         if args:
             writes.append((d, gen, args))
+    return refill, writes
+
+
+async def apply(
+    context: AppContext, plan_: Plan, gone: set[bytes]
+) -> tuple[list[OriginDay], list[OriginDay]]:
+    """Patch the planned lists. Returns (days to invalidate, days to queue for a refill)."""
+    fields = {d: sorted(f) for d, f in plan_.fields.items()}
+    days = sorted(fields)
+    if not days:
+        return [], []
+    tag = data.format_tag(context.settings).encode()
+    replies = await store.read_days(context, days, [fields[d] for d in days])
+    stale: list[OriginDay] = []
+    lists: dict[OriginDay, tuple[bytes, dict[str, bytes | None]]] = {}
+    for d, values in zip(days, replies, strict=True):
+        if values[0] != tag:
+            stale.append(d)
+        else:
+            lists[d] = (values[1] or b"0", dict(zip(fields[d], values[2:], strict=True)))
+    with without_cyclic_gc():
+        refill, writes = _merge_all(plan_, lists, gone)
     if writes:
         written = await store.patch_days(context, tag, writes)
         stale += [d for (d, _, _), ok in zip(writes, written, strict=True) if not ok]
