@@ -36,6 +36,7 @@ from app.cli import api_command, migrate  # noqa: E402
 from app.core.config import Settings, to_driver_url  # noqa: E402
 from app.core.redis_client import Keys  # noqa: E402
 from app.services.booking.reservation import LuaStrategy  # noqa: E402
+from bench.procstat import server_cpu  # noqa: E402
 from tests.infra import test_servers  # noqa: E402
 
 SPREAD_FLIGHTS = 1000
@@ -109,7 +110,7 @@ def stop_server(process: subprocess.Popen[bytes]) -> None:
 
 def wrk(url: str, seconds: float, connections: int, script: Path | None = None) -> tuple[float, int]:
     """Requests/s and the count of non-2xx answers."""
-    command = ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--timeout", "10s"]
+    command = ["wrk", "-t2", f"-c{connections}", f"-d{seconds:g}s", "--timeout", "10s"]
     if script is not None:
         command += ["-s", str(script)]
     output = subprocess.run([*command, url], capture_output=True, text=True, check=True).stdout
@@ -117,29 +118,6 @@ def wrk(url: str, seconds: float, connections: int, script: Path | None = None) 
     bad = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", output)
     errors = re.search(r"Socket errors:.*timeout (\d+)", output)
     return rate, (int(bad.group(1)) if bad else 0) + (int(errors.group(1)) if errors else 0)
-
-
-def tree_cpu_seconds(pid: int) -> float:
-    """User + system CPU seconds of a process and its children (granian forks its workers): a
-    per-request cost that, unlike req/s, barely moves with the other load on a shared machine."""
-    ticks = os.sysconf("SC_CLK_TCK")
-    parents: dict[int, int] = {}
-    used: dict[int, float] = {}
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        process = int(stat.parent.name)
-        parents[process] = int(fields[1])
-        used[process] = (int(fields[11]) + int(fields[12])) / ticks
-    tree, frontier = {pid}, [pid]
-    while frontier:
-        parent = frontier.pop()
-        children = [p for p, pp in parents.items() if pp == parent and p not in tree]
-        tree.update(children)
-        frontier.extend(children)
-    return sum(used.get(p, 0.0) for p in tree)
 
 
 def profile_start(server: subprocess.Popen[bytes], seconds: float, path: Path) -> subprocess.Popen[bytes]:
@@ -336,10 +314,10 @@ def main() -> None:
                         user_tokens = tokens(base, args.connections)
                     hot_script = write_script(Path(tmp), "hot", user_tokens, [hot])
                     spread_script = write_script(Path(tmp), "spread", user_tokens, spread)
-                    cpu = tree_cpu_seconds(server.pid)
+                    cpu = server_cpu(server.pid)
                     health, _ = wrk(f"{base}/healthz", args.seconds, args.connections)
-                    health_cpu = (tree_cpu_seconds(server.pid) - cpu) / (health * args.seconds) * 1e6
-                    cpu = tree_cpu_seconds(server.pid)
+                    health_cpu = (server_cpu(server.pid) - cpu) / (health * args.seconds) * 1e6
+                    cpu = server_cpu(server.pid)
                     before = confirmed(servers.database_url)
                     started = time.perf_counter()
                     spy = None
@@ -347,7 +325,7 @@ def main() -> None:
                         spy = profile_start(server, args.seconds, args.profile)
                     _, hot_bad = wrk(base, args.seconds, args.connections, hot_script)
                     hot_rate = (confirmed(servers.database_url) - before) / (time.perf_counter() - started)
-                    hot_cpu = (tree_cpu_seconds(server.pid) - cpu) / max(1.0, hot_rate * args.seconds) * 1e6
+                    hot_cpu = (server_cpu(server.pid) - cpu) / max(1.0, hot_rate * args.seconds) * 1e6
                     before = confirmed(servers.database_url)
                     started = time.perf_counter()
                     _, spread_bad = wrk(base, args.seconds, args.connections, spread_script)

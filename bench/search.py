@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import os
 import random
 import re
@@ -43,6 +42,7 @@ from app.cli import migrate
 from app.core.config import Settings
 from app.core.embedded import EmbeddedServers
 from bench import datagen
+from bench.procstat import server_cpu
 
 ROOT = Path(__file__).resolve().parent.parent
 ADMIN_URL = os.environ.get("BENCH_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
@@ -262,22 +262,6 @@ SERVERS = {
                 "--http", "httptools", "--no-access-log"],
     "granian": [sys.executable, "-m", "app.cli", "api"],
 }  # fmt: skip
-
-
-def server_cpu(pid: int) -> float:
-    """CPU seconds of a server process and its children (granian's worker), from /proc."""
-    pids = [pid]
-    for p in pids:
-        with contextlib.suppress(OSError):
-            pids += [int(c) for c in Path(f"/proc/{p}/task/{p}/children").read_text().split()]
-    total = 0
-    for p in pids:
-        try:
-            fields = Path(f"/proc/{p}/stat").read_text().rpartition(")")[2].split()
-        except OSError:
-            continue
-        total += int(fields[11]) + int(fields[12])  # utime, stime
-    return total / os.sysconf("SC_CLK_TCK")
 
 
 def http_bench(
