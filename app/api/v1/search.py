@@ -2,35 +2,24 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Coroutine
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response
-from fastapi.routing import APIRoute
 
+from app.api.shortcut import shortcut_route
 from app.core.context import AppContext
 from app.schemas.search import SearchQuery, plain_search_params
 from app.services.search import query
 
 
-class _SearchRoute(APIRoute):
+async def _plain_search(request: Request) -> Response | None:
     """Plainly valid parameters skip FastAPI's parameter solving (model validation through the
-    Query() machinery cost more CPU than the cached search itself); anything else takes the
-    declared endpoint below, so the OpenAPI schema and every 422 body stay FastAPI's own."""
-
-    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
-        declared = super().get_route_handler()
-
-        async def handler(request: Request) -> Response:
-            params = plain_search_params(request.query_params)
-            if params is None:
-                return await declared(request)
-            return await _answer(request, *params)
-
-        return handler
+    Query() machinery cost more CPU than the cached search itself); app/api/shortcut.py."""
+    params = plain_search_params(request.query_params)
+    return None if params is None else await _answer(request, *params)
 
 
-router = APIRouter(prefix="/api/v1", tags=["search"], route_class=_SearchRoute)
+router = APIRouter(prefix="/api/v1", tags=["search"], route_class=shortcut_route(_plain_search))
 
 
 @router.get(
