@@ -11,7 +11,6 @@ requests run one by one, each with its own answer.
 from __future__ import annotations
 
 import asyncio
-import os
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -29,19 +28,13 @@ from app.core.redis_client import Keys
 from app.services.booking.batching import MicroBatcher, RunAlone
 from app.services.booking.ledger import Claim, FlightGone, IdempotencyKeyTaken
 from app.services.booking.reservation import Hold, ReservationStrategy
+from app.services.booking.views import publish_seat_changes
 from app.services.seat_inventory import SEAT_LOCK_CLASS, SeatInventory, seat_lock_key
 
 # Batches of one step in flight at once (batching.py: more than one keeps a step from becoming a
 # convoy). Each holds one connection; the per-row fallback takes a few more.
-LANES = int(os.environ.get("FLIGHTDESK_BOOKING_LANES", "2"))
+LANES = 2
 POOL_SIZE = 4 * LANES + 4
-
-_FLIGHT_COLUMNS = (
-    "id, flight_number, source, destination, departure_ts, arrival_ts, total_seats, available_seats, price"
-)
-_BOOKING_COLUMNS = (
-    "id, user_id, flight_id, seats, status, payment_ref, group_id, unit_price, created_at, updated_at"
-)
 
 # One round trip for a whole batch: the users that exist (an array, on every row) and the flights
 # (NULL columns when none is found).
@@ -260,27 +253,17 @@ class BookingStore:
         stamps = [item.now for item in items for _ in item.booking_ids]
         async with _outage_as_503(), (await self.pool()).acquire() as connection:
             rows = {row[0]: BookingRow(*row) for row in await connection.fetch(_CONFIRM, ids, refs, stamps)}
-        counts = await self._seats_changed(sorted({row.flight_id for row in rows.values()}))
+        counts = await publish_seat_changes(
+            self.redis,
+            self.keys,
+            self.settings.seat_updates_channel,
+            self.inventory,
+            sorted({row.flight_id for row in rows.values()}),
+        )
         return [([rows[bid] for bid in item.booking_ids if bid in rows], counts) for item in items]
 
     async def _confirm_batch_one(self, item: Confirm) -> Confirmed:
         return (await self._confirm_batch([item]))[0]
-
-    async def _seats_changed(self, flight_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, int]:
-        """views.seats_changed for a whole batch: one event per flight, one round trip."""
-        if not flight_ids:
-            return {}
-        pipe = self.redis.pipeline(transaction=False)
-        for flight_id in flight_ids:
-            pipe.publish(self.settings.seat_updates_channel, str(flight_id))
-        pipe.sadd(self.keys.seat_sync_dirty, *(str(fid) for fid in flight_ids))
-        for flight_id in flight_ids:
-            pipe.get(self.keys.seats(flight_id))
-        values = (await pipe.execute())[len(flight_ids) + 1 :]
-        counts = {fid: int(v) for fid, v in zip(flight_ids, values, strict=True) if v is not None}
-        if len(counts) < len(flight_ids):
-            counts.update(await self.inventory.live_counts([f for f in flight_ids if f not in counts]))
-        return counts
 
     # --- Idempotency-Key answers -------------------------------------------------------------
 

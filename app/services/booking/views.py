@@ -16,7 +16,11 @@ from app.schemas.booking import BookingGroupOut, BookingOut
 from app.schemas.flights import FlightOut
 
 if TYPE_CHECKING:
+    from redis.asyncio import Redis
+
+    from app.core.redis_client import Keys
     from app.services.booking.store import FlightRow
+    from app.services.seat_inventory import SeatInventory
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,10 +40,20 @@ STATUS_CODES = {
 async def seats_changed(context: AppContext, flight_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, int]:
     """Publish the flights on the seat_updates channel (the seed's event), mark them for write-back,
     and return their live counts, all in one round trip."""
-    keys = context.keys
-    pipe = context.redis.pipeline(transaction=False)
+    return await publish_seat_changes(
+        context.redis, context.keys, context.settings.seat_updates_channel, context.inventory, flight_ids
+    )
+
+
+async def publish_seat_changes(
+    redis: Redis, keys: Keys, channel: str, inventory: SeatInventory, flight_ids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, int]:
+    """seats_changed for a caller without a context (the booking store's batches)."""
+    if not flight_ids:
+        return {}
+    pipe = redis.pipeline(transaction=False)
     for flight_id in flight_ids:
-        pipe.publish(context.settings.seat_updates_channel, str(flight_id))
+        pipe.publish(channel, str(flight_id))
     # Also marked here: pub/sub drops messages while the write-back worker is down.
     pipe.sadd(keys.seat_sync_dirty, *(str(fid) for fid in flight_ids))
     for flight_id in flight_ids:
@@ -47,7 +61,7 @@ async def seats_changed(context: AppContext, flight_ids: Sequence[uuid.UUID]) ->
     values = (await pipe.execute())[len(flight_ids) + 1 :]
     counts = {fid: int(v) for fid, v in zip(flight_ids, values, strict=True) if v is not None}
     if len(counts) < len(flight_ids):
-        counts.update(await context.inventory.live_counts([f for f in flight_ids if f not in counts]))
+        counts.update(await inventory.live_counts([f for f in flight_ids if f not in counts]))
     return counts
 
 
