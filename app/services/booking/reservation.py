@@ -16,6 +16,7 @@ import time
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
+from functools import partial
 from typing import Protocol
 
 from redis.asyncio import Redis
@@ -157,9 +158,8 @@ class LockWatchStrategy:
     async def reserve(self, flight_id: uuid.UUID, seats: int) -> Hold:
         seats_key, gen_key = self.keys.seats(flight_id), self.keys.seat_generation(flight_id)
         await self._refuse_if_sold_out(seats_key, seats)
-        lock = self._locked(flight_id)
-        lock.while_waiting = lambda: self._refuse_if_sold_out(seats_key, seats)
-        async with lock, self.redis.pipeline(transaction=True) as pipe:
+        leave_if_sold_out = partial(self._refuse_if_sold_out, seats_key, seats)
+        async with self._locked(flight_id, leave_if_sold_out), self.redis.pipeline(transaction=True) as pipe:
             while True:
                 try:
                     await pipe.watch(seats_key, gen_key)
@@ -202,8 +202,10 @@ class LockWatchStrategy:
         if current is not None and int(current) < seats:
             raise SoldOut(int(current))
 
-    def _locked(self, flight_id: uuid.UUID) -> _FlightLock:
-        return _FlightLock(self.redis, self.keys.flight_lock(flight_id))
+    def _locked(
+        self, flight_id: uuid.UUID, while_waiting: Callable[[], Awaitable[None]] | None = None
+    ) -> _FlightLock:
+        return _FlightLock(self.redis, self.keys.flight_lock(flight_id), while_waiting)
 
 
 class _FlightLock:
@@ -214,9 +216,11 @@ class _FlightLock:
     flight, hundreds of pollers otherwise kept the holder and Redis busy long after the last seat).
     """
 
-    def __init__(self, redis: Redis, name: str) -> None:
+    def __init__(
+        self, redis: Redis, name: str, while_waiting: Callable[[], Awaitable[None]] | None = None
+    ) -> None:
         self.lock = redis.lock(name, timeout=LOCK_TIMEOUT_SECONDS, sleep=LOCK_RETRY_SECONDS)
-        self.while_waiting: Callable[[], Awaitable[None]] | None = None
+        self.while_waiting = while_waiting
 
     async def __aenter__(self) -> None:
         deadline = time.monotonic() + LOCK_WAIT_SECONDS
