@@ -43,6 +43,7 @@ from app.core.config import Settings
 from app.core.embedded import EmbeddedServers
 from bench import datagen
 from bench.procstat import server_cpu
+from bench.tools import ensure_wrk
 
 ROOT = Path(__file__).resolve().parent.parent
 ADMIN_URL = os.environ.get("BENCH_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
@@ -370,6 +371,7 @@ def scenario(label: str, rows: list[dict[str, Any]], args: argparse.Namespace) -
 
 
 def main() -> None:
+    ensure_wrk()
     parser = argparse.ArgumentParser()
     parser.add_argument("--days", type=int, default=90)
     parser.add_argument("--duration", type=int, default=15)
