@@ -6,6 +6,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from app.models import BookingStatus
 from app.schemas.common import MoneyOut, SeatCount
 from app.schemas.flights import FlightOut
 
@@ -47,7 +48,7 @@ class BookingOut(BaseModel):
     user_id: uuid.UUID
     flight_id: uuid.UUID
     seats: int
-    status: str
+    status: BookingStatus
     payment_ref: str | None
     created_at: datetime
     updated_at: datetime
@@ -56,6 +57,6 @@ class BookingOut(BaseModel):
 
 class BookingGroupOut(BaseModel):
     group_id: uuid.UUID
-    status: str
+    status: BookingStatus
     total_price: MoneyOut
     bookings: list[BookingOut]

@@ -1,16 +1,15 @@
 from __future__ import annotations
 
 import uuid
-from typing import Literal
 
 from pydantic import BaseModel
 
-JobStatusName = Literal["PENDING", "IN_PROGRESS", "COMPLETED", "FAILED"]
+from app.models import JobStatus
 
 
 class BulkJobAccepted(BaseModel):
     job_id: uuid.UUID
-    status: JobStatusName
+    status: JobStatus
 
 
 class BulkRowError(BaseModel):
@@ -29,7 +28,7 @@ class BulkSummary(BaseModel):
 
 class BulkJobStatus(BaseModel):
     job_id: uuid.UUID
-    status: JobStatusName
+    status: JobStatus
     summary: BulkSummary
     # Why a job FAILED (or was interrupted); null otherwise.
     message: str | None = None

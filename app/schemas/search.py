@@ -1,14 +1,20 @@
-"""Search query parameters (the response is pre-serialised JSON, see app/services/search/query.py)."""
+"""Search query parameters, and the shape of a result.
+
+The response bytes are pre-serialised (app/services/search/render.py), never made from Itinerary:
+the model is the contract the OpenAPI schema publishes for them.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 import re
 from collections.abc import Mapping
+from datetime import datetime
 
 from pydantic import BaseModel, model_validator
 
-from app.schemas.common import AirportName, SeatCount
+from app.schemas.common import AirportName, MoneyOut, SeatCount
+from app.schemas.flights import FlightOut
 
 
 class SearchQuery(BaseModel):
@@ -22,6 +28,17 @@ class SearchQuery(BaseModel):
         if self.source.casefold() == self.destination.casefold():
             raise ValueError("source and destination must differ")
         return self
+
+
+class Itinerary(BaseModel):
+    """One search result: its flights in travel order (each with its live available_seats)."""
+
+    flights: list[FlightOut]
+    total_price: MoneyOut  # the sum of the flights' prices, per seat
+    stops: int
+    departure_ts: datetime
+    arrival_ts: datetime
+    duration_minutes: int
 
 
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")

@@ -2,6 +2,8 @@ import { expect, request, type APIRequestContext, type Page } from "@playwright/
 import { mkdirSync } from "node:fs";
 import { resolve } from "node:path";
 
+import type { Flight, FlightInput, Token } from "../src/types";
+
 export const BASE_URL = process.env.E2E_BASE_URL ?? "http://127.0.0.1:8114";
 export const DECLINED_URL = process.env.E2E_DECLINED_URL ?? "http://127.0.0.1:8115";
 export const ADMIN = { username: process.env.E2E_ADMIN_USER ?? "e2e_admin", password: process.env.E2E_ADMIN_PASSWORD ?? "" };
@@ -30,31 +32,16 @@ export function ist(date: string, time: string): string {
   return new Date(`${date}T${time}:00+05:30`).toISOString();
 }
 
-export interface FlightSpec {
-  flight_number: string;
-  source: string;
-  destination: string;
-  departure_ts: string;
-  arrival_ts: string;
-  total_seats: number;
-  price: number;
-}
-
-export interface Flight extends FlightSpec {
-  id: string;
-  available_seats: number;
-}
-
 /** The admin API, for setting up what a test needs (the UI under test is exercised separately). */
-export async function adminApi(baseURL = BASE_URL): Promise<APIRequestContext & { createFlight(f: FlightSpec): Promise<Flight> }> {
+export async function adminApi(baseURL = BASE_URL): Promise<APIRequestContext & { createFlight(f: FlightInput): Promise<Flight> }> {
   const anonymous = await request.newContext({ baseURL });
   const token = await anonymous.post("/api/v1/auth/token", { form: ADMIN });
   expect(token.ok(), `admin login: ${await token.text()}`).toBeTruthy();
-  const { access_token } = (await token.json()) as { access_token: string };
+  const { access_token } = (await token.json()) as Token;
   await anonymous.dispose();
   const context = await request.newContext({ baseURL, extraHTTPHeaders: { Authorization: `Bearer ${access_token}` } });
   return Object.assign(context, {
-    async createFlight(flight: FlightSpec): Promise<Flight> {
+    async createFlight(flight: FlightInput): Promise<Flight> {
       const response = await context.post("/admin/flights", { data: flight });
       expect(response.status(), await response.text()).toBe(201);
       return (await response.json()) as Flight;
@@ -85,7 +72,7 @@ export async function loggedInAs(page: Page, username: string, baseURL = BASE_UR
   const created = await api.post("/api/v1/auth/register", { data: { username, password: PASSWORD } });
   expect([201, 409]).toContain(created.status());
   const token = await api.post("/api/v1/auth/token", { form: { username, password: PASSWORD } });
-  const { access_token } = (await token.json()) as { access_token: string };
+  const { access_token } = (await token.json()) as Token;
   await api.dispose();
   await page.goto("/");
   await page.evaluate((t) => localStorage.setItem("flightdesk.token", t), access_token);

@@ -8,7 +8,7 @@ const here = resolve(import.meta.dirname, "..");
 const tmp = mkdtempSync(join(tmpdir(), "flightdesk-api-"));
 const python = resolve(here, "../.venv/bin/python");
 execFileSync(python, [resolve(here, "../scripts/gen_openapi.py"), join(tmp, "openapi.json")], { stdio: "ignore" });
-execFileSync(resolve(here, "node_modules/.bin/openapi-typescript"), [join(tmp, "openapi.json"), "-o", join(tmp, "schema.d.ts")], {
+execFileSync(resolve(here, "node_modules/.bin/openapi-typescript"), [join(tmp, "openapi.json"), "--empty-objects-unknown", "-o", join(tmp, "schema.d.ts")], {
   stdio: "ignore",
 });
 const stale = [

@@ -8,7 +8,7 @@ from typing import Any
 from fastapi import APIRouter, Depends, Request, status
 
 from app.api.deps import AdminUser, ContextDep, get_admin_user
-from app.api.responses import errors
+from app.api.responses import ErrorOut, errors
 from app.schemas.bulk import BulkJobAccepted, BulkJobStatus
 from app.services.bulk_import import jobs
 
@@ -47,7 +47,10 @@ _UPLOAD_BODY: dict[str, Any] = {
     status_code=status.HTTP_202_ACCEPTED,
     response_model=BulkJobAccepted,
     openapi_extra=_UPLOAD_BODY,
-    responses={413: {"description": "File over MAX_UPLOAD_MB"}, 422: {"description": "Not a flights CSV"}},
+    responses={
+        413: {"model": ErrorOut, "description": "File over MAX_UPLOAD_MB"},
+        422: {"model": ErrorOut, "description": "Not a flights CSV"},
+    },
 )
 async def bulk_upload(request: Request, context: ContextDep, admin: AdminUser) -> BulkJobAccepted:
     length = request.headers.get("content-length")

@@ -8,6 +8,7 @@ from typing import Annotated, Any
 
 import orjson
 from fastapi import APIRouter, Depends, Header, Query, Request
+from fastapi.openapi.constants import REF_PREFIX
 from fastapi.responses import Response
 from pydantic import ValidationError
 
@@ -42,6 +43,13 @@ async def _token_subject(
 TokenSubject = Annotated[uuid.UUID, Depends(_token_subject)]
 
 _SAME_BODY: dict[str, Any] = {"model": BookingOut | BookingGroupOut}
+
+# FastAPI's validation error for a malformed request; {"detail": "..."} for the service's refusals.
+_INVALID_BODY = {"anyOf": [{"$ref": REF_PREFIX + "HTTPValidationError"}, {"$ref": REF_PREFIX + "ErrorOut"}]}
+_INVALID: dict[str, Any] = {
+    "description": "Invalid request, or an Idempotency-Key reused with another body",
+    "content": {"application/json": {"schema": _INVALID_BODY}},
+}
 
 
 async def _book(
@@ -102,7 +110,7 @@ router.add_api_route(
     responses={
         402: {**_SAME_BODY, "description": "Payment failed: the booking (or itinerary) is FAILED"},
         **errors(404, 409, e404="Unknown flight", e409="Not enough seats, or the flight has departed"),
-        422: {"description": "Invalid request, or an Idempotency-Key reused with another body"},
+        422: _INVALID,
     },
     route_class_override=shortcut_route(_well_formed_booking),
 )

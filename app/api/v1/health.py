@@ -7,16 +7,22 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import text
 
 from app.api.deps import ContextDep
+from app.schemas.health import Health, Readiness
 
 router = APIRouter(tags=["health"])
 
 
 @router.get("/healthz")
-async def healthz() -> dict[str, str]:
-    return {"status": "ok"}
+async def healthz() -> Health:
+    return Health(status="ok")
 
 
-@router.get("/readyz", responses={503: {"description": "PostgreSQL or Redis does not answer"}})
+# The JSONResponse is sent as built; the models document its body for both status codes.
+@router.get(
+    "/readyz",
+    response_model=Readiness,
+    responses={503: {"model": Readiness, "description": "PostgreSQL or Redis does not answer"}},
+)
 async def readyz(context: ContextDep) -> JSONResponse:
     async def postgres() -> bool:
         async with context.engine.connect() as connection:

@@ -2,9 +2,9 @@ import { Badge, Box, Button, Card, Divider, Group, SegmentedControl, Stack, Text
 import { IconClockHour4, IconPlane } from "@tabler/icons-react";
 
 import { formatPrice, multiplyPrice } from "../lib/money";
-import { itineraryKey, layovers, seatsLeft, sortItineraries, stopsLabel } from "../lib/itinerary";
+import { itineraryKey, layovers, seatsLeft, sortItineraries, stopsLabel, type SortKey } from "../lib/itinerary";
 import { dayOffset, formatDay, formatDuration, formatTime, minutesBetween, zoneLabel, type TimezoneLookup } from "../lib/time";
-import type { Flight, Itinerary, SortKey } from "../types";
+import type { Flight, Itinerary } from "../types";
 
 interface Props {
   itineraries: Itinerary[];

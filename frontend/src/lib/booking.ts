@@ -24,22 +24,21 @@ export interface Trip {
   key: string;
   /** The first leg's booking id: the reference shown to the traveller. */
   referenceId: string;
-  groupId: string | null;
   bookings: Booking[]; // legs in travel order
   status: BookingStatus;
   createdAt: string;
 }
 
 /**
- * Bookings of one connecting itinerary become one trip; the list stays newest first. Legs share a
- * group_id; where the API leaves group_id out, legs are recognised by what one booking request
- * gives all of them and no two requests share: the same creation instant and seat count.
+ * Bookings of one connecting itinerary become one trip; the list stays newest first. A listed
+ * booking does not carry its itinerary's group_id (BookingOut), so legs are recognised by what one
+ * booking request gives all of them and no two requests share: the same creation instant and seat count.
  */
 export function groupTrips(bookings: Booking[]): Trip[] {
   const trips: Trip[] = [];
   const byGroup = new Map<string, Trip>();
   for (const booking of bookings) {
-    const groupKey = booking.group_id ?? `${booking.created_at}|${booking.seats}`;
+    const groupKey = `${booking.created_at}|${booking.seats}`;
     const existing = byGroup.get(groupKey);
     if (existing) {
       existing.bookings.push(booking);
@@ -48,7 +47,6 @@ export function groupTrips(bookings: Booking[]): Trip[] {
     const trip: Trip = {
       key: groupKey,
       referenceId: booking.id,
-      groupId: booking.group_id ?? null,
       bookings: [booking],
       status: booking.status,
       createdAt: booking.created_at,

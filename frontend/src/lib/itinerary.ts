@@ -1,5 +1,8 @@
-import type { Itinerary, SortKey } from "../types";
+import type { Itinerary } from "../types";
 import { minutesBetween } from "./time";
+
+/** How the results page orders itineraries (the API answers in price order). */
+export type SortKey = "price" | "duration";
 
 export interface Layover {
   airport: string;

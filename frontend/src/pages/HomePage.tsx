@@ -9,7 +9,8 @@ import { saveSelection } from "../lib/selection";
 import * as api from "../services/api";
 import { errorMessage } from "../services/errors";
 import { useAirports, useTimezoneLookup } from "../services/hooks";
-import type { Itinerary, SearchParams, SortKey } from "../types";
+import type { SortKey } from "../lib/itinerary";
+import type { Itinerary, SearchParams } from "../types";
 
 function paramsFrom(url: URLSearchParams): SearchParams | null {
   const source = url.get("from");

@@ -15,7 +15,7 @@ import { errorMessage } from "../services/errors";
 import { useTimezoneLookup } from "../services/hooks";
 
 function tripPrice(trip: Trip): number {
-  return sumPrices(trip.bookings.map((b) => multiplyPrice(b.unit_price ?? b.flight.price, b.seats)));
+  return sumPrices(trip.bookings.map((b) => multiplyPrice(b.flight.price, b.seats)));
 }
 
 export default function MyBookingsPage() {

@@ -5,9 +5,12 @@ import createClient, { type Middleware } from "openapi-fetch";
 import type {
   AirportInfo,
   Booking,
+  BookingRequest,
   BookingResult,
   BulkJob,
+  BulkJobAccepted,
   Flight,
+  FlightFilters,
   FlightInput,
   FlightPage,
   Itinerary,
@@ -83,14 +86,11 @@ export function airports(): Promise<string[]> {
   return unwrap(client.GET("/api/v1/airports"));
 }
 
-// The search response is pre-serialised JSON that the schema leaves untyped; Itinerary follows the contract.
-export async function search(params: SearchParams): Promise<Itinerary[]> {
-  return (await unwrap(client.GET("/api/v1/search", { params: { query: params } }))) as Itinerary[];
+export function search(params: SearchParams): Promise<Itinerary[]> {
+  return unwrap(client.GET("/api/v1/search", { params: { query: params } }));
 }
 
 // --- bookings ---
-
-export type BookingRequest = { flight_id: string; seats: number } | { flight_ids: string[]; seats: number };
 
 export async function book(request: BookingRequest, idempotencyKey: string): Promise<BookingResult> {
   const { data, error, response } = await client
@@ -99,7 +99,7 @@ export async function book(request: BookingRequest, idempotencyKey: string): Pro
       throw new ApiError(0, null);
     });
   // 402 carries the FAILED booking in the same shape as a success: the caller shows it and offers a retry.
-  if (response.status === 402) return error as unknown as BookingResult;
+  if (response.status === 402) return error as BookingResult;
   if (!response.ok) {
     const detail = error && typeof error === "object" && "detail" in error ? error.detail : null;
     throw new ApiError(response.status, detail);
@@ -107,25 +107,15 @@ export async function book(request: BookingRequest, idempotencyKey: string): Pro
   return data as BookingResult;
 }
 
-export async function myBookings(): Promise<Booking[]> {
-  return (await unwrap(client.GET("/api/v1/bookings"))) as Booking[];
+export function myBookings(): Promise<Booking[]> {
+  return unwrap(client.GET("/api/v1/bookings"));
 }
 
-export async function cancelBooking(id: string): Promise<Booking> {
-  return (await unwrap(
-    client.DELETE("/api/v1/bookings/{booking_id}", { params: { path: { booking_id: id } } }),
-  )) as Booking;
+export function cancelBooking(id: string): Promise<Booking> {
+  return unwrap(client.DELETE("/api/v1/bookings/{booking_id}", { params: { path: { booking_id: id } } }));
 }
 
 // --- admin ---
-
-export interface FlightFilters {
-  source?: string;
-  destination?: string;
-  date?: string;
-  limit: number;
-  offset: number;
-}
 
 export function adminFlights(filters: FlightFilters): Promise<FlightPage> {
   const query = Object.fromEntries(Object.entries(filters).filter(([, v]) => v !== "" && v !== undefined));
@@ -152,7 +142,7 @@ export function setAirportTimezone(name: string, timezone: string): Promise<Airp
   return unwrap(client.PUT("/admin/airports/{name}", { params: { path: { name } }, body: { timezone } }));
 }
 
-export function uploadFlightsCsv(file: File): Promise<BulkJob> {
+export function uploadFlightsCsv(file: File): Promise<BulkJobAccepted> {
   return unwrap(
     client.POST("/admin/flights/bulk-upload", {
       // The schema types a binary part as string; the browser sends the File itself.

@@ -1,14 +1,13 @@
 // Turns FastAPI's error bodies into messages a person can act on.
+import type { components } from "./schema";
 
 export interface FieldError {
   field: string | null; // the body field the error is about, when the API names one
   message: string;
 }
 
-interface ValidationItem {
-  loc?: (string | number)[];
-  msg?: string;
-}
+// Read defensively: a detail array is only assumed to hold FastAPI's items, not checked.
+type ValidationItem = Partial<components["schemas"]["ValidationError"]>;
 
 export class ApiError extends Error {
   readonly status: number;

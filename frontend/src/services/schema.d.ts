@@ -334,8 +334,7 @@ export interface components {
              * Format: uuid
              */
             group_id: string;
-            /** Status */
-            status: string;
+            status: components["schemas"]["BookingStatus"];
             /** Total Price */
             total_price: number;
         };
@@ -373,8 +372,7 @@ export interface components {
             payment_ref: string | null;
             /** Seats */
             seats: number;
-            /** Status */
-            status: string;
+            status: components["schemas"]["BookingStatus"];
             /**
              * Updated At
              * Format: date-time
@@ -386,6 +384,11 @@ export interface components {
              */
             user_id: string;
         };
+        /**
+         * BookingStatus
+         * @enum {string}
+         */
+        BookingStatus: "PENDING" | "CONFIRMED" | "CANCELLED" | "FAILED";
         /** BulkJobAccepted */
         BulkJobAccepted: {
             /**
@@ -393,11 +396,7 @@ export interface components {
              * Format: uuid
              */
             job_id: string;
-            /**
-             * Status
-             * @enum {string}
-             */
-            status: "PENDING" | "IN_PROGRESS" | "COMPLETED" | "FAILED";
+            status: components["schemas"]["JobStatus"];
         };
         /** BulkJobStatus */
         BulkJobStatus: {
@@ -408,11 +407,7 @@ export interface components {
             job_id: string;
             /** Message */
             message?: string | null;
-            /**
-             * Status
-             * @enum {string}
-             */
-            status: "PENDING" | "IN_PROGRESS" | "COMPLETED" | "FAILED";
+            status: components["schemas"]["JobStatus"];
             summary: components["schemas"]["BulkSummary"];
         };
         /** BulkRowError */
@@ -510,6 +505,61 @@ export interface components {
             /** Detail */
             detail?: components["schemas"]["ValidationError"][];
         };
+        /** Health */
+        Health: {
+            /**
+             * Status
+             * @constant
+             */
+            status: "ok";
+        };
+        /**
+         * Itinerary
+         * @description One search result: its flights in travel order (each with its live available_seats).
+         */
+        Itinerary: {
+            /**
+             * Arrival Ts
+             * Format: date-time
+             */
+            arrival_ts: string;
+            /**
+             * Departure Ts
+             * Format: date-time
+             */
+            departure_ts: string;
+            /** Duration Minutes */
+            duration_minutes: number;
+            /** Flights */
+            flights: components["schemas"]["FlightOut"][];
+            /** Stops */
+            stops: number;
+            /** Total Price */
+            total_price: number;
+        };
+        /**
+         * JobStatus
+         * @enum {string}
+         */
+        JobStatus: "PENDING" | "IN_PROGRESS" | "COMPLETED" | "FAILED";
+        /** Readiness */
+        Readiness: {
+            /**
+             * Postgres
+             * @enum {string}
+             */
+            postgres: "ok" | "down";
+            /**
+             * Redis
+             * @enum {string}
+             */
+            redis: "ok" | "down";
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "ok" | "unavailable";
+        };
         /** Token */
         Token: {
             /** Access Token */
@@ -542,7 +592,7 @@ export interface components {
         /** ValidationError */
         ValidationError: {
             /** Context */
-            ctx?: Record<string, never>;
+            ctx?: Record<string, unknown>;
             /** Input */
             input?: unknown;
             /** Location */
@@ -928,14 +978,18 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
             };
             /** @description Not a flights CSV */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
             };
             /** @description PostgreSQL or Redis is unavailable; retry after Retry-After seconds */
             503: {
@@ -1479,7 +1533,9 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"] | components["schemas"]["ErrorOut"];
+                };
             };
             /** @description PostgreSQL or Redis is unavailable; retry after Retry-After seconds */
             503: {
@@ -1629,7 +1685,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown[];
+                    "application/json": components["schemas"]["Itinerary"][];
                 };
             };
             /** @description Validation Error */
@@ -1658,9 +1714,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: string;
-                    };
+                    "application/json": components["schemas"]["Health"];
                 };
             };
         };
@@ -1680,7 +1734,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["Readiness"];
                 };
             };
             /** @description PostgreSQL or Redis does not answer */
@@ -1688,7 +1742,9 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Readiness"];
+                };
             };
         };
     };

@@ -1,50 +1,30 @@
-// Domain types. Where the backend's OpenAPI schema names a model, the type comes from the generated
-// schema (src/services/schema.d.ts), so a backend change breaks `tsc` here instead of at run time.
-import type { components } from "../services/schema";
+// The API's types, every one an alias of the generated schema (src/services/schema.d.ts, made from
+// the backend's OpenAPI document by `npm run gen:api`): a backend change breaks `tsc` here instead
+// of at run time. Nothing in this file restates the contract by hand.
+import type { components, paths } from "../services/schema";
 
 type Schemas = components["schemas"];
 
 export type User = Schemas["UserOut"];
+export type Token = Schemas["Token"];
+
 export type Flight = Schemas["FlightOut"];
 export type FlightInput = Schemas["FlightIn"];
 export type FlightPage = Schemas["FlightPage"];
+export type FlightFilters = NonNullable<paths["/admin/flights"]["get"]["parameters"]["query"]>;
 export type AirportInfo = Schemas["AirportOut"];
 
-export interface Itinerary {
-  flights: Flight[];
-  total_price: number;
-  stops: number;
-  departure_ts: string;
-  arrival_ts: string;
-  duration_minutes: number;
-}
+export type Itinerary = Schemas["Itinerary"];
+// The app always sends seats (the API would default it to 1).
+export type SearchParams = Required<paths["/api/v1/search"]["get"]["parameters"]["query"]>;
 
-export type BookingStatus = "PENDING" | "CONFIRMED" | "FAILED" | "CANCELLED";
-
-// The schema types `status` as a plain string; the contract names its four values.
-export type Booking = Omit<Schemas["BookingOut"], "status"> & {
-  status: BookingStatus;
-  group_id?: string | null; // legs of one connecting itinerary share it (when the API includes it)
-  unit_price?: number | null;
-};
-
-export type BookingGroup = Omit<Schemas["BookingGroupOut"], "status" | "bookings"> & {
-  status: BookingStatus;
-  bookings: Booking[];
-};
-
+export type BookingStatus = Schemas["BookingStatus"];
+export type BookingRequest = Schemas["BookingIn"];
+export type Booking = Schemas["BookingOut"];
+export type BookingGroup = Schemas["BookingGroupOut"];
+// POST /booking answers with one booking, or with the group of a connecting itinerary's legs.
 export type BookingResult = Booking | BookingGroup;
 
-export type JobStatus = Schemas["BulkJobStatus"]["status"];
-export type RowError = Schemas["BulkRowError"];
-export type JobSummary = Schemas["BulkSummary"];
-export type BulkJob = Omit<Schemas["BulkJobStatus"], "summary"> & { summary?: JobSummary | null };
-
-export interface SearchParams {
-  source: string;
-  destination: string;
-  date: string; // YYYY-MM-DD, the departure's local date at the source airport
-  seats: number;
-}
-
-export type SortKey = "price" | "duration";
+export type JobStatus = Schemas["JobStatus"];
+export type BulkJobAccepted = Schemas["BulkJobAccepted"];
+export type BulkJob = Schemas["BulkJobStatus"];
