@@ -20,7 +20,7 @@ import time
 from pathlib import Path
 from types import FrameType
 
-from app.core.config import Settings, get_settings
+from app.platform.config import Settings, get_settings
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -64,7 +64,7 @@ def api_command(settings: Settings) -> list[str]:
 
 def run(settings: Settings) -> int:
     """Start the whole system in the foreground; Ctrl-C or SIGTERM stops everything it started."""
-    from app.core.embedded import EmbeddedServers
+    from app.platform.embedded import EmbeddedServers
 
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     embedded = EmbeddedServers(settings.data_dir)
@@ -120,7 +120,7 @@ def run(settings: Settings) -> int:
 
 
 def serve_api(settings: Settings) -> int:
-    from app.core.observability import prepare_metrics_dir
+    from app.platform.observability import prepare_metrics_dir
 
     prepare_metrics_dir(settings)  # before the server forks its workers
     # Resolved once here, so worker processes never race to generate different development secrets.
@@ -136,9 +136,9 @@ def run_worker(settings: Settings) -> int:
 
 
 def make_admin(settings: Settings, username: str, revoke: bool) -> int:
-    from app.core.context import AppContext
-    from app.core.errors import NotFound
-    from app.services.users import set_admin
+    from app.accounts.users import set_admin
+    from app.context import AppContext
+    from app.platform.errors import NotFound
 
     async def go() -> int:
         context = AppContext.create(settings, pool_size=1)
@@ -156,8 +156,8 @@ def make_admin(settings: Settings, username: str, revoke: bool) -> int:
 
 
 def rebuild_index(settings: Settings) -> int:
-    from app.core.context import AppContext
-    from app.services.search import index
+    from app.context import AppContext
+    from app.search import index
 
     async def go() -> int:
         context = AppContext.create(settings, pool_size=2)

@@ -9,14 +9,14 @@ from typing import TYPE_CHECKING
 from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from app.core.config import Settings
-from app.core.database import create_engine, create_session_factory
-from app.core.redis_client import Keys, create_redis
+from app.platform.config import Settings
+from app.platform.db import create_engine, create_session_factory
+from app.platform.redis.client import Keys, create_redis
 
 if TYPE_CHECKING:
-    from app.services.booking.store import BookingStore
-    from app.services.search.multiplex import Multiplexed
-    from app.services.seat_inventory import SeatInventory
+    from app.booking.group_commit import BookingStore
+    from app.flights.inventory import SeatInventory
+    from app.platform.redis.multiplex import Multiplexed
 
 
 @dataclass
@@ -42,15 +42,15 @@ class AppContext:
 
     @cached_property
     def inventory(self) -> SeatInventory:
-        from app.services.seat_inventory import SeatInventory
+        from app.flights.inventory import SeatInventory
 
         return SeatInventory(self.redis, self.keys, self.session_factory)
 
     @cached_property
     def booking_store(self) -> BookingStore:
         """The booking hot path's own asyncpg pool and group-commit batchers (opened on first use)."""
-        from app.services.booking.reservation import new_strategy
-        from app.services.booking.store import BookingStore
+        from app.booking.group_commit import BookingStore
+        from app.booking.reservation import new_strategy
 
         return BookingStore(self.settings, self.redis, self.keys, self.inventory, new_strategy(self))
 
@@ -58,7 +58,7 @@ class AppContext:
     def search_reads(self) -> Multiplexed | None:
         """The search read path's own pipelined Redis connection (opened on first use); None
         unless Redis is a plain TCP single node (then the read path uses ``redis``)."""
-        from app.services.search.multiplex import Multiplexed
+        from app.platform.redis.multiplex import Multiplexed
 
         return Multiplexed.for_client(self.redis)
 

@@ -6,7 +6,7 @@ import secrets
 
 import structlog
 
-from app.core.context import AppContext
+from app.context import AppContext
 
 log = structlog.get_logger()
 
@@ -20,11 +20,11 @@ async def ensure_epoch(context: AppContext) -> bool:
 
 
 async def on_api_startup(context: AppContext) -> None:
-    from app.services import search
+    from app import search
 
     await ensure_epoch(context)
     await search.on_startup(context)
     if context.settings.demo_data:
-        from app.services.demo_data import load_if_empty
+        from app.flights.demo_data import load_if_empty
 
         await load_if_empty(context)

@@ -138,13 +138,18 @@ def main() -> int:
     edges, deferred = graph()
     cycles = strongly_connected(edges)
     total_edges = sum(len(t) for t in edges.values())
-    print(f"{len(edges)} modules, {total_edges} import edges, {len(cycles)} import cycle(s); "
-          f"{imports_in_functions()} imports of app modules inside functions")
+    print(
+        f"{len(edges)} modules, {total_edges} import edges, {len(cycles)} import cycle(s); "
+        f"{imports_in_functions()} imports of app modules inside functions"
+    )
     for component in cycles:
         members = set(component)
         inner = [(a, b) for a in component for b in sorted(edges[a]) if b in members]
         in_functions = sum(1 for edge in inner if deferred[edge])
-        print(f"\ncycle of {len(component)} modules ({in_functions} of its {len(inner)} edges are imports in functions):")
+        print(
+            f"\ncycle of {len(component)} modules "
+            f"({in_functions} of its {len(inner)} edges are imports in functions):"
+        )
         for a, b in inner:
             print(f"  {a} -> {b}{'   (in a function)' if deferred[(a, b)] else ''}")
     return 1 if cycles else 0

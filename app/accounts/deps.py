@@ -10,10 +10,10 @@ from fastapi.security import OAuth2PasswordBearer
 from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.core.config import Settings
-from app.core.context import AppContext
-from app.core.security import InvalidToken, decode_access_token
+from app.context import AppContext
 from app.models import User
+from app.platform.config import Settings
+from app.platform.security import InvalidToken, decode_access_token
 
 oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False)
 

@@ -6,8 +6,8 @@ from limits import RateLimitItem, parse
 from limits.aio.storage import RedisStorage
 from limits.aio.strategies import FixedWindowRateLimiter
 
-from app.core.config import Settings
-from app.core.errors import TooManyRequests
+from app.platform.config import Settings
+from app.platform.errors import TooManyRequests
 
 
 def parse_limit(spec: str) -> RateLimitItem | None:

@@ -5,11 +5,11 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, HTTPException, Request, status
 from fastapi.security import OAuth2PasswordRequestForm
 
-from app.api.deps import ContextDep, CurrentUser
-from app.api.responses import errors
-from app.core.security import create_access_token
-from app.schemas.auth import Token, UserCreate, UserOut
-from app.services import users
+from app.accounts import users
+from app.accounts.deps import ContextDep, CurrentUser
+from app.accounts.schemas import Token, UserCreate, UserOut
+from app.platform.responses import errors
+from app.platform.security import create_access_token
 
 router = APIRouter(prefix="/api/v1/auth", tags=["auth"], responses=errors(503))
 

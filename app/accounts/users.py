@@ -6,11 +6,11 @@ from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from starlette.concurrency import run_in_threadpool
 
-from app.core.context import AppContext
-from app.core.errors import Conflict, NotFound
-from app.core.security import hash_password, verify_password
+from app.accounts.schemas import UserCreate
+from app.context import AppContext
 from app.models import User
-from app.schemas.auth import UserCreate
+from app.platform.errors import Conflict, NotFound
+from app.platform.security import hash_password, verify_password
 
 
 async def register(context: AppContext, data: UserCreate) -> User:

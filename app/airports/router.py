@@ -3,8 +3,8 @@ from __future__ import annotations
 from fastapi import APIRouter
 from fastapi.responses import Response
 
-from app.api.deps import ContextDep
-from app.services import airports
+from app.accounts.deps import ContextDep
+from app.airports import service as airports
 
 router = APIRouter(prefix="/api/v1", tags=["airports"])
 

@@ -6,10 +6,10 @@ import orjson
 from sqlalchemy import select, union
 from sqlalchemy.dialects.postgresql import insert
 
-from app.core.context import AppContext
-from app.core.errors import NotFound
+from app.airports.schemas import AirportOut
+from app.context import AppContext
 from app.models import Airport, Flight
-from app.schemas.airports import AirportOut
+from app.platform.errors import NotFound
 
 _NAMES_TTL_SECONDS = 3600
 
@@ -74,7 +74,7 @@ async def set_timezone(context: AppContext, name: str, timezone: str) -> Airport
         await session.commit()
     effective_before = previous or context.settings.default_timezone
     if effective_before != timezone:
-        from app.services import search
+        from app import search
 
         await search.on_airport_timezone_changed(context, name)
     await invalidate_names(context)

@@ -22,14 +22,14 @@ import asyncpg
 import orjson
 from redis.asyncio import Redis
 
-from app.core.config import Settings, to_driver_url
-from app.core.errors import ServiceUnavailable
-from app.core.redis_client import Keys
-from app.services.booking.batching import MicroBatcher, RunAlone
-from app.services.booking.ledger import Claim, FlightGone, IdempotencyKeyTaken
-from app.services.booking.reservation import Hold, ReservationStrategy
-from app.services.booking.views import publish_seat_changes
-from app.services.seat_inventory import SEAT_LOCK_CLASS, SeatInventory, seat_lock_key
+from app.booking.ledger import Claim, FlightGone, IdempotencyKeyTaken
+from app.booking.replies import publish_seat_changes
+from app.booking.reservation import Hold, ReservationStrategy
+from app.flights.inventory import SEAT_LOCK_CLASS, SeatInventory, seat_lock_key
+from app.platform.batching import MicroBatcher, RunAlone
+from app.platform.config import Settings, to_driver_url
+from app.platform.errors import ServiceUnavailable
+from app.platform.redis.client import Keys
 
 # Batches of one step in flight at once (batching.py: more than one keeps a step from becoming a
 # convoy). Each holds one connection; the per-row fallback takes a few more.

@@ -14,11 +14,11 @@ from datetime import timedelta
 import orjson
 from sqlalchemy import select
 
-from app.core.context import AppContext
-from app.core.errors import Conflict, Invalid
+from app.booking.replies import Reply, reply_from_database
+from app.booking.schemas import BookingIn
+from app.context import AppContext
 from app.models import IdempotencyKey
-from app.schemas.booking import BookingIn
-from app.services.booking.views import Reply, reply_from_database
+from app.platform.errors import Conflict, Invalid
 
 KEY_RETENTION = timedelta(hours=48)
 MAX_KEY_LENGTH = 255

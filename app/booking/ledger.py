@@ -22,10 +22,10 @@ from typing import Any, cast
 
 from sqlalchemy import Row, Table, update
 
-from app.core.context import AppContext
+from app.booking.reservation import ReservationStrategy
+from app.context import AppContext
+from app.flights.inventory import lock_seats_shared
 from app.models import Booking
-from app.services.booking.reservation import ReservationStrategy
-from app.services.seat_inventory import lock_seats_shared
 
 BOOKINGS = cast(Table, Booking.__table__)
 BOOKING_COLUMNS = tuple(BOOKINGS.c)

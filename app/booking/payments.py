@@ -15,7 +15,7 @@ from decimal import Decimal
 from functools import lru_cache
 from typing import Protocol
 
-from app.core.config import Settings
+from app.platform.config import Settings
 
 _REMEMBERED_KEYS = 100_000
 

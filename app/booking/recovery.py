@@ -18,12 +18,12 @@ from datetime import UTC, datetime, timedelta
 import structlog
 from sqlalchemy import delete, select, text
 
-from app.core.context import AppContext
+from app.booking import ledger
+from app.booking.idempotency import KEY_RETENTION
+from app.booking.replies import seats_changed
+from app.booking.reservation import strategy_for
+from app.context import AppContext
 from app.models import Booking, BookingStatus, IdempotencyKey
-from app.services.booking import ledger
-from app.services.booking.idempotency import KEY_RETENTION
-from app.services.booking.reservation import strategy_for
-from app.services.booking.views import seats_changed
 
 log = structlog.get_logger()
 

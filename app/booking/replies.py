@@ -10,17 +10,17 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 
-from app.core.context import AppContext
+from app.booking.schemas import BookingGroupOut, BookingOut
+from app.context import AppContext
+from app.flights.schemas import FlightOut
 from app.models import Booking, BookingStatus, Flight
-from app.schemas.booking import BookingGroupOut, BookingOut
-from app.schemas.flights import FlightOut
 
 if TYPE_CHECKING:
     from redis.asyncio import Redis
 
-    from app.core.redis_client import Keys
-    from app.services.booking.store import FlightRow
-    from app.services.seat_inventory import SeatInventory
+    from app.booking.group_commit import FlightRow
+    from app.flights.inventory import SeatInventory
+    from app.platform.redis.client import Keys
 
 
 @dataclass(frozen=True, slots=True)

@@ -22,11 +22,11 @@ from typing import Protocol
 from redis.asyncio import Redis
 from redis.exceptions import LockError, NoScriptError, WatchError
 
-from app.core.context import AppContext
-from app.core.errors import Conflict, NotFound, ServiceUnavailable
-from app.core.redis_client import Keys
-from app.services.booking.batching import MicroBatcher, RunAlone
-from app.services.seat_inventory import CounterMissing
+from app.context import AppContext
+from app.flights.inventory import CounterMissing
+from app.platform.batching import MicroBatcher, RunAlone
+from app.platform.errors import Conflict, NotFound, ServiceUnavailable
+from app.platform.redis.client import Keys
 
 # KEYS[1] seat counter, KEYS[2] generation; ARGV[1] seats, ARGV[2] generation to set if none yet.
 # Returns {status, seats left, generation}: 0 taken, -1 counter missing, -2 not enough seats.

@@ -1,4 +1,4 @@
-"""Booking endpoints (contract: Booking). The workflow lives in app/services/booking."""
+"""Booking endpoints (contract: Booking). The workflow lives in workflow.py."""
 
 from __future__ import annotations
 
@@ -11,15 +11,15 @@ from fastapi import APIRouter, Depends, Header, Query, Request
 from fastapi.responses import Response
 from pydantic import ValidationError
 
-from app.api.deps import ContextDep, CurrentUser, oauth2_scheme
-from app.api.responses import errors
-from app.api.shortcut import shortcut_route
-from app.core.context import AppContext
-from app.core.security import InvalidToken, decode_access_token
-from app.schemas.booking import BookingGroupOut, BookingIn, BookingOut
-from app.services import booking
-from app.services.booking.idempotency import MAX_KEY_LENGTH
-from app.services.booking.workflow import NOT_AUTHENTICATED
+from app import booking
+from app.accounts.deps import ContextDep, CurrentUser, oauth2_scheme
+from app.booking.idempotency import MAX_KEY_LENGTH
+from app.booking.schemas import BookingGroupOut, BookingIn, BookingOut
+from app.booking.workflow import NOT_AUTHENTICATED
+from app.context import AppContext
+from app.platform.responses import errors
+from app.platform.security import InvalidToken, decode_access_token
+from app.platform.shortcut import shortcut_route
 
 router = APIRouter(prefix="/api/v1", tags=["booking"], responses=errors(401, 503))
 
@@ -63,7 +63,7 @@ async def create_booking(
 
 async def _well_formed_booking(request: Request) -> Response | None:
     """POST /booking is the hottest write: a well-formed request skips FastAPI's dependency solver
-    (app/api/shortcut.py). Taken here only when it would pass every check of the declared
+    (app/platform/shortcut.py). Taken here only when it would pass every check of the declared
     endpoint — a Bearer token that verifies, a JSON content type, a body BookingIn accepts, a valid
     Idempotency-Key — so both paths give the same answer (docs/decisions.md)."""
     accepted = await _well_formed(request)

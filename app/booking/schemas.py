@@ -6,8 +6,8 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from app.schemas.common import MoneyOut, SeatCount
-from app.schemas.flights import FlightOut
+from app.flights.schemas import FlightOut
+from app.platform.fields import MoneyOut, SeatCount
 
 # The longest itinerary search can return (MAX_STOPS is at most 2).
 MAX_LEGS = 3

@@ -9,8 +9,8 @@ import time
 
 import structlog
 
-from app.core.context import AppContext
-from app.services.booking.recovery import Suspects, audit_counters, fail_abandoned, purge_idempotency_keys
+from app.booking.recovery import Suspects, audit_counters, fail_abandoned, purge_idempotency_keys
+from app.context import AppContext
 
 log = structlog.get_logger()
 

@@ -18,13 +18,11 @@ import structlog
 from fastapi import HTTPException, status
 from sqlalchemy import select
 
-from app.core.context import AppContext
-from app.core.errors import Conflict, Invalid, NotFound, ServiceUnavailable
-from app.core.metrics import BOOKINGS
-from app.models import Booking, BookingStatus, Flight, User
-from app.schemas.booking import BookingIn, BookingOut
-from app.services.booking import idempotency, ledger
-from app.services.booking.reservation import (
+from app.booking import idempotency, ledger
+from app.booking.group_commit import Confirm, FlightRow, Pending, Record
+from app.booking.payments import gateway_for
+from app.booking.replies import Reply, booking_out, reply_for, seats_changed
+from app.booking.reservation import (
     Hold,
     ReservationStrategy,
     SoldOut,
@@ -32,9 +30,11 @@ from app.services.booking.reservation import (
     reserve_all,
     strategy_for,
 )
-from app.services.booking.store import Confirm, FlightRow, Pending, Record
-from app.services.booking.views import Reply, booking_out, reply_for, seats_changed
-from app.services.payments import gateway_for
+from app.booking.schemas import BookingIn, BookingOut
+from app.context import AppContext
+from app.models import Booking, BookingStatus, Flight, User
+from app.platform.errors import Conflict, Invalid, NotFound, ServiceUnavailable
+from app.platform.metrics import BOOKINGS
 
 log = structlog.get_logger()
 

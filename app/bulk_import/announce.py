@@ -18,9 +18,9 @@ from collections.abc import Iterable
 
 import asyncpg
 
-from app.core.context import AppContext
-from app.services.bulk_import.upsert import Key, existing_flights, record_snapshot
-from app.services.flight_events import FlightChange, flights_changed
+from app.bulk_import.upsert import Key, existing_flights, record_snapshot
+from app.context import AppContext
+from app.flights.events import FlightChange, flights_changed
 
 # Committed batches (~10,000 rows each) whose search update may not have happened yet, at most.
 LAG = 4

@@ -17,9 +17,9 @@ from python_multipart.multipart import MultipartParser, parse_options_header
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from app.core.context import AppContext
-from app.core.errors import Invalid, PayloadTooLarge
-from app.services.bulk_import.rows import parse_header
+from app.bulk_import.rows import parse_header
+from app.context import AppContext
+from app.platform.errors import Invalid, PayloadTooLarge
 
 CHUNK_BYTES = 1 << 20
 MAX_HEADER_BYTES = 64 << 10

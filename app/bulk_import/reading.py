@@ -17,8 +17,8 @@ from dataclasses import dataclass
 
 import asyncpg
 
-from app.services.bulk_import.records import Record, RecordSplitter
-from app.services.bulk_import.rows import Row, RowError, parse_header, to_row
+from app.bulk_import.records import Record, RecordSplitter
+from app.bulk_import.rows import Row, RowError, parse_header, to_row
 
 # Bytes of the chunk parsed, and records validated, between two turns of the event loop.
 PARSE_STEP = 64 << 10

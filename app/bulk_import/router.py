@@ -7,10 +7,10 @@ from typing import Any
 
 from fastapi import APIRouter, Depends, Request, status
 
-from app.api.deps import AdminUser, ContextDep, get_admin_user
-from app.api.responses import errors
-from app.schemas.bulk import BulkJobAccepted, BulkJobStatus
-from app.services.bulk_import import jobs
+from app.accounts.deps import AdminUser, ContextDep, get_admin_user
+from app.bulk_import import service
+from app.bulk_import.schemas import BulkJobAccepted, BulkJobStatus
+from app.platform.responses import errors
 
 router = APIRouter(
     prefix="/admin",
@@ -51,7 +51,7 @@ _UPLOAD_BODY: dict[str, Any] = {
 )
 async def bulk_upload(request: Request, context: ContextDep, admin: AdminUser) -> BulkJobAccepted:
     length = request.headers.get("content-length")
-    return await jobs.start_upload(
+    return await service.start_upload(
         context,
         request.stream(),
         content_type=request.headers.get("content-type", ""),
@@ -66,4 +66,4 @@ async def bulk_upload(request: Request, context: ContextDep, admin: AdminUser) -
     responses=errors(404, e404="Unknown job"),
 )
 async def bulk_upload_status(job_id: uuid.UUID, context: ContextDep) -> BulkJobStatus:
-    return await jobs.status(context, job_id)
+    return await service.status(context, job_id)

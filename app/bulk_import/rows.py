@@ -14,7 +14,7 @@ from decimal import Decimal
 
 from pydantic import ValidationError
 
-from app.schemas.flights import MAX_SEATS_PER_FLIGHT, FlightIn
+from app.flights.schemas import MAX_SEATS_PER_FLIGHT, FlightIn
 
 COLUMNS = ("flight_number", "source", "destination", "departure_ts", "arrival_ts", "total_seats", "price")
 

@@ -19,10 +19,10 @@ import asyncpg
 import orjson
 import structlog
 
-from app.core.context import AppContext
-from app.services.bulk_import.announce import LAG, Announcer, reannounce
-from app.services.bulk_import.reading import Batch, batches, read_ahead
-from app.services.bulk_import.upsert import STAGE_DDL, BatchOutcome, Key, upsert_batch
+from app.bulk_import.announce import LAG, Announcer, reannounce
+from app.bulk_import.reading import Batch, batches, read_ahead
+from app.bulk_import.upsert import STAGE_DDL, BatchOutcome, Key, upsert_batch
+from app.context import AppContext
 
 log = structlog.get_logger()
 

@@ -7,11 +7,11 @@ from collections.abc import AsyncIterator
 
 from sqlalchemy import update
 
-from app.core.context import AppContext
-from app.core.errors import NotFound
+from app.bulk_import.intake import receive_upload
+from app.bulk_import.schemas import BulkJobAccepted, BulkJobStatus, BulkRowError, BulkSummary
+from app.context import AppContext
 from app.models import BulkJob, JobStatus
-from app.schemas.bulk import BulkJobAccepted, BulkJobStatus, BulkRowError, BulkSummary
-from app.services.bulk_import.intake import receive_upload
+from app.platform.errors import NotFound
 
 
 async def start_upload(
@@ -22,7 +22,7 @@ async def start_upload(
     content_length: int | None,
     user_id: uuid.UUID,
 ) -> BulkJobAccepted:
-    from app.workers.jobs import enqueue_bulk_import
+    from app.bulk_import.tasks import enqueue_bulk_import
 
     job_id = await receive_upload(
         context, body, content_type=content_type, content_length=content_length, user_id=user_id

@@ -20,9 +20,9 @@ from procrastinate.jobs import Job
 from procrastinate.retry import BaseRetryStrategy, RetryDecision
 from sqlalchemy import text
 
-from app.core.config import Settings
-from app.core.context import AppContext
-from app.services.bulk_import.runner import JobBusy, run_job
+from app.bulk_import.runner import JobBusy, run_job
+from app.context import AppContext
+from app.platform.config import Settings
 
 log = structlog.get_logger()
 
@@ -72,7 +72,7 @@ def create_jobs_app(settings: Settings, *, max_pool_size: int = 4) -> procrastin
         )
     )
     app.task(name=BULK_IMPORT_TASK, pass_context=True, retry=ResumeAfterInterruption())(import_flights)
-    from app.workers import search_jobs  # search index jobs share the queue and its workers
+    from app.search import tasks as search_jobs  # search index jobs share the queue and its workers
 
     search_jobs.register(app)
     return app

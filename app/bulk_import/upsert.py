@@ -1,6 +1,6 @@
 """One batch of validated rows into ``flights``: COPY to a staging table, one INSERT ... ON CONFLICT.
 
-Seat rule (as PUT, app/services/flights.py): a changed ``total_seats`` shifts the Redis counter
+Seat rule (as PUT, app/flights/service.py): a changed ``total_seats`` shifts the Redis counter
 first (it also counts reservations in flight), refusing to go below the seats held; the row then
 takes that counter as ``available_seats``. An unchanged total keeps ``available_seats``.
 
@@ -27,10 +27,10 @@ from datetime import datetime
 import asyncpg
 from asyncpg.pgproto.pgproto import UUID as PgUUID
 
-from app.core.context import AppContext
-from app.core.errors import Conflict
-from app.services.bulk_import.rows import Row
-from app.services.flight_events import FlightChange, FlightSnapshot
+from app.bulk_import.rows import Row
+from app.context import AppContext
+from app.flights.events import FlightChange, FlightSnapshot
+from app.platform.errors import Conflict
 
 STAGE_DDL = """
 CREATE TEMP TABLE IF NOT EXISTS bulk_stage (

@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 import structlog
 from sqlalchemy import text
 
-from app.core.context import AppContext
+from app.context import AppContext
 
 log = structlog.get_logger()
 
@@ -100,8 +100,8 @@ async def load_if_empty(context: AppContext) -> bool:
 
     A transaction-level advisory lock makes concurrent starters wait, then find the table filled.
     """
-    from app.services.bulk_import.intake import store_csv
-    from app.services.bulk_import.runner import run_job
+    from app.bulk_import.intake import store_csv
+    from app.bulk_import.runner import run_job
 
     async with context.engine.begin() as connection:
         await connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": DEMO_LOCK})

@@ -12,7 +12,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import NamedTuple
 
-from app.core.context import AppContext
+from app.context import AppContext
 from app.models import Flight
 
 
@@ -51,7 +51,8 @@ async def flights_changed(context: AppContext, changes: Sequence[FlightChange]) 
     if not changes:
         return
     # Imported here: the search package depends on this module's dataclasses.
-    from app.services import airports, search
+    from app import search
+    from app.airports import service as airports
 
     await airports.invalidate_names(context)
     await search.on_flights_changed(context, changes)

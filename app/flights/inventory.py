@@ -22,9 +22,9 @@ from redis.asyncio import Redis
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession, async_sessionmaker
 
-from app.core.errors import Conflict
-from app.core.redis_client import Keys
 from app.models import SEAT_HOLDING_STATUSES
+from app.platform.errors import Conflict
+from app.platform.redis.client import Keys
 
 # KEYS[1] seat counter; ARGV[1] delta of total_seats. Refuses to drop below zero: those seats are sold.
 _ADJUST_TOTAL = """

@@ -7,12 +7,13 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query, Response, status
 
-from app.api.deps import ContextDep, get_admin_user
-from app.api.responses import errors
-from app.schemas.airports import AirportOut, AirportTimezoneIn
-from app.schemas.common import AirportName
-from app.schemas.flights import FlightFilter, FlightIn, FlightOut, FlightPage
-from app.services import airports, flights
+from app.accounts.deps import ContextDep, get_admin_user
+from app.airports import service as airports
+from app.airports.schemas import AirportOut, AirportTimezoneIn
+from app.flights import service as flights
+from app.flights.schemas import FlightFilter, FlightIn, FlightOut, FlightPage
+from app.platform.fields import AirportName
+from app.platform.responses import errors
 
 router = APIRouter(
     prefix="/admin",

@@ -7,7 +7,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from app.schemas.common import AirportName, FlightNumber, Money, MoneyOut, UtcDatetime
+from app.platform.fields import AirportName, FlightNumber, Money, MoneyOut, UtcDatetime
 
 MAX_SEATS_PER_FLIGHT = 1000
 

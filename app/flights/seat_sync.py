@@ -15,9 +15,9 @@ from collections.abc import Sequence
 import structlog
 from sqlalchemy import text
 
-from app.core.context import AppContext
-from app.core.metrics import SEAT_SYNC_DIRTY, SEAT_SYNC_LAG
-from app.services.lifecycle import ensure_epoch
+from app.context import AppContext
+from app.lifecycle import ensure_epoch
+from app.platform.metrics import SEAT_SYNC_DIRTY, SEAT_SYNC_LAG
 
 log = structlog.get_logger()
 

@@ -15,12 +15,12 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
 
-from app.core.context import AppContext
-from app.core.errors import Conflict, NotFound
+from app.airports.service import timezones
+from app.context import AppContext
+from app.flights.events import FlightChange, FlightSnapshot, flights_changed
+from app.flights.schemas import FlightFilter, FlightIn, FlightOut, FlightPage
 from app.models import SEAT_HOLDING_STATUSES, Booking, Flight
-from app.schemas.flights import FlightFilter, FlightIn, FlightOut, FlightPage
-from app.services.airports import timezones
-from app.services.flight_events import FlightChange, FlightSnapshot, flights_changed
+from app.platform.errors import Conflict, NotFound
 
 DUPLICATE_FLIGHT = "A flight with this flight_number and departure_ts already exists"
 

@@ -9,8 +9,8 @@ import time
 
 import structlog
 
-from app.core.context import AppContext
-from app.services.seat_sync import SeatSync, mark_dirty, parse_ids, refresh_metrics
+from app.context import AppContext
+from app.flights.seat_sync import SeatSync, mark_dirty, parse_ids, refresh_metrics
 
 log = structlog.get_logger()
 

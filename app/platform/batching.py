@@ -15,7 +15,7 @@ import asyncio
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Generic, TypeVar
 
-from app.core.errors import is_outage
+from app.platform.errors import is_outage
 
 T = TypeVar("T")
 R = TypeVar("R")

@@ -37,9 +37,9 @@ from prometheus_client.multiprocess import MultiProcessCollector
 from sqlalchemy import text
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app.core.config import Settings
-from app.core.context import AppContext
-from app.core.metrics import JOB_QUEUE_DEPTH, REQUEST_LATENCY, SEAT_SYNC_DIRTY, SEAT_SYNC_LAG
+from app.context import AppContext
+from app.platform.config import Settings
+from app.platform.metrics import JOB_QUEUE_DEPTH, REQUEST_LATENCY, SEAT_SYNC_DIRTY, SEAT_SYNC_LAG
 
 log = structlog.get_logger()
 
@@ -177,7 +177,7 @@ async def _seat_sync_state(context: AppContext) -> tuple[float, float]:
 class _MultiProcessWithLiveGauges:
     """The samples of every worker process, with the scrape-time gauges computed once, here.
 
-    The gauge objects of app.core.metrics would otherwise also appear once per process from
+    The gauge objects of app.platform.metrics would otherwise also appear once per process from
     their mmap files (a label-less metric writes its 0 at import), doubling those families.
     """
 

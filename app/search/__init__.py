@@ -13,10 +13,10 @@ import structlog
 from redis.exceptions import LockError
 
 if TYPE_CHECKING:
-    from app.core.context import AppContext
-    from app.services.flight_events import FlightChange, FlightSnapshot
-    from app.services.search.data import FlightRow
-    from app.services.search.incremental import Node
+    from app.context import AppContext
+    from app.flights.events import FlightChange, FlightSnapshot
+    from app.search.data import FlightRow
+    from app.search.incremental import Node
 
 log = structlog.get_logger()
 
@@ -29,7 +29,7 @@ UPDATE_LOCK_WAIT_SECONDS = 2
 
 async def on_flights_changed(context: AppContext, changes: Sequence[FlightChange]) -> None:
     """Bring the index in line with committed flight changes (called after the commit)."""
-    from app.services.search import data, index
+    from app.search import data, index
 
     ids = list({s.id for c in changes for s in (c.before, c.after) if s is not None})
     snapshots = [s for c in changes for s in (c.before, c.after) if s is not None]
@@ -59,7 +59,7 @@ async def on_flights_changed(context: AppContext, changes: Sequence[FlightChange
 
 async def _cards(context: AppContext, ids: list) -> list[FlightRow]:  # type: ignore[type-arg]
     """The flights' current rows; their cards rewritten, deleted flights' cards removed."""
-    from app.services.search import build, data
+    from app.search import build, data
 
     current = await data.fetch(context, "id = ANY($1::uuid[])", ids)
     await build.write_cards(context, current)
@@ -80,7 +80,7 @@ async def _large(
     PostgreSQL read), deleted flights' cards removed; an inserted flight gets no card here (the
     read path loads it from PostgreSQL on first use and writes it with SET NX, which never
     overwrites a newer card); the origin-days the batch may touch invalidated for the worker."""
-    from app.services.search import build, index
+    from app.search import build, index
 
     updated = [c.after for c in changes if c.before is not None and c.after is not None]
     await build.write_cards(context, updated)
@@ -91,7 +91,7 @@ async def _large(
 
 
 async def _patch(context: AppContext, changes: Sequence[FlightChange], ids: list) -> None:  # type: ignore[type-arg]
-    from app.services.search import data, incremental, index, patch, store
+    from app.search import data, incremental, index, patch, storage
 
     # Read after taking the lock: every change whose hook ran before is in this read.
     current = await _cards(context, ids)
@@ -103,15 +103,15 @@ async def _patch(context: AppContext, changes: Sequence[FlightChange], ids: list
     plan = incremental.plan(old, new, pool, zones, rules)
     stale, refill = await patch.apply(context, plan, {i.bytes for i in ids})
     if stale:
-        await store.invalidate(context, stale, {d: index.expiry(d[1]) for d in stale})
+        await storage.invalidate(context, stale, {d: index.expiry(d[1]) for d in stale})
     if refill:
-        await store.mark_dirty(context, refill)
+        await storage.mark_dirty(context, refill)
     if stale or refill:
         await index.request_reindex(context)
 
 
 def _node(snapshot: FlightSnapshot) -> Node:
-    from app.services.search.incremental import Node
+    from app.search.incremental import Node
 
     return Node(
         snapshot.id.bytes,
@@ -125,7 +125,7 @@ def _node(snapshot: FlightSnapshot) -> Node:
 
 async def on_airport_timezone_changed(context: AppContext, airport: str) -> None:
     """An airport's local dates moved: its origin-days are answered exactly until recomputed."""
-    from app.services.search import index
+    from app.search import index
 
     await index.invalidate_airport(context, airport)
 
@@ -133,7 +133,7 @@ async def on_airport_timezone_changed(context: AppContext, airport: str) -> None
 async def on_startup(context: AppContext) -> None:
     """Queue a full build in the worker if the index is missing or from another format; searches
     are answered exactly from PostgreSQL meanwhile."""
-    from app.services.search import index
+    from app.search import index
 
     if not await index.is_ready(context):
         log.info("search_index_missing_rebuild_queued")

@@ -3,7 +3,7 @@
 A set of origin-days is computed from one PostgreSQL read (every flight that can take part),
 on every core when the graph is large: forked processes inherit the graph, compute their share of
 the origin-days and write them to Redis themselves (only failed days come back). Each write is
-conditional on the day's generation read before PostgreSQL was (store.REPLACE).
+conditional on the day's generation read before PostgreSQL was (storage.REPLACE).
 """
 
 from __future__ import annotations
@@ -25,12 +25,12 @@ import redis
 import structlog
 from redis.asyncio.cluster import RedisCluster
 
-from app.core.context import AppContext
-from app.core.redis_client import Keys
-from app.services.search import data, store
-from app.services.search.codec import HEADER
-from app.services.search.engine import Graph, Rules, search_keys
-from app.services.search.store import OriginDay
+from app.context import AppContext
+from app.platform.redis.client import Keys
+from app.search import data, storage
+from app.search.codec import HEADER
+from app.search.engine import Graph, Rules, search_keys
+from app.search.storage import OriginDay
 
 log = structlog.get_logger()
 
@@ -70,7 +70,7 @@ def compiled_engine(graph: Graph, records: list[bytes], rules: Rules, days: int,
         # The Docker image's app/ is read-only to its user: cache the machine code in DATA_DIR.
         os.environ["NUMBA_CACHE_DIR"] = str(data_dir.resolve() / "numba-cache")
     try:
-        from app.services.search import compiled
+        from app.search import compiled
     except Exception:  # numba missing, or no writable cache directory (NUMBA_CACHE_DIR)
         log.warning("search_compiled_engine_unavailable", exc_info=True)
         return None
@@ -95,7 +95,7 @@ def encode_day(shared: Shared, origin: str, day: Any) -> tuple[dict[str, bytes],
     if code is None:
         return {}, end + 2 * 86400
     if shared.compiled is not None:
-        from app.services.search.compiled import encode_origin_day
+        from app.search.compiled import encode_origin_day
 
         encoded = encode_origin_day(shared.compiled, code, start, end, shared.rules, data.DEPTH)
         return {graph.airports[d]: blob for d, blob in encoded.items()}, end + 2 * 86400
@@ -139,7 +139,7 @@ def _compute_chunk(bounds: tuple[int, int]) -> list[int]:
     assert shared is not None
     if _client is None:
         _client = redis.Redis.from_url(shared.redis_url)
-    script = _client.register_script(store.REPLACE)
+    script = _client.register_script(storage.REPLACE)
     failed: list[int] = []
     lo, hi = bounds
     # Pipelines of a few MB: Redis interleaves other clients' commands between them.
@@ -152,7 +152,7 @@ def _compute_chunk(bounds: tuple[int, int]) -> list[int]:
             key = shared.keys.search_day(origin, day.isoformat())
             script(
                 keys=[key],
-                args=store.replace_args(shared.gens[k], expire_at, shared.tag, mapping),
+                args=storage.replace_args(shared.gens[k], expire_at, shared.tag, mapping),
                 client=pipe,
             )
         failed += [first + k for k, ok in enumerate(pipe.execute()) if not ok]
@@ -168,7 +168,7 @@ async def build_days(
     days = sorted(set(days))
     if not days:
         return []
-    gens = await store.generations(context, days)
+    gens = await storage.generations(context, days)
     zones = await data.Zones.load(context)
     rules = data.rules_of(context.settings)
     if rows is None:
@@ -194,15 +194,17 @@ async def build_days(
     chunks = [(lo, min(lo + _CHUNK, len(days))) for lo in range(0, len(days), _CHUNK)]
     failed: list[int] = []
     if len(graph.ids) < PARALLEL_MIN_FLIGHTS or workers == 1:
-        script = context.redis.register_script(store.REPLACE)
+        script = context.redis.register_script(storage.REPLACE)
         for lo, hi in chunks:
             pipe = context.redis.pipeline(transaction=False)
             for k in range(lo, hi):
                 origin, day = days[k]
                 mapping, expire_at = encode_day(shared, origin, day)
-                key = store.day_key(context, origin, day)
+                key = storage.day_key(context, origin, day)
                 await script(
-                    keys=[key], args=store.replace_args(gens[k], expire_at, shared.tag, mapping), client=pipe
+                    keys=[key],
+                    args=storage.replace_args(gens[k], expire_at, shared.tag, mapping),
+                    client=pipe,
                 )
             results = await pipe.execute()
             failed += [lo + k for k, ok in enumerate(results) if not ok]

@@ -25,8 +25,8 @@ from typing import Any, cast
 import numpy as np
 from numba import njit
 
-from app.services.search.codec import FLIGHT, HEADER
-from app.services.search.engine import Graph, Itinerary, Result, Rules
+from app.search.codec import FLIGHT, HEADER
+from app.search.engine import Graph, Itinerary, Result, Rules
 
 FLIGHT_BITS = 21
 MAX_FLIGHTS = 1 << FLIGHT_BITS

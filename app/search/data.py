@@ -11,11 +11,11 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import text
 
-from app.core.config import Settings
-from app.core.context import AppContext
-from app.services.airports import timezones
-from app.services.search.codec import FLIGHT
-from app.services.search.engine import Graph, Rules
+from app.airports.service import timezones
+from app.context import AppContext
+from app.platform.config import Settings
+from app.search.codec import FLIGHT
+from app.search.engine import Graph, Rules
 
 FORMAT_VERSION = "2"
 # Itineraries kept per city pair and day: more than the 20 answered, so sold-out or departed ones

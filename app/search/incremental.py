@@ -21,11 +21,11 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any, NamedTuple
 
-from app.core.context import AppContext
-from app.services.search import data
-from app.services.search.codec import FLIGHT, Records
-from app.services.search.engine import Rules
-from app.services.search.store import OriginDay
+from app.context import AppContext
+from app.search import data
+from app.search.codec import FLIGHT, Records
+from app.search.engine import Rules
+from app.search.storage import OriginDay
 
 # One windowed index scan per (airport, window) (indexes (destination, arrival_ts) and (source,
 # departure_ts), migration 0003): LATERAL ... OFFSET 0 keeps the planner from hash-joining the

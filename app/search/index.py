@@ -1,7 +1,7 @@
 """Keeping the search index: full rebuild, invalidation, and the worker's reindex of dirty days.
 
 No writer holds a lock while it updates origin-days: each write is conditional on the day's
-generation (see store.py). The only lock is the rebuild's (a short-TTL redis-py Lock renewed while
+generation (see storage.py). The only lock is the rebuild's (a short-TTL redis-py Lock renewed while
 the rebuild runs, so a killed holder blocks nobody for more than its TTL); it only keeps two full
 rebuilds from running at once.
 """
@@ -19,9 +19,9 @@ import structlog
 from redis.asyncio.lock import Lock
 from redis.exceptions import LockError
 
-from app.core.context import AppContext
-from app.services.search import build, data, store
-from app.services.search.store import OriginDay
+from app.context import AppContext
+from app.search import build, data, storage
+from app.search.storage import OriginDay
 
 log = structlog.get_logger()
 
@@ -96,7 +96,7 @@ async def rebuild(context: AppContext, *, wait: bool = True) -> bool:
         )
         await build.write_cards(context, changed, retries=3)
         if failed:
-            await store.mark_dirty(context, failed)
+            await storage.mark_dirty(context, failed)
             await request_reindex(context)
         await context.redis.set(context.keys.search_format, data.format_tag(context.settings))
         log.info(
@@ -114,12 +114,12 @@ async def reindex_dirty(context: AppContext) -> int:
     """Recompute the queued origin-days (the worker's job). Returns how many were written."""
     written = 0
     for _ in range(_PASSES):
-        days = await store.take_dirty(context, _DIRTY_BATCH)
+        days = await storage.take_dirty(context, _DIRTY_BATCH)
         if not days:
             return written
         failed = await build.build_days(context, days)
         written += len(days) - len(failed)
-        await store.mark_dirty(context, failed)
+        await storage.mark_dirty(context, failed)
     if await context.redis.scard(context.keys.search_dirty):
         await request_reindex(context)  # changes keep coming: continue in a fresh job
     return written
@@ -149,7 +149,7 @@ async def invalidate_around(
             days.append((origin, day))
             expire_at[origin, day] = expiry(day)
             day += timedelta(days=1)
-    count = await store.invalidate(context, days, expire_at)
+    count = await storage.invalidate(context, days, expire_at)
     await request_reindex(context)
     return count
 
@@ -162,7 +162,7 @@ async def invalidate_airport(context: AppContext, airport: str) -> None:
     pattern = context.keys.search_day(airport, "*")
     async for key in context.redis.scan_iter(match=pattern, count=1000):
         days.add((airport, date.fromisoformat(key.decode().rsplit(":", 1)[1])))
-    await store.invalidate(context, days, {d: expiry(d[1]) for d in days})
+    await storage.invalidate(context, days, {d: expiry(d[1]) for d in days})
     await request_reindex(context)
 
 
@@ -172,7 +172,7 @@ def expiry(day: date) -> int:
 
 async def request_reindex(context: AppContext, *, full: bool = False) -> None:
     """Queue the worker's reindex (debounced by the job queue: one waiting job at most)."""
-    from app.workers import search_jobs
+    from app.search import tasks as search_jobs
 
     try:
         await search_jobs.defer(context.settings, full=full)

@@ -7,7 +7,7 @@ order) and gains the candidates that rank inside it; a list whose header shows n
 and that takes no candidate is not even decoded; the others are merged on their stored bytes
 (codec.Stored: order keys only where a candidate is compared, kept itineraries renumbered with
 bytes.translate). One pipeline writes, each origin-day conditionally on its generation
-(store.PATCH).
+(storage.PATCH).
 """
 
 from __future__ import annotations
@@ -15,9 +15,9 @@ from __future__ import annotations
 from bisect import bisect_right
 from typing import Any
 
-from app.core.context import AppContext
-from app.services.search import data, store
-from app.services.search.codec import (
+from app.context import AppContext
+from app.search import data, storage
+from app.search.codec import (
     Key,
     Records,
     Stored,
@@ -27,8 +27,8 @@ from app.services.search.codec import (
     mentions,
     order_key,
 )
-from app.services.search.incremental import Plan, without_cyclic_gc
-from app.services.search.store import OriginDay
+from app.search.incremental import Plan, without_cyclic_gc
+from app.search.storage import OriginDay
 
 # A list cut below this many entries is queued for recomputation (it still answers exactly).
 REFILL_BELOW = 30
@@ -139,7 +139,7 @@ async def apply(
     if not days:
         return [], []
     tag = data.format_tag(context.settings).encode()
-    replies = await store.read_days(context, days, [fields[d] for d in days])
+    replies = await storage.read_days(context, days, [fields[d] for d in days])
     stale: list[OriginDay] = []
     lists: dict[OriginDay, tuple[bytes, dict[str, bytes | None]]] = {}
     for d, values in zip(days, replies, strict=True):
@@ -150,6 +150,6 @@ async def apply(
     with without_cyclic_gc():
         refill, writes = _merge_all(plan_, lists, gone)
     if writes:
-        written = await store.patch_days(context, tag, writes)
+        written = await storage.patch_days(context, tag, writes)
         stale += [d for (d, _, _), ok in zip(writes, written, strict=True) if not ok]
     return stale, refill

@@ -21,13 +21,13 @@ from typing import Any
 
 from redis.asyncio.cluster import RedisCluster
 
-from app.core.context import AppContext
-from app.core.metrics import SEARCH_CACHE
-from app.core.redis_client import Keys
-from app.services.search import build, data, index, render, store
-from app.services.search.codec import FLIGHT, flight_ids, with_seats
-from app.services.search.engine import search_origin
-from app.services.search.multiplex import encode
+from app.context import AppContext
+from app.platform.metrics import SEARCH_CACHE
+from app.platform.redis.client import Keys
+from app.platform.redis.multiplex import encode
+from app.search import build, data, index, render, storage
+from app.search.codec import FLIGHT, flight_ids, with_seats
+from app.search.engine import search_origin
 
 RESULTS = 20
 _REQUEST_DEBOUNCE_SECONDS = 2
@@ -126,11 +126,11 @@ async def _read(
     """The list, then its flights' counters and cards. Not one Lua script: reading the same keys
     through Lua cost Redis ~2x the CPU of the plain commands (~270 against ~140 us per national
     search, the Lua-table round trip of 72 values), and Redis shares the machine's cores."""
-    key = store.day_key(context, source, day)
+    key = storage.day_key(context, source, day)
     reads = context.search_reads
     if reads is None:  # Cluster, TLS or a Unix socket
         return await _read_redis_py(context, source, destination, day, tag)
-    built, blob = await reads.execute(encode("HMGET", key, store.BUILT, destination))
+    built, blob = await reads.execute(encode("HMGET", key, storage.BUILT, destination))
     if built != tag or blob is None or not blob[2]:
         return built, blob, {}, {}
     seats_command, cards_command, likely = _flight_reads(blob, context.keys.prefix)
@@ -156,7 +156,9 @@ async def _read_redis_py(
     """The same reads through redis-py: the origin-day (one slot), then the flights' keys (on
     Cluster one GET each, as they live in different slots; the cluster pipeline groups them by
     node)."""
-    reply: Any = await context.redis.hmget(store.day_key(context, source, day), [store.BUILT, destination])
+    reply: Any = await context.redis.hmget(
+        storage.day_key(context, source, day), [storage.BUILT, destination]
+    )
     built, blob = reply
     if built != tag or blob is None or not blob[2]:
         return built, blob, {}, {}
@@ -181,7 +183,7 @@ def _uuid_text(h: str) -> str:
 
 async def _request(context: AppContext, source: str, day: date) -> None:
     """Queue the day for the worker (a full build if there is no index at all), debounced."""
-    await store.mark_dirty(context, [(source, day)])
+    await storage.mark_dirty(context, [(source, day)])
     if await context.redis.set(context.keys.search_requested, b"1", nx=True, ex=_REQUEST_DEBOUNCE_SECONDS):
         # Awaited, not a detached task: a task outliving its request would hold pooled connections
         # (the debounce makes this one request in 2 s pay for opening the queue's pool).

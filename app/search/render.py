@@ -12,7 +12,7 @@ import functools
 import time
 from collections.abc import Iterator, Sequence
 
-from app.services.search.codec import FLIGHT, HEADER, with_seats
+from app.search.codec import FLIGHT, HEADER, with_seats
 
 # codec.FLIGHT unpacked: raw id, departure, arrival (epoch seconds), price in cents.
 FlightRecord = tuple[bytes, int, int, int]

@@ -6,15 +6,15 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response
 
-from app.api.shortcut import shortcut_route
-from app.core.context import AppContext
-from app.schemas.search import SearchQuery, plain_search_params
-from app.services.search import query
+from app.context import AppContext
+from app.platform.shortcut import shortcut_route
+from app.search import query
+from app.search.schemas import SearchQuery, plain_search_params
 
 
 async def _plain_search(request: Request) -> Response | None:
     """Plainly valid parameters skip FastAPI's parameter solving (model validation through the
-    Query() machinery cost more CPU than the cached search itself); app/api/shortcut.py."""
+    Query() machinery cost more CPU than the cached search itself); app/platform/shortcut.py."""
     params = plain_search_params(request.query_params)
     return None if params is None else await _answer(request, *params)
 

@@ -1,4 +1,4 @@
-"""Search query parameters (the response is pre-serialised JSON, see app/services/search/query.py)."""
+"""Search query parameters (the response is pre-serialised JSON, see app/search/query.py)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from collections.abc import Mapping
 
 from pydantic import BaseModel, model_validator
 
-from app.schemas.common import AirportName, SeatCount
+from app.platform.fields import AirportName, SeatCount
 
 
 class SearchQuery(BaseModel):

@@ -17,7 +17,7 @@ from typing import Any
 
 from redis.asyncio.cluster import RedisCluster
 
-from app.core.context import AppContext
+from app.context import AppContext
 
 BUILT = b"\x00"
 GEN = b"\x01"

@@ -2,7 +2,7 @@
 
 Deferred with a queueing lock, so at most one of each waits in the queue however many changes ask
 for it (a change made while one runs queues the next). Registered on the jobs app by
-``app.workers.jobs.create_jobs_app``.
+``app.bulk_import.tasks.create_jobs_app``.
 """
 
 from __future__ import annotations
@@ -14,8 +14,8 @@ import structlog
 from procrastinate.exceptions import AlreadyEnqueued
 from procrastinate.job_context import JobContext
 
-from app.core.config import Settings
-from app.core.context import AppContext
+from app.context import AppContext
+from app.platform.config import Settings
 
 log = structlog.get_logger()
 
@@ -25,7 +25,7 @@ QUEUE = "search"
 
 
 async def reindex(job_context: JobContext) -> None:
-    from app.services.search import index
+    from app.search import index
 
     context: AppContext = job_context.additional_context["app_context"]
     written = await index.reindex_dirty(context)
@@ -33,7 +33,7 @@ async def reindex(job_context: JobContext) -> None:
 
 
 async def rebuild(job_context: JobContext) -> None:
-    from app.services.search import index
+    from app.search import index
 
     context: AppContext = job_context.additional_context["app_context"]
     if not await index.rebuild(context, wait=False):
@@ -46,7 +46,7 @@ def register(app: procrastinate.App) -> None:
 
 
 async def defer(settings: Settings, *, full: bool = False) -> None:
-    from app.workers.jobs import create_jobs_app
+    from app.bulk_import.tasks import create_jobs_app
 
     name = REBUILD_TASK if full else REINDEX_TASK
     async with create_jobs_app(settings, max_pool_size=1).open_async() as app:

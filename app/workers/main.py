@@ -13,9 +13,9 @@ from typing import Any
 
 import structlog
 
-from app.core.config import Settings
-from app.core.context import AppContext
-from app.core.logging import configure_logging
+from app.context import AppContext
+from app.platform.config import Settings
+from app.platform.logging import configure_logging
 
 log = structlog.get_logger()
 
@@ -24,9 +24,9 @@ WorkerLoop = Callable[[AppContext, asyncio.Event], Coroutine[Any, Any, None]]
 
 def worker_loops() -> list[WorkerLoop]:
     """Every background loop; each issue adds its own line."""
-    from app.workers.jobs import bulk_jobs_loop
-    from app.workers.reaper import reaper_loop
-    from app.workers.seat_sync import seat_sync_loop
+    from app.booking.tasks import reaper_loop
+    from app.bulk_import.tasks import bulk_jobs_loop
+    from app.flights.tasks import seat_sync_loop
 
     loops: list[WorkerLoop] = [bulk_jobs_loop]
     loops += [seat_sync_loop, reaper_loop]

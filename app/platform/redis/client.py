@@ -10,7 +10,7 @@ import uuid
 
 from redis.asyncio import Redis
 
-from app.core.config import Settings
+from app.platform.config import Settings
 
 
 def create_redis(settings: Settings, *, max_connections: int = 200) -> Redis:
