@@ -1,30 +1,15 @@
-"""What a FlightDesk process does when it starts, shared by the API and the workers."""
+"""What the API process does when it starts (the worker needs none of it)."""
 
 from __future__ import annotations
 
-import secrets
-
-import structlog
-
+from app.bulk_import.demo_data import load_if_empty
 from app.context import AppContext
-
-log = structlog.get_logger()
-
-
-async def ensure_epoch(context: AppContext) -> bool:
-    """Mark Redis as holding FlightDesk state. Returns True when it was empty (first start or data lost)."""
-    created = await context.redis.set(context.keys.epoch, secrets.token_hex(8), nx=True)
-    if created:
-        log.info("redis_epoch_started")
-    return bool(created)
+from app.platform.context import ensure_epoch
+from app.search import events as search_events
 
 
 async def on_api_startup(context: AppContext) -> None:
-    from app import search
-
     await ensure_epoch(context)
-    await search.on_startup(context)
+    await search_events.on_startup(context)
     if context.settings.demo_data:
-        from app.flights.demo_data import load_if_empty
-
         await load_if_empty(context)

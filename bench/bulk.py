@@ -33,8 +33,8 @@ import psycopg
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from app.bulk_import.demo_data import CITIES  # noqa: E402
 from app.cli import migrate  # noqa: E402
-from app.flights.demo_data import CITIES  # noqa: E402
 from app.platform.config import to_driver_url  # noqa: E402
 from tests.infra import test_servers  # noqa: E402
 

@@ -136,7 +136,7 @@ def change_times(env: dict[str, str], samples: int) -> dict[str, list[float]]:
 
     async def go() -> dict[str, list[float]]:
         from app.flights.events import FlightChange, FlightSnapshot
-        from app.search import on_flights_changed
+        from app.search.events import on_flights_changed
         from app.search.data import fetch
 
         context = await _context(env)
@@ -209,7 +209,7 @@ def batch_time(env: dict[str, str], size: int) -> float:
 
     async def go() -> float:
         from app.flights.events import FlightChange, FlightSnapshot
-        from app.search import on_flights_changed
+        from app.search.events import on_flights_changed
         from app.search.data import fetch
 
         context = await _context(env)

@@ -10,8 +10,7 @@ from typing import Any
 import httpx
 import pytest
 
-from app.bulk_import.tasks import create_jobs_app
-from app.context import AppContext
+from app.context import AppContext, create_jobs_app
 from app.flights.events import FlightChange, FlightSnapshot, flights_changed
 from app.search import data, index
 from app.search import storage as store

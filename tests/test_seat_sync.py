@@ -15,7 +15,7 @@ from sqlalchemy import text
 from app.context import AppContext
 from app.flights.seat_sync import SeatSync
 from app.flights.tasks import seat_sync_loop
-from app.lifecycle import ensure_epoch
+from app.platform.context import ensure_epoch
 from app.platform.metrics import SEAT_SYNC_DIRTY, SEAT_SYNC_LAG
 from tests import infra
 from tests.conftest import create_flight, make_settings

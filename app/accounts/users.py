@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from starlette.concurrency import run_in_threadpool
 
 from app.accounts.schemas import UserCreate
-from app.context import AppContext
 from app.models import User
 from app.platform.errors import Conflict, NotFound
 from app.platform.security import hash_password, verify_password
+
+if TYPE_CHECKING:
+    from app.context import AppContext
 
 
 async def register(context: AppContext, data: UserCreate) -> User:

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import orjson
 from sqlalchemy import select, union
 from sqlalchemy.dialects.postgresql import insert
 
 from app.airports.schemas import AirportOut
-from app.context import AppContext
 from app.models import Airport, Flight
 from app.platform.errors import NotFound
+
+if TYPE_CHECKING:
+    from app.context import AppContext
 
 _NAMES_TTL_SECONDS = 3600
 
@@ -74,8 +78,6 @@ async def set_timezone(context: AppContext, name: str, timezone: str) -> Airport
         await session.commit()
     effective_before = previous or context.settings.default_timezone
     if effective_before != timezone:
-        from app import search
-
-        await search.on_airport_timezone_changed(context, name)
+        await context.timezone_changes.publish(name)
     await invalidate_names(context)
     return AirportOut(name=name, timezone=timezone, is_default=False)

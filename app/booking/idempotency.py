@@ -10,15 +10,18 @@ from __future__ import annotations
 import hashlib
 import uuid
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
 import orjson
 from sqlalchemy import select
 
 from app.booking.replies import Reply, reply_from_database
 from app.booking.schemas import BookingIn
-from app.context import AppContext
 from app.models import IdempotencyKey
 from app.platform.errors import Conflict, Invalid
+
+if TYPE_CHECKING:
+    from app.context import AppContext
 
 KEY_RETENTION = timedelta(hours=48)
 MAX_KEY_LENGTH = 255

@@ -18,14 +18,16 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 from sqlalchemy import Row, Table, update
 
 from app.booking.reservation import ReservationStrategy
-from app.context import AppContext
 from app.flights.inventory import lock_seats_shared
 from app.models import Booking
+
+if TYPE_CHECKING:
+    from app.context import AppContext
 
 BOOKINGS = cast(Table, Booking.__table__)
 BOOKING_COLUMNS = tuple(BOOKINGS.c)

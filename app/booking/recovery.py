@@ -14,6 +14,7 @@ from __future__ import annotations
 import uuid
 from collections import defaultdict
 from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
 
 import structlog
 from sqlalchemy import delete, select, text
@@ -22,8 +23,10 @@ from app.booking import ledger
 from app.booking.idempotency import KEY_RETENTION
 from app.booking.replies import seats_changed
 from app.booking.reservation import strategy_for
-from app.context import AppContext
 from app.models import Booking, BookingStatus, IdempotencyKey
+
+if TYPE_CHECKING:
+    from app.context import AppContext
 
 log = structlog.get_logger()
 

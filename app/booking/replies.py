@@ -11,7 +11,6 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import select
 
 from app.booking.schemas import BookingGroupOut, BookingOut
-from app.context import AppContext
 from app.flights.schemas import FlightOut
 from app.models import Booking, BookingStatus, Flight
 
@@ -19,6 +18,7 @@ if TYPE_CHECKING:
     from redis.asyncio import Redis
 
     from app.booking.group_commit import FlightRow
+    from app.context import AppContext
     from app.flights.inventory import SeatInventory
     from app.platform.redis.client import Keys
 

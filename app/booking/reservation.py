@@ -17,16 +17,19 @@ import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from functools import partial
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from redis.asyncio import Redis
 from redis.exceptions import LockError, NoScriptError, WatchError
 
-from app.context import AppContext
 from app.flights.inventory import CounterMissing
 from app.platform.batching import MicroBatcher, RunAlone
+from app.platform.config import Settings
 from app.platform.errors import Conflict, NotFound, ServiceUnavailable
 from app.platform.redis.client import Keys
+
+if TYPE_CHECKING:
+    from app.context import AppContext
 
 # KEYS[1] seat counter, KEYS[2] generation; ARGV[1] seats, ARGV[2] generation to set if none yet.
 # Returns {status, seats left, generation}: 0 taken, -1 counter missing, -2 not enough seats.
@@ -248,10 +251,10 @@ def strategy_for(context: AppContext) -> ReservationStrategy:
     return context.booking_store.strategy
 
 
-def new_strategy(context: AppContext) -> ReservationStrategy:
-    if context.settings.seat_reservation == "lock-watch":
-        return LockWatchStrategy(context.redis, context.keys)
-    return BatchedLuaStrategy(context.redis, context.keys)
+def new_strategy(settings: Settings, redis: Redis, keys: Keys) -> ReservationStrategy:
+    if settings.seat_reservation == "lock-watch":
+        return LockWatchStrategy(redis, keys)
+    return BatchedLuaStrategy(redis, keys)
 
 
 async def reserve_all(

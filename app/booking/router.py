@@ -11,8 +11,8 @@ from fastapi import APIRouter, Depends, Header, Query, Request
 from fastapi.responses import Response
 from pydantic import ValidationError
 
-from app import booking
 from app.accounts.deps import ContextDep, CurrentUser, oauth2_scheme
+from app.booking import replies, workflow
 from app.booking.idempotency import MAX_KEY_LENGTH
 from app.booking.schemas import BookingGroupOut, BookingIn, BookingOut
 from app.booking.workflow import NOT_AUTHENTICATED
@@ -48,7 +48,7 @@ async def _book(
     context: AppContext, user_id: uuid.UUID, data: BookingIn, idempotency_key: str | None
 ) -> Response:
     # Shielded: a client that hangs up must not stop the workflow between two of its steps.
-    reply = await asyncio.shield(booking.book(context, user_id, data, idempotency_key))
+    reply = await asyncio.shield(workflow.book(context, user_id, data, idempotency_key))
     return Response(orjson.dumps(reply.body), status_code=reply.status_code, media_type="application/json")
 
 
@@ -115,7 +115,7 @@ async def list_bookings(
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
 ) -> list[BookingOut]:
-    return await booking.list_for_user(context, user.id, limit=limit, offset=offset)
+    return await replies.list_for_user(context, user.id, limit=limit, offset=offset)
 
 
 @router.delete(
@@ -124,4 +124,4 @@ async def list_bookings(
     responses=errors(404, 409, e409="Not CONFIRMED, or the flight has departed"),
 )
 async def cancel_booking(booking_id: uuid.UUID, context: ContextDep, user: CurrentUser) -> BookingOut:
-    return await asyncio.shield(booking.cancel(context, user, booking_id))
+    return await asyncio.shield(workflow.cancel(context, user, booking_id))

@@ -6,11 +6,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
+from typing import TYPE_CHECKING
 
 import structlog
 
 from app.booking.recovery import Suspects, audit_counters, fail_abandoned, purge_idempotency_keys
-from app.context import AppContext
+
+if TYPE_CHECKING:
+    from app.context import AppContext
 
 log = structlog.get_logger()
 

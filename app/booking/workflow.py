@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from itertools import pairwise
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import structlog
 from fastapi import HTTPException, status
@@ -31,10 +31,12 @@ from app.booking.reservation import (
     strategy_for,
 )
 from app.booking.schemas import BookingIn, BookingOut
-from app.context import AppContext
 from app.models import Booking, BookingStatus, Flight, User
 from app.platform.errors import Conflict, Invalid, NotFound, ServiceUnavailable
 from app.platform.metrics import BOOKINGS
+
+if TYPE_CHECKING:
+    from app.context import AppContext
 
 log = structlog.get_logger()
 

@@ -15,12 +15,15 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 import asyncpg
 
 from app.bulk_import.upsert import Key, existing_flights, record_snapshot
-from app.context import AppContext
 from app.flights.events import FlightChange, flights_changed
+
+if TYPE_CHECKING:
+    from app.context import AppContext
 
 # Committed batches (~10,000 rows each) whose search update may not have happened yet, at most.
 LAG = 4

@@ -11,6 +11,7 @@ import codecs
 import csv
 import uuid
 from collections.abc import AsyncIterator
+from typing import TYPE_CHECKING
 
 from python_multipart.exceptions import FormParserError
 from python_multipart.multipart import MultipartParser, parse_options_header
@@ -18,8 +19,10 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from app.bulk_import.rows import parse_header
-from app.context import AppContext
 from app.platform.errors import Invalid, PayloadTooLarge
+
+if TYPE_CHECKING:
+    from app.context import AppContext
 
 CHUNK_BYTES = 1 << 20
 MAX_HEADER_BYTES = 64 << 10

@@ -14,6 +14,7 @@ import time
 import uuid
 from collections import deque
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 import asyncpg
 import orjson
@@ -22,7 +23,9 @@ import structlog
 from app.bulk_import.announce import LAG, Announcer, reannounce
 from app.bulk_import.reading import Batch, batches, read_ahead
 from app.bulk_import.upsert import STAGE_DDL, BatchOutcome, Key, upsert_batch
-from app.context import AppContext
+
+if TYPE_CHECKING:
+    from app.context import AppContext
 
 log = structlog.get_logger()
 

@@ -4,14 +4,18 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import AsyncIterator
+from typing import TYPE_CHECKING
 
 from sqlalchemy import update
 
 from app.bulk_import.intake import receive_upload
 from app.bulk_import.schemas import BulkJobAccepted, BulkJobStatus, BulkRowError, BulkSummary
-from app.context import AppContext
+from app.bulk_import.tasks import enqueue_bulk_import
 from app.models import BulkJob, JobStatus
 from app.platform.errors import NotFound
+
+if TYPE_CHECKING:
+    from app.context import AppContext
 
 
 async def start_upload(
@@ -22,13 +26,11 @@ async def start_upload(
     content_length: int | None,
     user_id: uuid.UUID,
 ) -> BulkJobAccepted:
-    from app.bulk_import.tasks import enqueue_bulk_import
-
     job_id = await receive_upload(
         context, body, content_type=content_type, content_length=content_length, user_id=user_id
     )
     try:
-        await enqueue_bulk_import(context.settings, job_id)
+        await enqueue_bulk_import(context, job_id)
     except Exception:
         # Stays PENDING: the worker's sweep queues uploads left without a queued job.
         async with context.session_factory() as session:

@@ -23,14 +23,17 @@ import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 import asyncpg
 from asyncpg.pgproto.pgproto import UUID as PgUUID
 
 from app.bulk_import.rows import Row
-from app.context import AppContext
 from app.flights.events import FlightChange, FlightSnapshot
 from app.platform.errors import Conflict
+
+if TYPE_CHECKING:
+    from app.context import AppContext
 
 STAGE_DDL = """
 CREATE TEMP TABLE IF NOT EXISTS bulk_stage (

@@ -1,4 +1,5 @@
-"""What happens after flights change: the search index and the airports list follow.
+"""The flight-change event: published after each commit that changes flights, on the
+``flight_changes`` topic (the search index and the airports list subscribe in ``app.context``).
 
 Services call ``flights_changed`` after their transaction commits, with one ``FlightChange`` per
 flight (``before`` None for an insert, ``after`` None for a delete).
@@ -10,10 +11,12 @@ import uuid
 from collections.abc import Sequence
 from datetime import datetime
 from decimal import Decimal
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
-from app.context import AppContext
 from app.models import Flight
+
+if TYPE_CHECKING:
+    from app.context import AppContext
 
 
 class FlightSnapshot(NamedTuple):
@@ -50,9 +53,4 @@ class FlightChange(NamedTuple):
 async def flights_changed(context: AppContext, changes: Sequence[FlightChange]) -> None:
     if not changes:
         return
-    # Imported here: the search package depends on this module's dataclasses.
-    from app import search
-    from app.airports import service as airports
-
-    await airports.invalidate_names(context)
-    await search.on_flights_changed(context, changes)
+    await context.flight_changes.publish(changes)

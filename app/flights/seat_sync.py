@@ -11,13 +11,16 @@ from __future__ import annotations
 import time
 import uuid
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import structlog
 from sqlalchemy import text
 
-from app.context import AppContext
-from app.lifecycle import ensure_epoch
+from app.platform.context import ensure_epoch
 from app.platform.metrics import SEAT_SYNC_DIRTY, SEAT_SYNC_LAG
+
+if TYPE_CHECKING:
+    from app.context import AppContext
 
 log = structlog.get_logger()
 

@@ -10,17 +10,20 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from datetime import UTC, date, datetime, time, timedelta
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
 
 from app.airports.service import timezones
-from app.context import AppContext
 from app.flights.events import FlightChange, FlightSnapshot, flights_changed
 from app.flights.schemas import FlightFilter, FlightIn, FlightOut, FlightPage
 from app.models import SEAT_HOLDING_STATUSES, Booking, Flight
 from app.platform.errors import Conflict, NotFound
+
+if TYPE_CHECKING:
+    from app.context import AppContext
 
 DUPLICATE_FLIGHT = "A flight with this flight_number and departure_ts already exists"
 

@@ -6,11 +6,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
+from typing import TYPE_CHECKING
 
 import structlog
 
-from app.context import AppContext
 from app.flights.seat_sync import SeatSync, mark_dirty, parse_ids, refresh_metrics
+
+if TYPE_CHECKING:
+    from app.context import AppContext
 
 log = structlog.get_logger()
 

@@ -37,8 +37,8 @@ from prometheus_client.multiprocess import MultiProcessCollector
 from sqlalchemy import text
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app.context import AppContext
 from app.platform.config import Settings
+from app.platform.context import Platform
 from app.platform.metrics import JOB_QUEUE_DEPTH, REQUEST_LATENCY, SEAT_SYNC_DIRTY, SEAT_SYNC_LAG
 
 log = structlog.get_logger()
@@ -109,7 +109,7 @@ def install_observability(app: FastAPI) -> None:
 
 
 async def metrics_endpoint(request: Request) -> Response:
-    context: AppContext = request.app.state.context
+    context: Platform = request.app.state.context
     values = await read_live_gauges(context)
     directory = os.environ.get(MULTIPROC_ENV)
     if directory:
@@ -132,13 +132,13 @@ class LiveGauges:
     dirty: float  # flights awaiting write-back
 
 
-async def read_live_gauges(context: AppContext) -> LiveGauges:
+async def read_live_gauges(context: Platform) -> LiveGauges:
     """Queue depth from procrastinate's table, write-back state from Redis; NaN for what does not answer."""
     queue, (lag, dirty) = await asyncio.gather(_queue_depth(context), _seat_sync_state(context))
     return LiveGauges(queue, lag, dirty)
 
 
-async def _queue_depth(context: AppContext) -> dict[str, float]:
+async def _queue_depth(context: Platform) -> dict[str, float]:
     query = text(
         "SELECT status::text, count(*) FROM procrastinate_jobs"
         " WHERE status IN ('todo', 'doing') GROUP BY status"
@@ -157,7 +157,7 @@ async def _queue_depth(context: AppContext) -> dict[str, float]:
         return dict.fromkeys(JOB_STATUSES, math.nan)
 
 
-async def _seat_sync_state(context: AppContext) -> tuple[float, float]:
+async def _seat_sync_state(context: Platform) -> tuple[float, float]:
     async def read() -> tuple[float, float]:
         async with context.redis.pipeline(transaction=False) as pipe:
             pipe.get(context.keys.seat_sync_last_run)

@@ -18,19 +18,21 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from multiprocessing import get_context
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import orjson
 import redis
 import structlog
 from redis.asyncio.cluster import RedisCluster
 
-from app.context import AppContext
 from app.platform.redis.client import Keys
 from app.search import data, storage
 from app.search.codec import HEADER
 from app.search.engine import Graph, Rules, search_keys
 from app.search.storage import OriginDay
+
+if TYPE_CHECKING:
+    from app.context import AppContext
 
 log = structlog.get_logger()
 

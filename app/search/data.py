@@ -6,16 +6,18 @@ import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import text
 
 from app.airports.service import timezones
-from app.context import AppContext
 from app.platform.config import Settings
 from app.search.codec import FLIGHT
 from app.search.engine import Graph, Rules
+
+if TYPE_CHECKING:
+    from app.context import AppContext
 
 FORMAT_VERSION = "2"
 # Itineraries kept per city pair and day: more than the 20 answered, so sold-out or departed ones

@@ -19,13 +19,15 @@ from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
-from app.context import AppContext
 from app.search import data
 from app.search.codec import FLIGHT, Records
 from app.search.engine import Rules
 from app.search.storage import OriginDay
+
+if TYPE_CHECKING:
+    from app.context import AppContext
 
 # One windowed index scan per (airport, window) (indexes (destination, arrival_ts) and (source,
 # departure_ts), migration 0003): LATERAL ... OFFSET 0 keeps the planner from hash-joining the

@@ -13,17 +13,24 @@ import contextlib
 import time
 from collections.abc import AsyncIterator, Iterable
 from datetime import UTC, date, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import structlog
 from redis.asyncio.lock import Lock
 from redis.exceptions import LockError
 
-from app.context import AppContext
 from app.search import build, data, storage
 from app.search.storage import OriginDay
 
+if TYPE_CHECKING:
+    from app.context import AppContext
+
 log = structlog.get_logger()
+
+# The index jobs (run by tasks.py) share the job queue in a queue of their own.
+REINDEX_TASK = "search_reindex"
+REBUILD_TASK = "search_rebuild"
+QUEUE = "search"
 
 LOCK_TIMEOUT_SECONDS = 20
 _RENEW_SECONDS = 5
@@ -172,9 +179,8 @@ def expiry(day: date) -> int:
 
 async def request_reindex(context: AppContext, *, full: bool = False) -> None:
     """Queue the worker's reindex (debounced by the job queue: one waiting job at most)."""
-    from app.search import tasks as search_jobs
-
+    name = REBUILD_TASK if full else REINDEX_TASK
     try:
-        await search_jobs.defer(context.settings, full=full)
+        await context.jobs.defer(name, queueing_lock=name)
     except Exception:  # the queue is down: the days stay dirty and exact; the next request retries
         log.exception("search_reindex_not_queued")

@@ -13,9 +13,8 @@ bytes.translate). One pipeline writes, each origin-day conditionally on its gene
 from __future__ import annotations
 
 from bisect import bisect_right
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from app.context import AppContext
 from app.search import data, storage
 from app.search.codec import (
     Key,
@@ -29,6 +28,9 @@ from app.search.codec import (
 )
 from app.search.incremental import Plan, without_cyclic_gc
 from app.search.storage import OriginDay
+
+if TYPE_CHECKING:
+    from app.context import AppContext
 
 # A list cut below this many entries is queued for recomputation (it still answers exactly).
 REFILL_BELOW = 30

@@ -17,17 +17,19 @@ import time
 import uuid
 from collections.abc import Callable, Sequence
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from redis.asyncio.cluster import RedisCluster
 
-from app.context import AppContext
 from app.platform.metrics import SEARCH_CACHE
 from app.platform.redis.client import Keys
 from app.platform.redis.multiplex import encode
 from app.search import build, data, index, render, storage
 from app.search.codec import FLIGHT, flight_ids, with_seats
 from app.search.engine import search_origin
+
+if TYPE_CHECKING:
+    from app.context import AppContext
 
 RESULTS = 20
 _REQUEST_DEBOUNCE_SECONDS = 2

@@ -13,11 +13,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from redis.asyncio.cluster import RedisCluster
 
-from app.context import AppContext
+if TYPE_CHECKING:
+    from app.context import AppContext
+
 
 BUILT = b"\x00"
 GEN = b"\x01"

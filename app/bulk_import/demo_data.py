@@ -12,12 +12,18 @@ import io
 import math
 import random
 from datetime import UTC, date, datetime, time, timedelta
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 import structlog
 from sqlalchemy import text
 
-from app.context import AppContext
+from app.bulk_import.intake import store_csv
+from app.bulk_import.runner import run_job
+
+if TYPE_CHECKING:
+    from app.context import AppContext
+
 
 log = structlog.get_logger()
 
@@ -100,8 +106,6 @@ async def load_if_empty(context: AppContext) -> bool:
 
     A transaction-level advisory lock makes concurrent starters wait, then find the table filled.
     """
-    from app.bulk_import.intake import store_csv
-    from app.bulk_import.runner import run_job
 
     async with context.engine.begin() as connection:
         await connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": DEMO_LOCK})
