@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 from fastapi import Depends, HTTPException, Request, status
 from fastapi.security import OAuth2PasswordBearer
 from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.context import AppContext
 from app.models import User
 from app.platform.config import Settings
 from app.platform.security import InvalidToken, decode_access_token
+
+if TYPE_CHECKING:
+    from app.context import AppContext
 
 oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False)
 
@@ -24,7 +26,12 @@ async def get_context(request: Request) -> AppContext:
     return context
 
 
-ContextDep = Annotated[AppContext, Depends(get_context)]
+if TYPE_CHECKING:
+    ContextDep = Annotated[AppContext, Depends(get_context)]
+else:
+    # FastAPI only calls get_context (it never validates what a dependency returns), so the
+    # run-time alias needs no type: the routers then import the composition root for types only.
+    ContextDep = Annotated[object, Depends(get_context)]
 
 
 async def get_settings_dep(context: ContextDep) -> Settings:

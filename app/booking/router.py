@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import orjson
 from fastapi import APIRouter, Depends, Header, Query, Request
@@ -16,10 +16,12 @@ from app.booking import replies, workflow
 from app.booking.idempotency import MAX_KEY_LENGTH
 from app.booking.schemas import BookingGroupOut, BookingIn, BookingOut
 from app.booking.workflow import NOT_AUTHENTICATED
-from app.context import AppContext
 from app.platform.responses import errors
 from app.platform.security import InvalidToken, decode_access_token
 from app.platform.shortcut import shortcut_route
+
+if TYPE_CHECKING:
+    from app.context import AppContext
 
 router = APIRouter(prefix="/api/v1", tags=["booking"], responses=errors(401, 503))
 

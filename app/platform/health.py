@@ -6,7 +6,7 @@ from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 from sqlalchemy import text
 
-from app.accounts.deps import ContextDep
+from app.platform.deps import PlatformDep
 
 router = APIRouter(tags=["health"])
 
@@ -17,7 +17,7 @@ async def healthz() -> dict[str, str]:
 
 
 @router.get("/readyz", responses={503: {"description": "PostgreSQL or Redis does not answer"}})
-async def readyz(context: ContextDep) -> JSONResponse:
+async def readyz(context: PlatformDep) -> JSONResponse:
     async def postgres() -> bool:
         async with context.engine.connect() as connection:
             await connection.execute(text("SELECT 1"))

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response
 
-from app.context import AppContext
 from app.platform.shortcut import shortcut_route
 from app.search import query
 from app.search.schemas import SearchQuery, plain_search_params
+
+if TYPE_CHECKING:
+    from app.context import AppContext
 
 
 async def _plain_search(request: Request) -> Response | None:
