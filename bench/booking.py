@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/booking.py [--seconds 5] [--connections 64] [--port 8102]
 
-Needs wrk (`apt-get install -y wrk`) and the PostgreSQL / Redis the tests use: a fresh database
+Installs wrk when missing (Debian's package); needs the PostgreSQL / Redis the tests use: a fresh database
 and key prefix, removed afterwards. For each strategy (lua, lock-watch) and PAYMENT_LATENCY_MS
 (0, 200) it starts the API as `make run` does (app.cli.api_command), and in the same run measures
 /healthz req/s, bookings/s on one hot flight, bookings/s spread over 1,000 flights, and checks that
@@ -37,6 +37,7 @@ from app.cli import api_command, migrate  # noqa: E402
 from app.platform.config import Settings, to_driver_url  # noqa: E402
 from app.platform.redis.client import Keys  # noqa: E402
 from bench.procstat import server_cpu  # noqa: E402
+from bench.tools import ensure_wrk  # noqa: E402
 from tests.infra import test_servers  # noqa: E402
 
 SPREAD_FLIGHTS = 1000
@@ -268,6 +269,7 @@ async def postgres_ceiling(database_url: str, flight_id: str, seconds: float, co
 
 
 def main() -> None:
+    ensure_wrk()
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=5)
     parser.add_argument("--connections", type=int, default=64)

@@ -43,6 +43,7 @@ from app.platform.config import Settings
 from app.platform.embedded import EmbeddedServers
 from bench import datagen
 from bench.procstat import server_cpu
+from bench.tools import ensure_wrk
 
 ROOT = Path(__file__).resolve().parent.parent
 ADMIN_URL = os.environ.get("BENCH_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
@@ -136,8 +137,8 @@ def change_times(env: dict[str, str], samples: int) -> dict[str, list[float]]:
 
     async def go() -> dict[str, list[float]]:
         from app.flights.events import FlightChange, FlightSnapshot
-        from app.search.events import on_flights_changed
         from app.search.data import fetch
+        from app.search.events import on_flights_changed
 
         context = await _context(env)
         rng = random.Random(5)
@@ -209,8 +210,8 @@ def batch_time(env: dict[str, str], size: int) -> float:
 
     async def go() -> float:
         from app.flights.events import FlightChange, FlightSnapshot
-        from app.search.events import on_flights_changed
         from app.search.data import fetch
+        from app.search.events import on_flights_changed
 
         context = await _context(env)
         try:
@@ -370,6 +371,7 @@ def scenario(label: str, rows: list[dict[str, Any]], args: argparse.Namespace) -
 
 
 def main() -> None:
+    ensure_wrk()
     parser = argparse.ArgumentParser()
     parser.add_argument("--days", type=int, default=90)
     parser.add_argument("--duration", type=int, default=15)

@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/server.py [--seconds 8] [--rounds 2] [--connections 32] [--workers 1]
 
-Needs wrk (`apt-get install -y wrk`) and the PostgreSQL / Redis the tests use (a fresh database
+Installs wrk when missing (Debian's package); needs the PostgreSQL / Redis the tests use (a fresh database
 and key prefix, removed afterwards). The servers take turns, several rounds each, so both see
 the same background load on a shared machine (the order flips every round). Prints req/s per
 round, and per endpoint the median over rounds of granian / uvicorn measured side by side in the
@@ -14,7 +14,6 @@ from __future__ import annotations
 import argparse
 import os
 import re
-import shutil
 import statistics
 import subprocess
 import sys
@@ -30,6 +29,7 @@ sys.path.insert(0, str(ROOT))
 from app.cli import migrate  # noqa: E402
 from app.platform.config import to_driver_url  # noqa: E402
 from app.platform.embedded import free_port  # noqa: E402
+from bench.tools import ensure_wrk  # noqa: E402
 from tests.infra import test_servers  # noqa: E402
 
 PATHS = ("/healthz", "/api/v1/airports")
@@ -105,9 +105,7 @@ def main() -> int:
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--workers", type=int, default=1)
     args = parser.parse_args()
-    if shutil.which("wrk") is None:
-        print("wrk not found: apt-get install -y wrk", file=sys.stderr)
-        return 2
+    ensure_wrk()
 
     rates: dict[tuple[str, str], list[float]] = {}
     with test_servers() as servers:
