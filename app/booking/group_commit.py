@@ -31,7 +31,7 @@ from app.platform.config import Settings, to_driver_url
 from app.platform.errors import ServiceUnavailable
 from app.platform.redis.client import Keys
 
-# Batches of one step in flight at once (batching.py: more than one keeps a step from becoming a
+# Batches of one step in flight at once (app/platform/batching.py: more than one keeps a step from becoming a
 # convoy). Each holds one connection; the per-row fallback takes a few more.
 LANES = 2
 POOL_SIZE = 4 * LANES + 4

@@ -4,7 +4,7 @@
    one Cluster slot).
 2. The live seat counter and the card of every flight in that list: two ``MGET`` sent together
    (one ``GET`` per key in a cluster pipeline: the keys live in different slots).
-On a single Redis both go over the read path's own pipelined connection (multiplex.py).
+On a single Redis both go over the read path's own pipelined connection (app/platform/redis/multiplex.py).
 The stored list is an exact prefix of all the pair's itineraries in order, so the first 20 that
 pass the read-time filters (not departed, enough seats) are the answer; if fewer pass and the list
 is not complete, or the day is not built, the pair is computed exactly instead.
