@@ -2,16 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING, Annotated
 
 from fastapi import Depends, HTTPException, Request, status
 from fastapi.security import OAuth2PasswordBearer
-from redis.asyncio import Redis
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.models import User
-from app.platform.config import Settings
 from app.platform.security import InvalidToken, decode_access_token
 
 if TYPE_CHECKING:
@@ -33,27 +29,6 @@ else:
     # run-time alias needs no type: the routers then import the composition root for types only.
     ContextDep = Annotated[object, Depends(get_context)]
 
-
-async def get_settings_dep(context: ContextDep) -> Settings:
-    return context.settings
-
-
-SettingsDep = Annotated[Settings, Depends(get_settings_dep)]
-
-
-async def get_redis(context: ContextDep) -> Redis:
-    return context.redis
-
-
-RedisDep = Annotated[Redis, Depends(get_redis)]
-
-
-async def get_session(context: ContextDep) -> AsyncIterator[AsyncSession]:
-    async with context.session_factory() as session:
-        yield session
-
-
-SessionDep = Annotated[AsyncSession, Depends(get_session)]
 
 _UNAUTHORIZED = HTTPException(
     status_code=status.HTTP_401_UNAUTHORIZED,

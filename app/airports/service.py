@@ -35,14 +35,10 @@ async def invalidate_names(context: AppContext) -> None:
 
 
 async def timezones(context: AppContext) -> dict[str, str]:
-    """Every airport with a set timezone; look others up with ``timezone_of``."""
+    """Every airport with a set timezone (others have the default timezone)."""
     async with context.session_factory() as session:
         rows = (await session.execute(select(Airport.name, Airport.timezone))).all()
     return {name: tz for name, tz in rows}
-
-
-def timezone_of(name: str, known: dict[str, str], default: str) -> str:
-    return known.get(name, default)
 
 
 async def get(context: AppContext, name: str) -> AirportOut:

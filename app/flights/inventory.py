@@ -115,12 +115,6 @@ class SeatInventory:
     async def create(self, flight_id: uuid.UUID, available: int) -> None:
         await self.redis.set(self.keys.seats(flight_id), available)
 
-    async def create_many(self, counts: Iterable[tuple[uuid.UUID, int]]) -> None:
-        pipe = self.redis.pipeline(transaction=False)
-        for flight_id, available in counts:
-            pipe.set(self.keys.seats(flight_id), available)
-        await pipe.execute()
-
     async def adjust_total(self, flight_id: uuid.UUID, delta: int) -> int:
         """Shift the counter by a change of total_seats; returns the new count.
 

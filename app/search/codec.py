@@ -19,19 +19,10 @@ from __future__ import annotations
 import struct
 import uuid
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 
 FLIGHT = struct.Struct("<16sIIq")
 HEADER = struct.Struct("<BBBq")
 _ID = 16
-
-
-@dataclass(frozen=True, slots=True)
-class Leg:
-    id: bytes  # 16 raw bytes of the uuid
-    departure: int
-    arrival: int
-    price: int  # cents
 
 
 # An itinerary as stored: its legs' 32-byte records in travel order.
@@ -40,11 +31,6 @@ Records = tuple[bytes, ...]
 
 def record(flight_id: uuid.UUID, departure: int, arrival: int, cents: int) -> bytes:
     return FLIGHT.pack(flight_id.bytes, departure, arrival, cents)
-
-
-def leg_of(raw: bytes) -> Leg:
-    fid, departure, arrival, price = FLIGHT.unpack(raw)
-    return Leg(fid, departure, arrival, price)
 
 
 def order_key(itinerary: Records) -> tuple[int, int, int, tuple[bytes, ...]]:
@@ -96,12 +82,6 @@ def flight_ids(blob: bytes) -> list[bytes]:
     """Raw ids of the flights a list references, without decoding its itineraries."""
     start, size = HEADER.size, FLIGHT.size
     return [blob[start + k * size : start + k * size + _ID] for k in range(blob[2])]
-
-
-def flight_records(blob: bytes) -> list[bytes]:
-    """The 32-byte records of the flights a list references, without decoding its itineraries."""
-    start, size = HEADER.size, FLIGHT.size
-    return [blob[start + k * size : start + (k + 1) * size] for k in range(blob[2])]
 
 
 def mentions(blob: bytes, ids: Iterable[bytes]) -> bool:

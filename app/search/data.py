@@ -9,8 +9,6 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import text
-
 from app.airports.service import timezones
 from app.platform.config import Settings
 from app.search.codec import FLIGHT
@@ -174,8 +172,3 @@ def graph_of(rows: Sequence[FlightRow]) -> tuple[Graph, list[bytes]]:
 
 async def live_seats(context: AppContext, ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, int]:
     return await context.inventory.live_counts(list(ids))
-
-
-async def analyze(context: AppContext) -> None:
-    async with context.engine.begin() as connection:
-        await connection.execute(text("ANALYZE flights"))

@@ -62,9 +62,6 @@ class Keys:
         """Unix time of the last completed write-back."""
         return f"{self.prefix}:seat_sync:last_run"
 
-    def rate_limit_prefix(self) -> str:
-        return f"{self.prefix}:ratelimit"
-
     def flight_card(self, flight_id: uuid.UUID | str) -> str:
         """Search: the flight's pre-serialised JSON, without its live available_seats."""
         return f"{self.flight_tag(flight_id)}:card"
