@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import uuid
 from typing import TYPE_CHECKING, Annotated
 
 from fastapi import Depends, HTTPException, Request, status
 from fastapi.security import OAuth2PasswordBearer
 
 from app.models import User
+from app.platform.config import Settings
 from app.platform.security import InvalidToken, decode_access_token
 
 if TYPE_CHECKING:
@@ -30,30 +32,36 @@ else:
     ContextDep = Annotated[object, Depends(get_context)]
 
 
-_UNAUTHORIZED = HTTPException(
+NOT_AUTHENTICATED = HTTPException(
     status_code=status.HTTP_401_UNAUTHORIZED,
     detail="Not authenticated",
     headers={"WWW-Authenticate": "Bearer"},
 )
 
 
-async def get_current_user(context: ContextDep, token: Annotated[str | None, Depends(oauth2_scheme)]) -> User:
+def user_id_of(settings: Settings, token: str | None) -> uuid.UUID | None:
+    """The user id a bearer token proves, or None (missing, malformed, forged, expired): the one
+    place every route, fast path included, reads a token."""
     if not token:
-        raise _UNAUTHORIZED
+        return None
     try:
-        user_id = decode_access_token(
-            token,
-            secret=context.settings.resolved_jwt_secret(),
-            algorithm=context.settings.jwt_algorithm,
+        return decode_access_token(
+            token, secret=settings.resolved_jwt_secret(), algorithm=settings.jwt_algorithm
         )
     except InvalidToken:
-        raise _UNAUTHORIZED from None
+        return None
+
+
+async def get_current_user(context: ContextDep, token: Annotated[str | None, Depends(oauth2_scheme)]) -> User:
+    user_id = user_id_of(context.settings, token)
+    if user_id is None:
+        raise NOT_AUTHENTICATED
     # Loaded on every request so that granting or revoking admin (even by SQL) takes effect at once.
     # A session of its own, closed at once: the pooled connection is not held for the whole request.
     async with context.session_factory() as session:
         user = await session.get(User, user_id)
     if user is None:
-        raise _UNAUTHORIZED
+        raise NOT_AUTHENTICATED
     return user
 
 

@@ -11,13 +11,11 @@ from fastapi import APIRouter, Depends, Header, Query, Request
 from fastapi.responses import Response
 from pydantic import ValidationError
 
-from app.accounts.deps import ContextDep, CurrentUser, oauth2_scheme
+from app.accounts.deps import NOT_AUTHENTICATED, ContextDep, CurrentUser, oauth2_scheme, user_id_of
 from app.booking import replies, workflow
 from app.booking.idempotency import MAX_KEY_LENGTH
 from app.booking.schemas import BookingGroupOut, BookingIn, BookingOut
-from app.booking.workflow import NOT_AUTHENTICATED
 from app.platform.responses import errors
-from app.platform.security import InvalidToken, decode_access_token
 from app.platform.shortcut import shortcut_route
 
 if TYPE_CHECKING:
@@ -31,14 +29,10 @@ async def _token_subject(
 ) -> uuid.UUID:
     """The token's user id; POST /booking loads the user together with the flights (one round trip).
     async: FastAPI runs a plain ``def`` dependency in its thread pool, a hop per booking."""
-    if not token:
+    user_id = user_id_of(context.settings, token)
+    if user_id is None:
         raise NOT_AUTHENTICATED
-    try:
-        return decode_access_token(
-            token, secret=context.settings.resolved_jwt_secret(), algorithm=context.settings.jwt_algorithm
-        )
-    except InvalidToken:
-        raise NOT_AUTHENTICATED from None
+    return user_id
 
 
 TokenSubject = Annotated[uuid.UUID, Depends(_token_subject)]
@@ -84,13 +78,12 @@ async def _well_formed(request: Request) -> tuple[uuid.UUID, BookingIn, str | No
         or (key is not None and not 1 <= len(key) <= MAX_KEY_LENGTH)
     ):
         return None
-    settings = request.app.state.context.settings
+    user_id = user_id_of(request.app.state.context.settings, token)
+    if user_id is None:
+        return None
     try:
-        user_id = decode_access_token(
-            token, secret=settings.resolved_jwt_secret(), algorithm=settings.jwt_algorithm
-        )
         data = BookingIn.model_validate_json(await request.body())
-    except (InvalidToken, ValidationError):
+    except ValidationError:
         return None
     return user_id, data, key
 

@@ -15,9 +15,9 @@ from itertools import pairwise
 from typing import TYPE_CHECKING, Any
 
 import structlog
-from fastapi import HTTPException, status
 from sqlalchemy import select
 
+from app.accounts.deps import NOT_AUTHENTICATED
 from app.booking import idempotency, ledger
 from app.booking.group_commit import Confirm, FlightRow, Pending, Record
 from app.booking.payments import gateway_for
@@ -42,13 +42,6 @@ log = structlog.get_logger()
 
 # A reservation must be retaken when its counter was rebuilt before its PENDING row committed.
 GENERATION_ATTEMPTS = 3
-
-
-NOT_AUTHENTICATED = HTTPException(
-    status_code=status.HTTP_401_UNAUTHORIZED,
-    detail="Not authenticated",
-    headers={"WWW-Authenticate": "Bearer"},
-)
 
 
 async def book(
