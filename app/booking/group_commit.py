@@ -28,7 +28,6 @@ from app.booking.reservation import Hold, ReservationStrategy
 from app.flights.inventory import SEAT_LOCK_CLASS, SeatInventory, seat_lock_key
 from app.platform.batching import MicroBatcher, RunAlone
 from app.platform.config import Settings, to_driver_url
-from app.platform.errors import ServiceUnavailable
 from app.platform.redis.client import Keys
 
 # Batches of one step in flight at once (app/platform/batching.py: more than one keeps a step from becoming a
@@ -190,7 +189,7 @@ class BookingStore:
     async def _read_batch(self, items: Sequence[tuple[uuid.UUID, Sequence[uuid.UUID]]]) -> list[Loaded]:
         user_ids = list({user_id for user_id, _ in items})
         flight_ids = list({fid for _, fids in items for fid in fids})
-        async with _outage_as_503(), (await self.pool()).acquire() as connection:
+        async with (await self.pool()).acquire() as connection:
             found = await connection.fetch(_READ, user_ids, flight_ids)
         users = set(found[0][0])
         flights = {row[1]: FlightRow(*row[1:]) for row in found if row[1] is not None}
@@ -210,7 +209,6 @@ class BookingStore:
             raise RunAlone("one Idempotency-Key twice in a batch")  # whichever commits first claims it
         try:
             async with (
-                _outage_as_503(),
                 (await self.pool()).acquire() as connection,
                 connection.transaction(),
             ):
@@ -251,7 +249,7 @@ class BookingStore:
         ids = [bid for item in items for bid in item.booking_ids]
         refs = [item.payment_ref for item in items for _ in item.booking_ids]
         stamps = [item.now for item in items for _ in item.booking_ids]
-        async with _outage_as_503(), (await self.pool()).acquire() as connection:
+        async with (await self.pool()).acquire() as connection:
             rows = {row[0]: BookingRow(*row) for row in await connection.fetch(_CONFIRM, ids, refs, stamps)}
         counts = await publish_seat_changes(
             self.redis,
@@ -268,7 +266,7 @@ class BookingStore:
     # --- Idempotency-Key answers -------------------------------------------------------------
 
     async def _record_batch(self, items: Sequence[Record]) -> list[None]:
-        async with _outage_as_503(), (await self.pool()).acquire() as connection:
+        async with (await self.pool()).acquire() as connection:
             await connection.execute(
                 _RECORD,
                 [item.claim.user_id for item in items],
@@ -327,14 +325,3 @@ class _Stale(Exception):
 
     def __init__(self, flights: set[uuid.UUID]) -> None:
         self.flights = flights
-
-
-class _outage_as_503:
-    """asyncpg's own connection errors (not in errors.OUTAGE_ERRORS, which knows SQLAlchemy's) as 503."""
-
-    async def __aenter__(self) -> None:
-        return None
-
-    async def __aexit__(self, kind: type[BaseException] | None, exc: BaseException | None, _: object) -> None:
-        if isinstance(exc, asyncpg.InterfaceError | asyncpg.PostgresConnectionError):
-            raise ServiceUnavailable("The database is unavailable; please retry") from exc

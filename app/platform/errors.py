@@ -61,6 +61,10 @@ OUTAGE_ERRORS: tuple[type[BaseException], ...] = (
     asyncpg.exceptions.ConnectionDoesNotExistError,
     asyncpg.exceptions.TooManyConnectionsError,
     asyncpg.exceptions.AdminShutdownError,
+    # The raw driver's own connection errors (the booking hot path uses asyncpg directly; through
+    # SQLAlchemy they arrive wrapped, and is_outage looks at the cause).
+    asyncpg.PostgresConnectionError,
+    asyncpg.InterfaceError,
     ConnectionError,
     TimeoutError,
     OSError,
