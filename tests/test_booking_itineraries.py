@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
@@ -13,7 +14,7 @@ import pytest
 from app.context import AppContext
 from tests import infra
 from tests.conftest import create_flight
-from tests.test_booking_support import STRATEGIES, BookingApi, booking_api, counter, held, statuses
+from tests.test_booking_support import STRATEGIES, BookingApi, booking_api, counter, held, statuses, users
 
 DAY = (datetime.now(UTC) + timedelta(days=10)).replace(hour=6, minute=0, second=0, microsecond=0)
 
@@ -159,3 +160,51 @@ async def test_legs_that_do_not_connect_are_422(
         headers=user_headers,
     )
     assert unknown.status_code == 404
+
+
+async def test_an_itinerary_refused_as_invalid_never_holds_seats_a_genuine_booking_needs(
+    api: BookingApi, client: httpx.AsyncClient, admin_headers: dict[str, str]
+) -> None:
+    seats = 4
+    first, second = await _trip(client, admin_headers, seats=(seats, seats))
+    travellers = await users(client, seats + 1)
+    spammer, genuine = travellers[0], travellers[1:]
+    invalid = [
+        [second["id"], first["id"]],  # reverse order: 422
+        [first["id"], str(uuid.uuid4())],  # an unknown leg: 404
+    ]
+    refused: list[int] = []
+    started = 0  # genuine bookings sent so far
+    shortfalls: list[int] = []  # seats missing from the counter that no genuine booking took
+
+    async def invalid_stream() -> None:
+        for n in range(30):
+            refused.append((await api.book_legs(spammer, invalid[n % 2], seats=seats)).status_code)
+
+    async def watch_counter() -> None:
+        while len(refused) < 6 * 30:
+            left = await counter(api.context, first["id"])
+            if left is not None and left < seats - started:  # `started` read after the counter
+                shortfalls.append(seats - started - left)
+            await asyncio.sleep(0)
+
+    async def genuine_booking(position: int, headers: dict[str, str]) -> int:
+        nonlocal started
+        while len(refused) < 30 * position:  # sent in the middle of the stream, not before or after it
+            await asyncio.sleep(0.001)
+        started += 1
+        return (await api.book(headers, first["id"], seats=1)).status_code
+
+    _, _, booked = await asyncio.gather(
+        asyncio.gather(*(invalid_stream() for _ in range(6))),
+        watch_counter(),
+        asyncio.gather(*(genuine_booking(n, headers) for n, headers in enumerate(genuine, 1))),
+    )
+    assert set(refused) == {422, 404}
+    # Every seat was free for the genuine travellers: none of them saw a 409.
+    assert booked == [201] * seats
+    assert shortfalls == []
+    assert await counter(api.context, first["id"]) == 0
+    assert await held(api.context, first["id"]) == seats
+    assert await counter(api.context, second["id"]) == seats
+    assert await held(api.context, second["id"]) == 0

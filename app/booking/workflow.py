@@ -52,19 +52,25 @@ async def book(
     legs = request.legs
     strategy = store.strategy
     held: list[Hold] | None = None
-    if idempotency_key:
-        # A replay must be answered before any seat is taken: read, check the key, then reserve.
+    if idempotency_key or request.is_itinerary:
+        # Read and check before any seat is taken. A replay must be answered without taking any;
+        # an itinerary the read refuses (a leg unknown or not connecting: 404, 422) would otherwise
+        # hold seats on its valid legs until refused, and a stream of such requests made genuine
+        # bookings of those flights a 409 while their seats were free.
         user_exists, flights = await store.reads.submit((user_id, legs))
         if not user_exists:
             raise NOT_AUTHENTICATED
-        first = await idempotency.replay(context, user_id, idempotency_key, request_hash)
-        if first is not None:
-            return first
+        if idempotency_key:
+            first = await idempotency.replay(context, user_id, idempotency_key, request_hash)
+            if first is not None:
+                return first
         _check_user_and_flights(context, user_exists, legs, flights)
     else:
-        # The read and the reservation do not depend on each other: both in flight at once (two
-        # round trips' latency become one). Seats taken for a request the read refuses are given
-        # back; the read's verdict (401, 404, departed, bad itinerary) comes before the seats'.
+        # One flight: the read and the reservation do not depend on each other, so both are in
+        # flight at once (two round trips' latency become one). The read can refuse it only for an
+        # unknown flight (no counter: nothing is taken), a departed one (no one else can book it)
+        # or a deleted account whose token has not expired yet (rare; its seats are given back at
+        # once). The read's verdict (401, 404, departed) comes before the seats'.
         user_exists, flights, held = await _read_and_reserve(context, strategy, user_id, legs, request.seats)
     booking_ids = [uuid.uuid4() for _ in legs]
     group_id = uuid.uuid4() if request.is_itinerary else None
