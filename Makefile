@@ -29,6 +29,8 @@ lint: install
 	$(VENV)/bin/ruff check $(LINT_PATHS)
 	$(VENV)/bin/ruff format --check $(LINT_PATHS)
 	$(VENV)/bin/mypy app
+	$(VENV)/bin/lint-imports --no-cache
+	$(PY) scripts/import_graph.py
 
 test-backend: install test-tools
 	$(VENV)/bin/pytest -q -p no:cacheprovider

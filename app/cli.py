@@ -31,9 +31,9 @@ from typing import NoReturn
 import pydantic
 import redis.exceptions
 
-from app.core.config import Settings, get_settings
-from app.core.embedded import attached, serving
-from app.core.errors import DomainError
+from app.platform.config import Settings, get_settings
+from app.platform.embedded import attached, serving
+from app.platform.errors import DomainError
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -146,7 +146,7 @@ def servers_for(settings: Settings, *, redis: bool = True) -> Iterator[Settings]
 
 
 def serve_api(settings: Settings) -> int:
-    from app.core.observability import prepare_metrics_dir
+    from app.platform.observability import prepare_metrics_dir
 
     _require_configured_servers(settings, "api")
     prepare_metrics_dir(settings)  # before the server forks its workers
@@ -173,8 +173,8 @@ def _require_configured_servers(settings: Settings, command: str) -> None:
 
 
 def make_admin(settings: Settings, username: str, revoke: bool) -> int:
-    from app.core.context import AppContext
-    from app.services.users import set_admin
+    from app.accounts.users import set_admin
+    from app.context import AppContext
 
     async def go() -> int:
         context = AppContext.create(settings, pool_size=1)
@@ -189,8 +189,8 @@ def make_admin(settings: Settings, username: str, revoke: bool) -> int:
 
 
 def rebuild_index(settings: Settings) -> int:
-    from app.core.context import AppContext
-    from app.services.search import index
+    from app.context import AppContext
+    from app.search import index
 
     async def go() -> int:
         context = AppContext.create(settings, pool_size=2)

@@ -12,15 +12,21 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import FileResponse
 from fastapi.staticfiles import StaticFiles
 
-from app.api.v1 import admin, admin_bulk, airports, auth, booking, health, search
-from app.core.config import Settings, get_settings
-from app.core.context import AppContext
-from app.core.errors import install_error_handlers
-from app.core.logging import configure_logging
-from app.core.observability import install_observability
-from app.core.security_headers import SecurityHeadersMiddleware
-from app.services.lifecycle import on_api_startup
-from app.services.rate_limit import RateLimits
+from app.accounts import router as auth
+from app.accounts.rate_limit import RateLimits
+from app.airports import router as airports
+from app.booking import router as booking
+from app.bulk_import import router as admin_bulk
+from app.context import AppContext
+from app.flights import router as admin
+from app.lifecycle import on_api_startup
+from app.platform import health
+from app.platform.config import Settings, get_settings
+from app.platform.errors import install_error_handlers
+from app.platform.logging import configure_logging
+from app.platform.observability import install_observability
+from app.platform.security_headers import SecurityHeadersMiddleware
+from app.search import router as search
 
 API_PREFIXES = ("api/", "admin/", "docs", "redoc", "openapi.json", "healthz", "readyz", "metrics")
 

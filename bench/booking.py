@@ -32,10 +32,10 @@ import redis.asyncio as aioredis
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from app.booking.reservation import LuaStrategy  # noqa: E402
 from app.cli import api_command, migrate  # noqa: E402
-from app.core.config import Settings, to_driver_url  # noqa: E402
-from app.core.redis_client import Keys  # noqa: E402
-from app.services.booking.reservation import LuaStrategy  # noqa: E402
+from app.platform.config import Settings, to_driver_url  # noqa: E402
+from app.platform.redis.client import Keys  # noqa: E402
 from bench.procstat import server_cpu  # noqa: E402
 from bench.tools import ensure_wrk  # noqa: E402
 from tests.infra import test_servers  # noqa: E402

@@ -33,9 +33,9 @@ import psycopg
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from app.bulk_import.demo_data import CITIES  # noqa: E402
 from app.cli import migrate  # noqa: E402
-from app.core.config import to_driver_url  # noqa: E402
-from app.services.demo_data import CITIES  # noqa: E402
+from app.platform.config import to_driver_url  # noqa: E402
 from tests.infra import test_servers  # noqa: E402
 
 HEADER = "flight_number,source,destination,departure_ts,arrival_ts,total_seats,price\n"

@@ -39,8 +39,8 @@ import psycopg
 import redis
 
 from app.cli import migrate
-from app.core.config import Settings
-from app.core.embedded import EmbeddedServers
+from app.platform.config import Settings
+from app.platform.embedded import EmbeddedServers
 from bench import datagen
 from bench.procstat import server_cpu
 from bench.tools import ensure_wrk
@@ -102,7 +102,7 @@ def redis_cpu(client: redis.Redis) -> float:
 
 
 async def _context(env: dict[str, str]) -> Any:
-    from app.core.context import AppContext
+    from app.context import AppContext
 
     settings = Settings(
         database_url=env["DATABASE_URL"], redis_url=env["REDIS_URL"], redis_key_prefix="fdbench"
@@ -114,7 +114,7 @@ def create_counters(env: dict[str, str]) -> float:
     """Seat counters for every flight (COPY bypasses the API, which creates them on first read)."""
 
     async def go() -> float:
-        from app.services.search.data import fetch
+        from app.search.data import fetch
 
         context = await _context(env)
         try:
@@ -136,9 +136,9 @@ def change_times(env: dict[str, str], samples: int) -> dict[str, list[float]]:
     """Seconds to re-index one admin change (the search hook alone, after the SQL commit)."""
 
     async def go() -> dict[str, list[float]]:
-        from app.services.flight_events import FlightChange, FlightSnapshot
-        from app.services.search import on_flights_changed
-        from app.services.search.data import fetch
+        from app.flights.events import FlightChange, FlightSnapshot
+        from app.search.data import fetch
+        from app.search.events import on_flights_changed
 
         context = await _context(env)
         rng = random.Random(5)
@@ -209,9 +209,9 @@ def batch_time(env: dict[str, str], size: int) -> float:
     """Seconds for the search hook of one bulk-import batch of ``size`` flights (invalidation)."""
 
     async def go() -> float:
-        from app.services.flight_events import FlightChange, FlightSnapshot
-        from app.services.search import on_flights_changed
-        from app.services.search.data import fetch
+        from app.flights.events import FlightChange, FlightSnapshot
+        from app.search.data import fetch
+        from app.search.events import on_flights_changed
 
         context = await _context(env)
         try:
@@ -230,7 +230,7 @@ def reindex_time(env: dict[str, str]) -> tuple[float, int]:
     """The worker's recomputation of everything the batch invalidated."""
 
     async def go() -> tuple[float, int]:
-        from app.services.search import index
+        from app.search import index
 
         context = await _context(env)
         try:

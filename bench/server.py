@@ -27,8 +27,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from app.cli import migrate  # noqa: E402
-from app.core.config import to_driver_url  # noqa: E402
-from app.core.embedded import free_port  # noqa: E402
+from app.platform.config import to_driver_url  # noqa: E402
+from app.platform.embedded import free_port  # noqa: E402
 from bench.tools import ensure_wrk  # noqa: E402
 from tests.infra import test_servers  # noqa: E402
 

@@ -7,8 +7,8 @@ from logging.config import fileConfig
 from alembic import context
 from sqlalchemy import create_engine, pool
 
-from app.core.config import get_settings, to_driver_url
 from app.models import Base
+from app.platform.config import get_settings, to_driver_url
 
 config = context.config
 if config.config_file_name is not None and config.attributes.get("configure_logger", True):

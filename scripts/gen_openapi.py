@@ -15,8 +15,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from app.core.config import Settings  # noqa: E402
 from app.main import create_app  # noqa: E402
+from app.platform.config import Settings  # noqa: E402
 
 
 def schema() -> dict[str, object]:

@@ -13,7 +13,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from app.services.demo_data import schedule, to_csv
+from app.bulk_import.demo_data import schedule, to_csv
 
 
 def main() -> None:

@@ -7,8 +7,8 @@ from typing import Any
 
 import httpx
 
-from app.core.context import AppContext
-from app.workers.jobs import create_jobs_app, worker_options
+from app.context import AppContext, create_jobs_app
+from app.platform.jobs import worker_options
 
 HEADER = "flight_number,source,destination,departure_ts,arrival_ts,total_seats,price"
 BASE = datetime(2027, 3, 1, 6, 0, tzinfo=UTC)

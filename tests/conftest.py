@@ -13,9 +13,9 @@ from fastapi import FastAPI
 from sqlalchemy import text
 
 from app.cli import migrate
-from app.core.config import Settings
-from app.core.context import AppContext
+from app.context import AppContext
 from app.main import create_app
+from app.platform.config import Settings
 from tests.infra import TestServers, test_servers
 
 TABLES_TO_EMPTY = ("idempotency_keys", "bookings", "bulk_job_chunks", "bulk_jobs", "flights", "users")

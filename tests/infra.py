@@ -17,7 +17,7 @@ from pathlib import Path
 import psycopg
 import redis
 
-from app.core.config import to_driver_url
+from app.platform.config import to_driver_url
 
 
 def _reachable(host: str, port: int) -> bool:
@@ -59,7 +59,7 @@ def test_servers() -> Iterator[TestServers]:
     if redis_url is None and not force_embedded and _reachable("127.0.0.1", 6379):
         redis_url = "redis://127.0.0.1:6379/0"
     if admin_url is None or redis_url is None:
-        from app.core.embedded import EmbeddedServers
+        from app.platform.embedded import EmbeddedServers
 
         embedded = EmbeddedServers(Path(tempfile.mkdtemp(prefix="flightdesk-test-")))
         admin_url = admin_url or embedded.start_postgres()

@@ -9,10 +9,10 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
-from app.core.context import AppContext
+from app.airports.service import timezones
+from app.context import AppContext
+from app.flights.schemas import FlightOut
 from app.models import Flight
-from app.schemas.flights import FlightOut
-from app.services.airports import timezones
 
 
 async def brute_force(context: AppContext, source: str, destination: str, day: date, seats: int) -> list[Any]:

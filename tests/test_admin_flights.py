@@ -10,7 +10,7 @@ import httpx
 import pytest
 from sqlalchemy import text
 
-from app.core.context import AppContext
+from app.context import AppContext
 from tests.conftest import create_flight, flight_body
 
 

@@ -8,7 +8,7 @@ import httpx
 import jwt
 import pytest
 
-from app.core.config import Settings
+from app.platform.config import Settings
 from tests.conftest import register_and_login
 
 

@@ -13,8 +13,8 @@ import httpx
 import pytest
 from sqlalchemy import text
 
-from app.core.context import AppContext
-from app.services.payments import gateway_for
+from app.booking.payments import gateway_for
+from app.context import AppContext
 from tests import infra
 from tests.conftest import create_flight, register_and_login
 from tests.test_booking_support import (

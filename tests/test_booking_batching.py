@@ -16,11 +16,11 @@ import httpx
 import pytest
 from sqlalchemy import text
 
-from app.core.context import AppContext
-from app.services.booking.batching import MicroBatcher
-from app.services.booking.ledger import Claim, FlightGone
-from app.services.booking.reservation import BatchedLuaStrategy, Hold, SoldOut
-from app.services.booking.store import Confirm, FlightRow, Pending
+from app.booking.group_commit import Confirm, FlightRow, Pending
+from app.booking.ledger import Claim, FlightGone
+from app.booking.reservation import BatchedLuaStrategy, Hold, SoldOut
+from app.context import AppContext
+from app.platform.batching import MicroBatcher
 from tests.conftest import create_flight, register_and_login
 from tests.test_booking_support import counter, statuses
 

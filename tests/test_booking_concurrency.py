@@ -11,9 +11,9 @@ import httpx
 import pytest
 from sqlalchemy import text
 
-from app.core.context import AppContext
-from app.services.booking import reservation
-from app.services.seat_sync import SeatSync
+from app.booking import reservation
+from app.context import AppContext
+from app.flights.seat_sync import SeatSync
 from tests import infra
 from tests.conftest import create_flight
 from tests.test_booking_support import STRATEGIES, booking_api, counter, held, statuses, users

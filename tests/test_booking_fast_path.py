@@ -1,4 +1,4 @@
-"""POST /booking's shortcut for well-formed requests (app/api/v1/booking.py) answers exactly as
+"""POST /booking's shortcut for well-formed requests (app/booking/router.py) answers exactly as
 FastAPI's own handling does: anything not plainly well-formed takes FastAPI's path and gets its
 401/422, and a well-formed request books the same way whichever path it takes."""
 

@@ -11,7 +11,7 @@ from typing import Any
 import httpx
 import pytest
 
-from app.core.context import AppContext
+from app.context import AppContext
 from tests import infra
 from tests.conftest import create_flight
 from tests.test_booking_support import STRATEGIES, BookingApi, booking_api, counter, held, statuses, users

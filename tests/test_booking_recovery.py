@@ -15,10 +15,10 @@ import httpx
 import pytest
 from sqlalchemy import text
 
-from app.core.context import AppContext
-from app.services.booking.recovery import audit_counters, fail_abandoned, purge_idempotency_keys
-from app.services.booking.reservation import LockWatchStrategy, LuaStrategy, ReservationStrategy
-from app.services.booking.store import Pending
+from app.booking.group_commit import Pending
+from app.booking.recovery import audit_counters, fail_abandoned, purge_idempotency_keys
+from app.booking.reservation import LockWatchStrategy, LuaStrategy, ReservationStrategy
+from app.context import AppContext
 from tests import infra
 from tests.conftest import create_flight, register_and_login
 from tests.test_booking_support import STRATEGIES, booking_api, counter, held, statuses, users, wipe_redis

@@ -16,9 +16,9 @@ from typing import Any
 import httpx
 from sqlalchemy import text
 
-from app.core.context import AppContext
+from app.accounts.rate_limit import RateLimits
+from app.context import AppContext
 from app.main import create_app
-from app.services.rate_limit import RateLimits
 from tests import infra
 from tests.conftest import make_settings, register_and_login
 

@@ -12,10 +12,10 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import text
 
-from app.core.context import AppContext
-from app.services.bulk_import import announce, intake, runner
-from app.services.bulk_import.announce import LAG, Announcer
-from app.services.flight_events import FlightChange
+from app.bulk_import import announce, intake, runner
+from app.bulk_import.announce import LAG, Announcer
+from app.context import AppContext
+from app.flights.events import FlightChange
 from tests.bulk_helpers import BASE, csv_text, row
 
 

@@ -11,9 +11,9 @@ import httpx
 import pytest
 from sqlalchemy import select
 
-from app.core.context import AppContext
+from app.bulk_import import upsert
+from app.context import AppContext
 from app.models import Flight
-from app.services.bulk_import import upsert
 from tests.bulk_helpers import BASE, csv_text, import_csv, row
 
 

@@ -16,11 +16,11 @@ import pytest
 from fastapi import FastAPI
 from sqlalchemy import func, select
 
-from app.core.config import Settings
-from app.core.context import AppContext
+from app.bulk_import import intake
+from app.context import AppContext
 from app.main import create_app
 from app.models import Flight
-from app.services.bulk_import import intake
+from app.platform.config import Settings
 from tests.bulk_helpers import BASE, csv_text, job_status, row, upload
 from tests.conftest import make_settings
 from tests.infra import TestServers

@@ -10,11 +10,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
-from app.core.context import AppContext
-from app.schemas.flights import FlightIn
-from app.services.bulk_import import intake
-from app.services.bulk_import.records import RecordSplitter
-from app.services.bulk_import.rows import COLUMNS, RowError, to_row
+from app.bulk_import import intake
+from app.bulk_import.records import RecordSplitter
+from app.bulk_import.rows import COLUMNS, RowError, to_row
+from app.context import AppContext
+from app.flights.schemas import FlightIn
 from tests.bulk_helpers import BASE, HEADER, csv_text, import_csv, row
 
 DEP = BASE.isoformat()

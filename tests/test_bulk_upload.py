@@ -8,7 +8,7 @@ from datetime import timedelta
 import httpx
 from sqlalchemy import func, select, text
 
-from app.core.context import AppContext
+from app.context import AppContext
 from app.models import Flight
 from tests.bulk_helpers import BASE, HEADER, csv_text, import_csv, job_status, row, run_queued_jobs, upload
 

@@ -23,8 +23,8 @@ import psycopg
 import pytest
 import redis
 
-from app.core import embedded
-from app.core.embedded import EmbeddedUnavailable, attached, free_port, serving
+from app.platform import embedded
+from app.platform.embedded import EmbeddedUnavailable, attached, free_port, serving
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -178,7 +178,7 @@ def test_the_embedded_postgres_binaries_are_found_without_a_runtime_dir_warning(
     env = {k: v for k, v in os.environ.items() if not k.startswith("XDG_")}
     check = (
         "import sys\n"
-        "from app.core.embedded import postgres_bin\n"
+        "from app.platform.embedded import postgres_bin\n"
         "assert (postgres_bin() / 'postgres').is_file()\n"
         "assert 'embedded_postgres' not in sys.modules\n"
     )

@@ -7,9 +7,9 @@ from datetime import date, datetime
 
 from sqlalchemy import func, select
 
-from app.core.context import AppContext
+from app.bulk_import.demo_data import CITIES, DEMO_FLIGHTS, IST, distance_km, load_if_empty, schedule
+from app.context import AppContext
 from app.models import BulkJob, Flight
-from app.services.demo_data import CITIES, DEMO_FLIGHTS, IST, distance_km, load_if_empty, schedule
 
 
 def test_schedule_is_deterministic_realistic_and_unique() -> None:
@@ -34,7 +34,7 @@ def test_schedule_is_deterministic_realistic_and_unique() -> None:
 def test_flights_csv_at_the_repo_root_is_the_generated_file() -> None:
     from pathlib import Path
 
-    from app.services.demo_data import to_csv
+    from app.bulk_import.demo_data import to_csv
 
     root = Path(__file__).resolve().parent.parent
     assert (root / "flights.csv").read_text() == to_csv(schedule(date(2027, 1, 1), 30, 1000))

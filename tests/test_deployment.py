@@ -24,8 +24,8 @@ import httpx
 import pytest
 import yaml
 
-from app.core.config import Settings
-from app.core.embedded import free_port
+from app.platform.config import Settings
+from app.platform.embedded import free_port
 from tests.infra import TestServers
 
 ROOT = Path(__file__).resolve().parent.parent

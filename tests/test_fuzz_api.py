@@ -33,9 +33,9 @@ from schemathesis.checks import (
 from schemathesis.generation.modes import GenerationMode
 
 from app.cli import migrate
-from app.core.config import Settings, to_driver_url
-from app.core.embedded import free_port
 from app.main import create_app
+from app.platform.config import Settings, to_driver_url
+from app.platform.embedded import free_port
 from tests.conftest import flight_body
 from tests.infra import TestServers
 

@@ -18,9 +18,9 @@ from fastapi import FastAPI
 from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import text
 
-from app.core.context import AppContext
-from app.core.embedded import free_port
-from app.core.observability import install_observability, prepare_metrics_dir
+from app.context import AppContext
+from app.platform.embedded import free_port
+from app.platform.observability import install_observability, prepare_metrics_dir
 from tests.conftest import make_settings
 from tests.infra import TestServers
 

@@ -14,11 +14,11 @@ import httpx
 from fastapi import FastAPI
 from pydantic import TypeAdapter
 
-from app.core.context import AppContext
+from app.context import AppContext
+from app.flights.schemas import FlightOut
 from app.models import BookingStatus, JobStatus
-from app.schemas.flights import FlightOut
-from app.schemas.search import Itinerary
-from app.services.search import index
+from app.search import index
+from app.search.schemas import Itinerary
 from tests.conftest import create_flight
 
 # FastAPI's own ValidationError: the offending input and pydantic's error context, free-form by nature.

@@ -10,8 +10,8 @@ import httpx
 import pytest
 from sqlalchemy import text
 
-from app.core.context import AppContext
-from app.services.search import index
+from app.context import AppContext
+from app.search import index
 from tests.conftest import create_flight
 from tests.search_reference import brute_force
 

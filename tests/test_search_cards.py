@@ -8,9 +8,9 @@ import httpx
 import pytest
 from sqlalchemy import text
 
-from app.core.context import AppContext
-from app.services.flight_events import FlightChange, flights_changed
-from app.services.search import data, index
+from app.context import AppContext
+from app.flights.events import FlightChange, flights_changed
+from app.search import data, index
 from tests.search_reference import brute_force
 from tests.test_search_updates import DAY, network, run_search_worker, search, snapshot
 

@@ -9,10 +9,10 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from app.services.search import compiled
-from app.services.search.codec import encode_list
-from app.services.search.data import graph_of
-from app.services.search.engine import Rules, search_origin
+from app.search import compiled
+from app.search.codec import encode_list
+from app.search.data import graph_of
+from app.search.engine import Rules, search_origin
 
 HOUR = 3600
 BASE = 1_900_000_000 - 1_900_000_000 % 86400  # a UTC midnight

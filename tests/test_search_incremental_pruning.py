@@ -16,10 +16,12 @@ import httpx
 import pytest
 from sqlalchemy import text
 
-from app.core.context import AppContext
-from app.services.flight_events import FlightChange, FlightSnapshot
-from app.services.search import data, index, on_flights_changed, store
-from app.services.search.codec import decode_list
+from app.context import AppContext
+from app.flights.events import FlightChange, FlightSnapshot
+from app.search import data, index
+from app.search import storage as store
+from app.search.codec import decode_list
+from app.search.events import on_flights_changed
 from tests.search_reference import brute_force
 
 AIRPORTS = ["AAA", "BBB", "CCC", "DDD", "EEE"]

@@ -13,9 +13,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import text
 
-from app.core.context import AppContext
-from app.services.search import index, store
-from app.services.search.codec import decode_list
+from app.context import AppContext
+from app.search import index
+from app.search import storage as store
+from app.search.codec import decode_list
 from tests.conftest import flight_body
 from tests.search_reference import brute_force
 

@@ -19,10 +19,11 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import NoScriptError, ResponseError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
-from app.core.context import AppContext
-from app.schemas.search import SearchQuery, plain_search_params
-from app.services.search import index, store
-from app.services.search.multiplex import Multiplexed, encode
+from app.context import AppContext
+from app.platform.redis.multiplex import Multiplexed, encode
+from app.search import index
+from app.search import storage as store
+from app.search.schemas import SearchQuery, plain_search_params
 from tests.conftest import create_flight
 from tests.search_reference import brute_force
 from tests.test_search_updates import DAY, at, search

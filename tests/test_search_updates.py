@@ -10,12 +10,12 @@ from typing import Any
 import httpx
 import pytest
 
-from app.core.context import AppContext
-from app.services.flight_events import FlightChange, FlightSnapshot, flights_changed
-from app.services.search import data, index, store
-from app.services.search.codec import header
-from app.workers.jobs import create_jobs_app
-from app.workers.search_jobs import QUEUE
+from app.context import AppContext, create_jobs_app
+from app.flights.events import FlightChange, FlightSnapshot, flights_changed
+from app.search import data, index
+from app.search import storage as store
+from app.search.codec import header
+from app.search.tasks import QUEUE
 from tests.conftest import create_flight
 from tests.search_reference import brute_force
 

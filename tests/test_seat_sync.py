@@ -12,11 +12,11 @@ import httpx
 import pytest
 from sqlalchemy import text
 
-from app.core.context import AppContext
-from app.core.metrics import SEAT_SYNC_DIRTY, SEAT_SYNC_LAG
-from app.services.lifecycle import ensure_epoch
-from app.services.seat_sync import SeatSync
-from app.workers.seat_sync import seat_sync_loop
+from app.context import AppContext
+from app.flights.seat_sync import SeatSync
+from app.flights.tasks import seat_sync_loop
+from app.platform.context import ensure_epoch
+from app.platform.metrics import SEAT_SYNC_DIRTY, SEAT_SYNC_LAG
 from tests import infra
 from tests.conftest import create_flight, make_settings
 from tests.test_booking_support import wipe_redis

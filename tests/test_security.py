@@ -26,10 +26,10 @@ import pytest
 from fastapi import FastAPI
 from sqlalchemy import text
 
-from app.core import security
-from app.core.config import Settings
-from app.core.context import AppContext
+from app.context import AppContext
 from app.main import create_app
+from app.platform import security
+from app.platform.config import Settings
 from tests.conftest import create_flight, make_settings, register_and_login
 from tests.infra import TestServers
 
@@ -405,7 +405,7 @@ async def test_binary_garbage_in_a_body_is_422_not_500(
 
 
 async def test_a_token_verified_once_is_still_refused_the_second_it_expires(settings: Settings) -> None:
-    """Verified tokens are cached (app/core/security.py); expiry is still checked on every use."""
+    """Verified tokens are cached (app/platform/security.py); expiry is still checked on every use."""
     secret = settings.resolved_jwt_secret()
     user = uuid.uuid4()
     now = datetime.now(UTC)

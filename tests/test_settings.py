@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from pydantic import ValidationError
 
-from app.core.config import Settings
+from app.platform.config import Settings
 
 SAFE = {
     "app_env": "production",

@@ -11,31 +11,39 @@ import signal
 from collections.abc import Callable, Coroutine
 from typing import Any
 
+import procrastinate
 import structlog
 
-from app.core.config import Settings
-from app.core.context import AppContext
-from app.core.logging import configure_logging
+from app.booking.tasks import reaper_loop
+from app.bulk_import.tasks import requeue_orphans
+from app.context import AppContext
+from app.flights.tasks import seat_sync_loop
+from app.platform.config import Settings
+from app.platform.jobs import run_queue
+from app.platform.logging import configure_logging
 
 log = structlog.get_logger()
 
 WorkerLoop = Callable[[AppContext, asyncio.Event], Coroutine[Any, Any, None]]
 
 
-def worker_loops() -> list[WorkerLoop]:
-    """Every background loop; each issue adds its own line."""
-    from app.workers.jobs import bulk_jobs_loop
-    from app.workers.reaper import reaper_loop
-    from app.workers.seat_sync import seat_sync_loop
+async def job_queue_loop(context: AppContext, stop: asyncio.Event) -> None:
+    """Run the job queue's worker (bulk imports, search reindexing) and its sweeps."""
 
-    loops: list[WorkerLoop] = [bulk_jobs_loop]
-    loops += [seat_sync_loop, reaper_loop]
-    return loops
+    async def orphans(app: procrastinate.App) -> None:
+        await requeue_orphans(app, context)
+
+    await run_queue(context.jobs, context, stop, [orphans])
+
+
+def worker_loops() -> list[WorkerLoop]:
+    """Every background loop: the job queue's worker, and each domain's own loops."""
+    return [job_queue_loop, seat_sync_loop, reaper_loop]
 
 
 async def main(settings: Settings) -> None:
     configure_logging(settings.log_level, json=settings.log_json)
-    context = AppContext.create(settings, pool_size=10)
+    context = AppContext.create(settings, pool_size=10, job_pool_size=4)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):

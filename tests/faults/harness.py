@@ -23,8 +23,8 @@ import httpx
 import psycopg
 
 from app.cli import migrate
-from app.core.config import to_driver_url
-from app.core.embedded import EmbeddedServers, free_port
+from app.platform.config import to_driver_url
+from app.platform.embedded import EmbeddedServers, free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 API_PORT = free_port()

@@ -1,0 +1,1 @@
+"""Airports: the names in use and their IANA timezones."""

@@ -1,0 +1,1 @@
+"""Booking: seat reservation, payment, cancellation, itineraries, recovery (docs/decisions.md, "Booking")."""

@@ -1,0 +1,1 @@
+"""Flights: admin CRUD, the seat inventory, and the change events other domains follow."""

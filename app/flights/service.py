@@ -1,0 +1,137 @@
+"""Admin flight management: create, read, list, update and delete single flights.
+
+Seat rule (contract): sold seats are never lost. On update ``available_seats`` becomes
+``total_seats`` minus seats held by PENDING and CONFIRMED bookings (and reservations in flight);
+a ``total_seats`` below what is held is a 409.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from datetime import UTC, date, datetime, time, timedelta
+from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.exc import IntegrityError
+
+from app.airports.service import timezones
+from app.flights.events import FlightChange, FlightSnapshot, flights_changed
+from app.flights.schemas import FlightFilter, FlightIn, FlightOut, FlightPage
+from app.models import SEAT_HOLDING_STATUSES, Booking, Flight
+from app.platform.errors import Conflict, NotFound
+
+if TYPE_CHECKING:
+    from app.context import AppContext
+
+DUPLICATE_FLIGHT = "A flight with this flight_number and departure_ts already exists"
+
+
+def to_out(flight: Flight, available: int | None) -> FlightOut:
+    out = FlightOut.model_validate(flight)
+    if available is not None:
+        out.available_seats = available
+    return out
+
+
+async def with_live_seats(context: AppContext, flights: Sequence[Flight]) -> list[FlightOut]:
+    counts = await context.inventory.live_counts([f.id for f in flights])
+    return [to_out(f, counts.get(f.id)) for f in flights]
+
+
+async def create(context: AppContext, data: FlightIn) -> FlightOut:
+    flight = Flight(id=uuid.uuid4(), available_seats=data.total_seats, **data.model_dump())
+    async with context.session_factory() as session:
+        session.add(flight)
+        try:
+            await session.commit()
+        except IntegrityError as exc:
+            raise Conflict(DUPLICATE_FLIGHT) from exc
+    await context.inventory.create(flight.id, flight.total_seats)
+    await flights_changed(context, [FlightChange(before=None, after=FlightSnapshot.of(flight))])
+    return to_out(flight, flight.total_seats)
+
+
+async def get(context: AppContext, flight_id: uuid.UUID) -> FlightOut:
+    async with context.session_factory() as session:
+        flight = await session.get(Flight, flight_id)
+    if flight is None:
+        raise NotFound("Flight not found")
+    return (await with_live_seats(context, [flight]))[0]
+
+
+async def list_page(context: AppContext, filters: FlightFilter) -> FlightPage:
+    query = select(Flight)
+    if filters.source:
+        query = query.where(Flight.source == filters.source)
+    if filters.destination:
+        query = query.where(Flight.destination == filters.destination)
+    if filters.date:
+        # The date is the departure's local date at its source airport, as in search.
+        start, end = await _local_day_bounds(context, filters.source, filters.date)
+        query = query.where(Flight.departure_ts >= start, Flight.departure_ts < end)
+    async with context.session_factory() as session:
+        total = await session.scalar(select(func.count()).select_from(query.subquery()))
+        rows = (
+            await session.scalars(
+                query.order_by(Flight.departure_ts, Flight.flight_number)
+                .limit(filters.limit)
+                .offset(filters.offset)
+            )
+        ).all()
+    return FlightPage(items=await with_live_seats(context, rows), total=int(total or 0))
+
+
+async def _local_day_bounds(context: AppContext, source: str | None, day: date) -> tuple[datetime, datetime]:
+    zone_name = context.settings.default_timezone
+    if source:
+        zone_name = (await timezones(context)).get(source, zone_name)
+    start = datetime.combine(day, time.min, tzinfo=ZoneInfo(zone_name))
+    return start.astimezone(UTC), (start + timedelta(days=1)).astimezone(UTC)
+
+
+async def update(context: AppContext, flight_id: uuid.UUID, data: FlightIn) -> FlightOut:
+    async with context.session_factory() as session:
+        flight = await session.get(Flight, flight_id, with_for_update=True)
+        if flight is None:
+            raise NotFound("Flight not found")
+        before = FlightSnapshot.of(flight)
+        delta = data.total_seats - flight.total_seats
+        # Redis first: it also counts reservations whose PENDING row is not written yet.
+        available = await context.inventory.adjust_total(flight_id, delta)
+        for field, value in data.model_dump().items():
+            setattr(flight, field, value)
+        flight.available_seats = available
+        flight.version += 1
+        try:
+            await session.commit()
+        except BaseException as exc:
+            await context.inventory.adjust_total(flight_id, -delta)
+            if isinstance(exc, IntegrityError):
+                raise Conflict(DUPLICATE_FLIGHT) from exc
+            raise
+    await flights_changed(context, [FlightChange(before=before, after=FlightSnapshot.of(flight))])
+    return (await with_live_seats(context, [flight]))[0]
+
+
+async def delete_flight(context: AppContext, flight_id: uuid.UUID) -> None:
+    async with context.session_factory() as session:
+        flight = await session.get(Flight, flight_id, with_for_update=True)
+        if flight is None:
+            raise NotFound("Flight not found")
+        before = FlightSnapshot.of(flight)
+        held = await session.scalar(
+            select(func.count())
+            .select_from(Booking)
+            .where(Booking.flight_id == flight_id, Booking.status.in_(SEAT_HOLDING_STATUSES))
+        )
+        if held:
+            raise Conflict("The flight has active bookings; cancel them first")
+        if not await context.inventory.retire(flight_id, flight.total_seats):
+            raise Conflict("Seats of this flight are being booked right now; try again")
+        # Cancelled and failed bookings of a deleted flight go with it (documented in docs/decisions.md).
+        await session.execute(delete(Booking).where(Booking.flight_id == flight_id))
+        await session.delete(flight)
+        await session.commit()
+    await flights_changed(context, [FlightChange(before=before, after=None)])

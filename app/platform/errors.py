@@ -1,0 +1,151 @@
+"""Domain errors raised by services, and how the API turns them (and outages) into responses."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import asyncpg
+import redis.exceptions
+import structlog
+from fastapi import FastAPI, Request
+from fastapi.encoders import jsonable_encoder
+from fastapi.exception_handlers import http_exception_handler
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, Response
+from sqlalchemy import exc as sa_exc
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+log = structlog.get_logger()
+
+SECRET_FIELDS = frozenset({"password"})
+
+
+class DomainError(Exception):
+    status_code = 400
+
+    def __init__(self, detail: object) -> None:
+        super().__init__(detail)
+        self.detail = detail
+
+
+class NotFound(DomainError):
+    status_code = 404
+
+
+class Conflict(DomainError):
+    status_code = 409
+
+
+class Invalid(DomainError):
+    status_code = 422
+
+
+class TooManyRequests(DomainError):
+    status_code = 429
+
+
+class PayloadTooLarge(DomainError):
+    status_code = 413
+
+
+class ServiceUnavailable(DomainError):
+    status_code = 503
+
+
+# Failures of PostgreSQL or Redis being unreachable: the client should retry, this is not a bug.
+OUTAGE_ERRORS: tuple[type[BaseException], ...] = (
+    redis.exceptions.ConnectionError,
+    redis.exceptions.TimeoutError,
+    redis.exceptions.BusyLoadingError,
+    asyncpg.exceptions.CannotConnectNowError,
+    asyncpg.exceptions.ConnectionDoesNotExistError,
+    asyncpg.exceptions.TooManyConnectionsError,
+    asyncpg.exceptions.AdminShutdownError,
+    # The raw driver's own connection errors (the booking hot path uses asyncpg directly; through
+    # SQLAlchemy they arrive wrapped, and is_outage looks at the cause).
+    asyncpg.PostgresConnectionError,
+    asyncpg.InterfaceError,
+    ConnectionError,
+    TimeoutError,
+    OSError,
+)
+
+
+# uvloop raises a bare RuntimeError when redis-py writes to a socket the server has just reset
+# (seen killing Redis during a booking storm); it is an outage, not a bug.
+_CLOSED_TRANSPORT = "unable to perform operation on <TCPTransport closed=True"
+
+
+def is_outage(exc: BaseException) -> bool:
+    if isinstance(exc, OUTAGE_ERRORS):
+        return True
+    if isinstance(exc, RuntimeError) and str(exc).startswith(_CLOSED_TRANSPORT):
+        return True
+    if isinstance(exc, sa_exc.TimeoutError):
+        return True
+    if isinstance(exc, sa_exc.DBAPIError):
+        return exc.connection_invalidated or isinstance(exc, sa_exc.InterfaceError) or is_outage_cause(exc)
+    return False
+
+
+def is_outage_cause(exc: BaseException) -> bool:
+    cause = exc.__cause__ or getattr(exc, "orig", None)
+    seen = 0
+    while cause is not None and seen < 5:
+        if isinstance(cause, OUTAGE_ERRORS):
+            return True
+        cause = cause.__cause__
+        seen += 1
+    return False
+
+
+def _redact_secrets(error: dict[str, Any]) -> dict[str, Any]:
+    """A 422 echoes the offending input; never a password (proxies and clients log error bodies)."""
+    if any(part in SECRET_FIELDS for part in error.get("loc", ())):
+        return {k: v for k, v in error.items() if k not in ("input", "ctx")}
+    return error
+
+
+def _bytes_as_text(value: bytes) -> str:
+    return value.decode("utf-8", errors="replace")
+
+
+# FastAPI's answer when a body cannot even be decoded (JSON that is not UTF-8, a broken form).
+_BODY_NOT_PARSED = "There was an error parsing the body"
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(StarletteHTTPException)
+    async def _http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        if exc.status_code == 400 and exc.detail == _BODY_NOT_PARSED:
+            # The contract: 422 for invalid input, in the shape of FastAPI's own JSON decode error.
+            error = {"type": "json_invalid", "loc": ["body"], "msg": "JSON decode error", "input": {}}
+            ctx = {"error": "the body could not be decoded"}
+            return JSONResponse({"detail": [{**error, "ctx": ctx}]}, status_code=422)
+        return await http_exception_handler(request, exc)
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid_request(_: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = [_redact_secrets(dict(error)) for error in exc.errors()]
+        # A binary body is echoed as bytes; FastAPI's own handler fails on it with a 500 (fuzzing).
+        body = jsonable_encoder(errors, custom_encoder={bytes: _bytes_as_text})
+        return JSONResponse({"detail": body}, status_code=422)
+
+    @app.exception_handler(DomainError)
+    async def _domain_error(_: Request, exc: DomainError) -> JSONResponse:
+        headers = {"Retry-After": "1"} if exc.status_code in (429, 503) else None
+        return JSONResponse({"detail": exc.detail}, status_code=exc.status_code, headers=headers)
+
+    async def _maybe_outage(request: Request, exc: Exception) -> JSONResponse:
+        if is_outage(exc):
+            log.warning("dependency_unavailable", path=request.url.path, error=repr(exc))
+            return JSONResponse(
+                {"detail": "A backing service is unavailable; please retry shortly."},
+                status_code=503,
+                headers={"Retry-After": "1"},
+            )
+        log.exception("unhandled_error", path=request.url.path)
+        return JSONResponse({"detail": "Internal server error"}, status_code=500)
+
+    for error_type in (*OUTAGE_ERRORS, sa_exc.SQLAlchemyError, redis.exceptions.RedisError, Exception):
+        app.add_exception_handler(error_type, _maybe_outage)

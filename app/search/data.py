@@ -1,0 +1,174 @@
+"""What the search reads from PostgreSQL: flights (as graph rows and cards), timezones, rules."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
+
+from app.airports.service import timezones
+from app.platform.config import Settings
+from app.search.codec import FLIGHT
+from app.search.engine import Graph, Rules
+
+if TYPE_CHECKING:
+    from app.context import AppContext
+
+FORMAT_VERSION = "2"
+# Itineraries kept per city pair and day: more than the 20 answered, so sold-out or departed ones
+# can be skipped at read time without a recomputation.
+DEPTH = 40
+
+_COLUMNS = "id, flight_number, source, destination, departure_ts, arrival_ts, total_seats, price"
+
+
+@dataclass(frozen=True, slots=True)
+class FlightRow:
+    id: uuid.UUID
+    flight_number: str
+    source: str
+    destination: str
+    departure_ts: datetime
+    arrival_ts: datetime
+    total_seats: int
+    price: Any  # Decimal
+
+    @property
+    def departure(self) -> int:
+        return int(self.departure_ts.timestamp())
+
+    @property
+    def arrival(self) -> int:
+        return int(self.arrival_ts.timestamp())
+
+    @property
+    def cents(self) -> int:
+        return int(self.price * 100)
+
+
+def rules_of(settings: Settings) -> Rules:
+    return Rules(
+        settings.min_connection_minutes * 60, settings.max_layover_minutes * 60, settings.max_stops + 1
+    )
+
+
+def format_tag(settings: Settings) -> str:
+    """Changes whenever the stored index would differ: format, depth or search rules."""
+    return (
+        f"{FORMAT_VERSION}:{DEPTH}:{settings.max_stops}:{settings.min_connection_minutes}:"
+        f"{settings.max_layover_minutes}:{settings.default_timezone}"
+    )
+
+
+class Zones:
+    """Airport timezones (airports table, else DEFAULT_TIMEZONE) and local-day arithmetic."""
+
+    def __init__(self, known: dict[str, str], default: str) -> None:
+        self.known = {name: ZoneInfo(tz) for name, tz in known.items()}
+        self.default = ZoneInfo(default)
+
+    @classmethod
+    async def load(cls, context: AppContext) -> Zones:
+        return cls(await timezones(context), context.settings.default_timezone)
+
+    def zone(self, airport: str) -> ZoneInfo:
+        return self.known.get(airport, self.default)
+
+    def local_date(self, airport: str, epoch: int) -> date:
+        return datetime.fromtimestamp(epoch, self.zone(airport)).date()
+
+    def bounds(self, airport: str, day: date) -> tuple[int, int]:
+        zone = self.zone(airport)
+        start = datetime.combine(day, time.min, tzinfo=zone)
+        end = datetime.combine(day + timedelta(days=1), time.min, tzinfo=zone)
+        return int(start.timestamp()), int(end.timestamp())
+
+
+async def fetch(context: AppContext, where: str, *args: Any) -> list[FlightRow]:
+    """Flights matching a SQL condition, through asyncpg directly (fast for 100k+ rows)."""
+    async with context.engine.connect() as connection:
+        raw = await connection.get_raw_connection()
+        driver: Any = raw.driver_connection
+        records = await driver.fetch(f"SELECT {_COLUMNS} FROM flights WHERE {where}", *args)  # noqa: S608
+    return [FlightRow(*record) for record in records]
+
+
+async def fetch_value(context: AppContext, query: str, *args: Any) -> Any:
+    async with context.engine.connect() as connection:
+        raw = await connection.get_raw_connection()
+        driver: Any = raw.driver_connection
+        return await driver.fetchval(query, *args)
+
+
+async def horizon(context: AppContext, start: int, end: int, rules: Rules) -> int:
+    """Latest departure (epoch s) any later leg of an itinerary starting in [start, end) can have."""
+    limit = end
+    for _ in range(rules.max_legs - 1):
+        latest = await fetch_value(
+            context,
+            "SELECT max(arrival_ts) FROM flights WHERE departure_ts >= $1 AND departure_ts <= $2",
+            _dt(start),
+            _dt(limit),
+        )
+        if latest is None:
+            break
+        limit = max(limit, int(latest.timestamp()) + rules.max_layover)
+    return limit
+
+
+# Raise-only: concurrent writers can never lower the bound another one just recorded.
+_RAISE_MAX = """
+local current = tonumber(redis.call('GET', KEYS[1]) or '-1')
+local candidate = tonumber(ARGV[1])
+if candidate > current then redis.call('SET', KEYS[1], candidate) return candidate end
+return current
+"""
+
+
+async def max_duration(context: AppContext, *, at_least: int = 0) -> int:
+    """The longest flight duration in seconds, cached in Redis (a full-table scan per bulk batch
+    grew with the table). Recomputed from PostgreSQL when Redis lost it; raised by every change."""
+    key = context.keys.search_max_duration
+    cached = await context.redis.get(key)
+    if cached is None:
+        value = await fetch_value(context, "SELECT max(arrival_ts - departure_ts) FROM flights")
+        at_least = max(at_least, int(value.total_seconds()) if value is not None else 0)
+    elif int(cached) >= at_least:
+        return int(cached)
+    return int(await context.redis.eval(_RAISE_MAX, 1, key, at_least))
+
+
+def _dt(epoch: int) -> datetime:
+    return datetime.fromtimestamp(epoch, UTC)
+
+
+def window_condition(start: int, end: int) -> tuple[str, list[Any]]:
+    return "departure_ts >= $1 AND departure_ts <= $2", [_dt(start), _dt(end)]
+
+
+def graph_of(rows: Sequence[FlightRow]) -> tuple[Graph, list[bytes]]:
+    """The engine's graph, and each flight's 32-byte list record by graph index."""
+    graph = Graph.build(
+        (
+            r.id,
+            r.source,
+            r.destination,
+            int(r.departure_ts.timestamp()),
+            int(r.arrival_ts.timestamp()),
+            int(r.price * 100),
+        )
+        for r in rows
+    )
+    pack = FLIGHT.pack
+    records = [
+        pack(fid.bytes, dep, arr, cents)
+        for fid, dep, arr, cents in zip(graph.ids, graph.dep, graph.arr, graph.price, strict=True)
+    ]
+    return graph, records
+
+
+async def live_seats(context: AppContext, ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, int]:
+    return await context.inventory.live_counts(list(ids))

@@ -1,0 +1,134 @@
+"""How the search index follows flight and airport changes (subscribed to their topics in
+``app.context``). See docs/search.md, "Updates".
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+import structlog
+from redis.exceptions import LockError
+
+from app.search import build, data, incremental, index, patch, storage
+from app.search.incremental import Node
+
+if TYPE_CHECKING:
+    from app.context import AppContext
+    from app.flights.events import FlightChange, FlightSnapshot
+    from app.search.data import FlightRow
+
+log = structlog.get_logger()
+
+# Change sets up to this size are patched in place; larger ones (bulk batches) invalidate the
+# origin-days they may touch and leave the recomputation to the worker.
+SMALL_CHANGE = 20
+UPDATE_LOCK_TIMEOUT_SECONDS = 10
+UPDATE_LOCK_WAIT_SECONDS = 2
+
+
+async def on_flights_changed(context: AppContext, changes: Sequence[FlightChange]) -> None:
+    """Bring the index in line with committed flight changes (called after the commit)."""
+
+    ids = list({s.id for c in changes for s in (c.before, c.after) if s is not None})
+    snapshots = [s for c in changes for s in (c.before, c.after) if s is not None]
+    departures = [int(s.departure_ts.timestamp()) for s in snapshots]
+    sources = {s.source for s in snapshots}
+    longest = max(int((s.arrival_ts - s.departure_ts).total_seconds()) for s in snapshots)
+    if len(changes) > SMALL_CHANGE:
+        await _large(context, changes, departures, sources, longest)
+        return
+    await data.max_duration(context, at_least=longest)
+    lock = context.redis.lock(
+        context.keys.search_update_lock,
+        timeout=UPDATE_LOCK_TIMEOUT_SECONDS,
+        blocking_timeout=UPDATE_LOCK_WAIT_SECONDS,
+    )
+    if not await lock.acquire():
+        log.warning("search_update_lock_busy_invalidating", flights=len(ids))
+        current = await _cards(context, ids)
+        await index.invalidate_around(context, departures + [r.departure for r in current], sources)
+        return
+    try:
+        await _patch(context, changes, ids)
+    finally:
+        with contextlib.suppress(LockError):
+            await lock.release()
+
+
+async def _cards(context: AppContext, ids: list) -> list[FlightRow]:  # type: ignore[type-arg]
+    """The flights' current rows; their cards rewritten, deleted flights' cards removed."""
+
+    current = await data.fetch(context, "id = ANY($1::uuid[])", ids)
+    await build.write_cards(context, current)
+    gone = set(ids) - {r.id for r in current}
+    if gone:
+        await context.redis.delete(*(context.keys.flight_card(i) for i in gone))
+    return current
+
+
+async def _large(
+    context: AppContext,
+    changes: Sequence[FlightChange],
+    departures: list[int],
+    sources: set[str],
+    longest: int,
+) -> None:
+    """A bulk batch: the cards of updated flights rewritten from the committed snapshots (no
+    PostgreSQL read), deleted flights' cards removed; an inserted flight gets no card here (the
+    read path loads it from PostgreSQL on first use and writes it with SET NX, which never
+    overwrites a newer card); the origin-days the batch may touch invalidated for the worker."""
+
+    updated = [c.after for c in changes if c.before is not None and c.after is not None]
+    await build.write_cards(context, updated)
+    deleted = [c.before.id for c in changes if c.before is not None and c.after is None]
+    if deleted:
+        await context.redis.delete(*(context.keys.flight_card(i) for i in deleted))
+    await index.invalidate_around(context, departures, sources, longest=longest)
+
+
+async def _patch(context: AppContext, changes: Sequence[FlightChange], ids: list) -> None:  # type: ignore[type-arg]
+
+    # Read after taking the lock: every change whose hook ran before is in this read.
+    current = await _cards(context, ids)
+    old = [_node(c.before) for c in changes if c.before is not None]
+    new = [incremental.node_of(r) for r in current]
+    rules = data.rules_of(context.settings)
+    zones = await incremental.zones(context)
+    pool = await incremental.neighbours(context, old + new, rules)
+    plan = incremental.plan(old, new, pool, zones, rules)
+    stale, refill = await patch.apply(context, plan, {i.bytes for i in ids})
+    if stale:
+        await storage.invalidate(context, stale, {d: index.expiry(d[1]) for d in stale})
+    if refill:
+        await storage.mark_dirty(context, refill)
+    if stale or refill:
+        await index.request_reindex(context)
+
+
+def _node(snapshot: FlightSnapshot) -> Node:
+
+    return Node(
+        snapshot.id.bytes,
+        snapshot.source,
+        snapshot.destination,
+        int(snapshot.departure_ts.timestamp()),
+        int(snapshot.arrival_ts.timestamp()),
+        int(snapshot.price * 100),
+    )
+
+
+async def on_airport_timezone_changed(context: AppContext, airport: str) -> None:
+    """An airport's local dates moved: its origin-days are answered exactly until recomputed."""
+
+    await index.invalidate_airport(context, airport)
+
+
+async def on_startup(context: AppContext) -> None:
+    """Queue a full build in the worker if the index is missing or from another format; searches
+    are answered exactly from PostgreSQL meanwhile."""
+
+    if not await index.is_ready(context):
+        log.info("search_index_missing_rebuild_queued")
+        await index.request_reindex(context, full=True)

@@ -1,0 +1,338 @@
+"""Small change sets (admin create / update / delete): which lists a change touches, and what
+enters them.
+
+Around the changed flights a small graph is read from PostgreSQL (flights that can precede or
+follow them within max_legs-1 connections). For each version of a changed flight, ``Shapes`` holds
+its prefixes (flights connecting into it, grouped by the origin-day they start in) and suffixes
+(flights connecting out of it), never multiplied out: through the old versions they name the lists
+that may mention the flight (``pairs``); through the new versions they yield the itineraries that
+can enter a list, given each list's price bound (``candidates``: the last entry's price when the
+list is cut, unbounded when it holds every itinerary there is), so the thousands of itineraries
+through a hub flight that could enter no list are never built. patch.py reads and writes the lists.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import gc
+from bisect import bisect_left, bisect_right
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any, NamedTuple
+
+from app.search import data
+from app.search.codec import FLIGHT, Records
+from app.search.engine import Rules
+from app.search.storage import OriginDay
+
+if TYPE_CHECKING:
+    from app.context import AppContext
+
+# One windowed index scan per (airport, window) (indexes (destination, arrival_ts) and (source,
+# departure_ts), migration 0003): LATERAL ... OFFSET 0 keeps the planner from hash-joining the
+# windows against a scan of the whole table, which it prefers at 270k flights (~200 ms, not ~20).
+_NEIGHBOURS = """
+SELECT f.* FROM unnest($1::text[], $2::timestamptz[], $3::timestamptz[]) AS w(airport, lo, hi),
+  LATERAL (SELECT uuid_send(id), source, destination, extract(epoch FROM departure_ts)::bigint,
+                  extract(epoch FROM arrival_ts)::bigint, (price * 100)::bigint
+             FROM flights WHERE destination = w.airport AND arrival_ts BETWEEN w.lo AND w.hi OFFSET 0) f
+UNION ALL
+SELECT f.* FROM unnest($4::text[], $5::timestamptz[], $6::timestamptz[]) AS w(airport, lo, hi),
+  LATERAL (SELECT uuid_send(id), source, destination, extract(epoch FROM departure_ts)::bigint,
+                  extract(epoch FROM arrival_ts)::bigint, (price * 100)::bigint
+             FROM flights WHERE source = w.airport AND departure_ts BETWEEN w.lo AND w.hi OFFSET 0) f
+"""
+
+
+class Node(NamedTuple):
+    id: bytes  # the uuid's 16 raw bytes (as list records hold them)
+    source: str
+    destination: str
+    departure: int
+    arrival: int
+    cents: int
+
+
+def record(flight: Node) -> bytes:
+    return FLIGHT.pack(flight.id, flight.departure, flight.arrival, flight.cents)
+
+
+class Pool:
+    """Flights by the airport they leave (sorted by departure) and reach (sorted by arrival)."""
+
+    def __init__(self, nodes: Iterable[Node]) -> None:
+        self.nodes = list(set(nodes))
+        self.leaving: dict[str, tuple[list[int], list[Node]]] = {}
+        self.reaching: dict[str, tuple[list[int], list[Node]]] = {}
+        for n in sorted(self.nodes, key=lambda n: n.departure):
+            self.leaving.setdefault(n.source, ([], []))[1].append(n)
+        for n in sorted(self.nodes, key=lambda n: n.arrival):
+            self.reaching.setdefault(n.destination, ([], []))[1].append(n)
+        for times, nodes in self.leaving.values():
+            times.extend(n.departure for n in nodes)
+        for times, nodes in self.reaching.values():
+            times.extend(n.arrival for n in nodes)
+
+    def before(self, flight: Node, rules: Rules) -> list[Node]:
+        times, nodes = self.reaching.get(flight.source, ([], []))
+        lo = bisect_left(times, flight.departure - rules.max_layover)
+        return nodes[lo : bisect_right(times, flight.departure - rules.min_connection)]
+
+    def after(self, flight: Node, rules: Rules) -> list[Node]:
+        times, nodes = self.leaving.get(flight.destination, ([], []))
+        lo = bisect_left(times, flight.arrival + rules.min_connection)
+        return nodes[lo : bisect_right(times, flight.arrival + rules.max_layover)]
+
+
+def node_of(row: data.FlightRow) -> Node:
+    return Node(row.id.bytes, row.source, row.destination, row.departure, row.arrival, row.cents)
+
+
+async def neighbours(context: AppContext, flights: Sequence[Node], rules: Rules) -> list[Node]:
+    """Every flight that can precede or follow ``flights`` within max_legs-1 connections."""
+    found: dict[tuple[bytes, int], Node] = {}
+    into, out = list(flights), list(flights)
+    async with context.engine.connect() as connection:
+        raw = await connection.get_raw_connection()
+        driver: Any = raw.driver_connection
+        for _ in range(rules.max_legs - 1):
+            if not into and not out:
+                break
+            windows_in = _windows(
+                (f.source, f.departure - rules.max_layover, f.departure - rules.min_connection) for f in into
+            )
+            windows_out = _windows(
+                (f.destination, f.arrival + rules.min_connection, f.arrival + rules.max_layover) for f in out
+            )
+            records = await driver.fetch(_NEIGHBOURS, *windows_in, *windows_out)
+            before = {n.source for n in into}
+            after = {n.destination for n in out}
+            into, out = [], []
+            for r in records:
+                node = Node(*r)
+                if (node.id, node.departure) in found:
+                    continue
+                found[node.id, node.departure] = node
+                if node.destination in before:
+                    into.append(node)
+                if node.source in after:
+                    out.append(node)
+    return list(found.values())
+
+
+async def zones(context: AppContext) -> data.Zones:
+    """data.Zones.load through asyncpg directly (an ORM session per admin change cost ~3 ms)."""
+    async with context.engine.connect() as connection:
+        raw = await connection.get_raw_connection()
+        driver: Any = raw.driver_connection
+        rows = await driver.fetch("SELECT name, timezone FROM airports")
+    return data.Zones({name: tz for name, tz in rows}, context.settings.default_timezone)
+
+
+def _windows(items: Iterable[tuple[str, int, int]]) -> list[list[Any]]:
+    merged: dict[str, tuple[int, int]] = {}
+    for airport, lo, hi in items:
+        old = merged.get(airport)
+        merged[airport] = (lo, hi) if old is None else (min(lo, old[0]), max(hi, old[1]))
+    return [
+        list(merged),
+        [datetime.fromtimestamp(lo, UTC) for lo, _ in merged.values()],
+        [datetime.fromtimestamp(hi, UTC) for _, hi in merged.values()],
+    ]
+
+
+Days = Callable[[Node], OriginDay]
+
+
+@contextlib.contextmanager
+def without_cyclic_gc() -> Iterator[None]:
+    """For a synchronous, allocation-heavy step (a hub change's shapes, candidates and merges build
+    ~10^5-10^6 tuples that form no cycles and die by reference counting): the allocations would
+    otherwise trigger full collections that scan them, 80-100 ms each at national scale."""
+    if not gc.isenabled():
+        yield
+        return
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
+
+
+def day_of(zones: data.Zones) -> Days:
+    """The origin-day an itinerary starting with a flight belongs to: each airport's local days
+    seen so far are kept as [start, end) epochs, so most look-ups are two comparisons."""
+    seen: dict[str, list[tuple[int, int, OriginDay]]] = {}
+
+    def find(first: Node) -> OriginDay:
+        spans = seen.setdefault(first.source, [])
+        at = first.departure
+        for start, end, day in spans:
+            if start <= at < end:
+                return day
+        local = zones.local_date(first.source, at)
+        start, end = zones.bounds(first.source, local)
+        day = (first.source, local)
+        spans.append((start, end, day))
+        return day
+
+    return find
+
+
+@dataclass
+class Shapes:
+    """The itineraries through one version of a flight, kept as their parts (no airport twice):
+    ``before`` = (p, its origin-day, [(q, origin-day)]) for itineraries p-flight... and
+    q-p-flight; ``after`` = (s, [u]) for flight-s... and flight-s-u."""
+
+    flight: Node
+    day: OriginDay
+    legs: int
+    before: list[tuple[Node, OriginDay, list[tuple[Node, OriginDay]]]] = field(default_factory=list)
+    after: list[tuple[Node, list[Node]]] = field(default_factory=list)
+    # Flights of the pool that are no longer current (old versions): never in a candidate.
+    stale: frozenset[Node] = frozenset()
+
+    def pairs(self) -> dict[OriginDay, set[str]]:
+        """(origin-day, destination) of every itinerary through the flight."""
+        f = self.flight
+        ends1 = {s.destination for s, _ in self.after}
+        found: dict[OriginDay, set[str]] = {self.day: {f.destination, *ends1}}
+        found[self.day].update(u.destination for _, us in self.after for u in us)
+        for p, day, qs in self.before:
+            fields = found.setdefault(day, set())
+            fields.add(f.destination)
+            if self.legs >= 3:
+                fields.update(ends1 - {p.source})
+            for _, q_day in qs:
+                found.setdefault(q_day, set()).add(f.destination)
+        return found
+
+    def candidates(
+        self, bounds: Mapping[OriginDay, Mapping[str, float]], into: dict[OriginDay, dict[str, set[Records]]]
+    ) -> None:
+        """Add every itinerary through the flight whose price is within its list's bound (lists
+        of origin-days missing from ``bounds`` take nothing: they are not patched)."""
+        f = self.flight
+        records: dict[Node, bytes] = {}
+        stale = self.stale
+
+        def add(day: OriginDay, destination: str, legs: tuple[Node, ...]) -> None:
+            if stale and not stale.isdisjoint(legs):
+                return
+            raw = []
+            for leg in legs:
+                r = records.get(leg)
+                if r is None:
+                    r = records[leg] = record(leg)
+                raw.append(r)
+            into.setdefault(day, {}).setdefault(destination, set()).add(tuple(raw))
+
+        own = bounds.get(self.day)
+        if own:
+            ceiling = max(own.values())
+            if f.cents <= own.get(f.destination, -1):
+                add(self.day, f.destination, (f,))
+            for s, us in self.after:
+                cost = f.cents + s.cents
+                if cost <= own.get(s.destination, -1):
+                    add(self.day, s.destination, (f, s))
+                for u in us:
+                    if cost + u.cents <= ceiling and cost + u.cents <= own.get(u.destination, -1):
+                        add(self.day, u.destination, (f, s, u))
+        to_destination = {day: b[f.destination] for day, b in bounds.items() if f.destination in b}
+        for p, day, qs in self.before:
+            cost = p.cents + f.cents
+            mine = bounds.get(day)
+            if mine:
+                if cost <= mine.get(f.destination, -1):
+                    add(day, f.destination, (p, f))
+                if self.legs >= 3:
+                    ceiling = max(mine.values())
+                    for s, _ in self.after:
+                        total = cost + s.cents
+                        if (
+                            total <= ceiling
+                            and s.destination != p.source
+                            and total <= mine.get(s.destination, -1)
+                        ):
+                            add(day, s.destination, (p, f, s))
+            for q, q_day in qs:
+                if cost + q.cents <= to_destination.get(q_day, -1):
+                    add(q_day, f.destination, (q, p, f))
+
+
+def shapes(flight: Node, pool: Pool, rules: Rules, days: Days) -> Shapes:
+    legs = min(rules.max_legs, 3)
+    shape = Shapes(flight, days(flight), legs)
+    if legs < 2:
+        return shape
+    inner = (flight.source, flight.destination)
+    for p in pool.before(flight, rules):
+        if p.source in inner:
+            continue
+        qs = []
+        if legs >= 3:
+            qs = [
+                (q, days(q)) for q in pool.before(p, rules) if q.source not in inner and q.source != p.source
+            ]
+        shape.before.append((p, days(p), qs))
+    for s in pool.after(flight, rules):
+        if s.destination in inner:
+            continue
+        us = []
+        if legs >= 3:
+            us = [
+                u
+                for u in pool.after(s, rules)
+                if u.destination not in inner and u.destination != s.destination
+            ]
+        shape.after.append((s, us))
+    return shape
+
+
+@dataclass
+class Plan:
+    """``fields``: per origin-day, the lists an itinerary through an old or a new version may be
+    in (the old ones to find what to remove); ``inserts``: the new versions' shapes."""
+
+    fields: dict[OriginDay, set[str]]
+    inserts: list[Shapes]
+
+
+def plan(old: Sequence[Node], new: Sequence[Node], pool: list[Node], zones: data.Zones, rules: Rules) -> Plan:
+    """See _plan (run without the cyclic collector: without_cyclic_gc)."""
+    with without_cyclic_gc():
+        return _plan(old, new, pool, zones, rules)
+
+
+def _plan(
+    old: Sequence[Node], new: Sequence[Node], pool: list[Node], zones: data.Zones, rules: Rules
+) -> Plan:
+    """One pool for both worlds: old versions are left out of candidates, and new versions only
+    widen the (origin-day, destination) pairs the old ones may be in. A version with the same
+    airports and times as another (a price change, a re-announce) shares its shapes."""
+    changed = {n.id for n in old} | {n.id for n in new}
+    current = set(new)
+    everything = Pool([*pool, *old, *new])
+    stale = frozenset(n for n in everything.nodes if n.id in changed and n not in current)
+    days = day_of(zones)
+    known: dict[tuple[str, str, int, int], Shapes] = {}
+
+    def shapes_of(flight: Node) -> Shapes:
+        key = (flight.source, flight.destination, flight.departure, flight.arrival)
+        found = known.get(key)
+        if found is None:
+            found = known[key] = shapes(flight, everything, rules, days)
+        return replace(found, flight=flight, stale=stale)
+
+    fields: dict[OriginDay, set[str]] = {}
+    paired: set[tuple[str, str, int, int]] = set()
+    for flight in [*old, *new]:
+        key = (flight.source, flight.destination, flight.departure, flight.arrival)
+        if key not in paired:
+            paired.add(key)
+            for d, names in shapes_of(flight).pairs().items():
+                fields.setdefault(d, set()).update(names)
+    return Plan(fields, [shapes_of(flight) for flight in new])

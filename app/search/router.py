@@ -1,0 +1,39 @@
+"""GET /api/v1/search: the cheapest itineraries between two airports on a local date (public)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Annotated, Any
+
+from fastapi import APIRouter, Query, Request, Response
+
+from app.platform.shortcut import shortcut_route
+from app.search import query
+from app.search.schemas import Itinerary, SearchQuery, plain_search_params
+
+if TYPE_CHECKING:
+    from app.context import AppContext
+
+
+async def _plain_search(request: Request) -> Response | None:
+    """Plainly valid parameters skip FastAPI's parameter solving (model validation through the
+    Query() machinery cost more CPU than the cached search itself); app/platform/shortcut.py."""
+    params = plain_search_params(request.query_params)
+    return None if params is None else await _answer(request, *params)
+
+
+router = APIRouter(prefix="/api/v1", tags=["search"], route_class=shortcut_route(_plain_search))
+
+
+# The endpoint returns the pre-serialised bytes as a Response, which FastAPI sends untouched: the
+# response_model only documents them (tests/test_fuzz_api.py checks that they conform).
+@router.get("/search", response_model=list[Itinerary])
+async def search(params: Annotated[SearchQuery, Query()], request: Request) -> Any:
+    return await _answer(request, params.source, params.destination, params.date, params.seats)
+
+
+async def _answer(request: Request, source: str, destination: str, day: Any, seats: int) -> Response:
+    # The context straight from app state, not through the sync ContextDep: FastAPI runs a sync
+    # dependency in its thread pool, a thread hop that cost more than the whole cached search.
+    context: AppContext = request.app.state.context
+    body = await query.search(context, source, destination, day, seats)
+    return Response(content=body, media_type="application/json")

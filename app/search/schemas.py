@@ -1,0 +1,80 @@
+"""Search query parameters, and the shape of a result.
+
+The response bytes are pre-serialised (app/search/render.py), never made from Itinerary: the
+model is the contract the OpenAPI schema publishes for them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, model_validator
+
+from app.flights.schemas import FlightOut
+from app.platform.fields import AirportName, MoneyOut, SeatCount
+
+
+class SearchQuery(BaseModel):
+    source: AirportName
+    destination: AirportName
+    date: dt.date
+    seats: SeatCount = 1
+
+    @model_validator(mode="after")
+    def _distinct(self) -> SearchQuery:
+        if self.source.casefold() == self.destination.casefold():
+            raise ValueError("source and destination must differ")
+        return self
+
+
+class Itinerary(BaseModel):
+    """One search result: its flights in travel order (each with its live available_seats)."""
+
+    flights: list[FlightOut]
+    total_price: MoneyOut  # the sum of the flights' prices, per seat
+    stops: int
+    departure_ts: datetime
+    arrival_ts: datetime
+    duration_minutes: int
+
+
+def _constraint(field: str, name: str) -> Any:
+    """A limit of SearchQuery's own field: the fast path below applies the model's rules, never a
+    copy of them (narrow the model and the fast path narrows with it)."""
+    for item in SearchQuery.model_fields[field].metadata:
+        if (value := getattr(item, name, None)) is not None:
+            return value
+    raise LookupError(f"SearchQuery.{field} has no {name}")
+
+
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+_NAME_LENGTHS = range(_constraint("source", "min_length"), _constraint("source", "max_length") + 1)
+_NAME_PATTERN = re.compile(_constraint("source", "pattern"))
+_SEATS = {str(n): n for n in range(_constraint("seats", "ge"), _constraint("seats", "le") + 1)}
+
+
+def plain_search_params(params: Mapping[str, str]) -> tuple[str, str, dt.date, int] | None:
+    """The parameters when they are plainly valid, else None (then SearchQuery decides, and words
+    the 422). Accepts only inputs SearchQuery accepts unchanged: no surrounding whitespace, a
+    YYYY-MM-DD date, seats as digits; everything unusual goes the slow, exact way."""
+    source, destination, day = params.get("source"), params.get("destination"), params.get("date")
+    seats = params.get("seats", "1")
+    if source is None or destination is None or day is None or seats not in _SEATS:
+        return None
+    if not (_plain_name(source) and _plain_name(destination)) or _ISO_DATE.fullmatch(day) is None:
+        return None
+    if source.casefold() == destination.casefold():
+        return None
+    try:
+        parsed = dt.date.fromisoformat(day)
+    except ValueError:
+        return None
+    return source, destination, parsed, _SEATS[seats]
+
+
+def _plain_name(name: str) -> bool:
+    return len(name) in _NAME_LENGTHS and name == name.strip() and _NAME_PATTERN.search(name) is not None

@@ -1,0 +1,225 @@
+"""The origin-day hashes in Redis: built sentinel, generation, conditional writes, invalidation.
+
+An origin-day hash ``search:{o:<origin>}:<date>`` holds, besides one itinerary list per
+destination, two fields no airport name can take (names have no control characters):
+``BUILT`` = the format tag it was computed under (absent: not built, answered exactly from
+PostgreSQL), and ``GEN`` = a counter bumped by every write and invalidation. Every writer reads
+``GEN`` before it reads PostgreSQL and writes only if ``GEN`` is unchanged (a single-key script,
+so Redis Cluster-safe): a computation that may have missed a change never overwrites the result
+of that change's own update.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import date
+from typing import TYPE_CHECKING, Any
+
+from redis.asyncio.cluster import RedisCluster
+
+if TYPE_CHECKING:
+    from app.context import AppContext
+
+
+BUILT = b"\x00"
+GEN = b"\x01"
+_SEPARATOR = "\t"
+
+OriginDay = tuple[str, date]
+
+# KEYS[1] day; ARGV: expected gen, expire-at, tag, then field/value pairs (the whole new content).
+REPLACE = """
+local g = redis.call('HGET', KEYS[1], '\\1') or '0'
+if g ~= ARGV[1] then return 0 end
+redis.call('DEL', KEYS[1])
+redis.call('HSET', KEYS[1], '\\0', ARGV[3], '\\1', tostring(tonumber(g) + 1))
+for i = 4, #ARGV, 2 do redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1]) end
+redis.call('EXPIREAT', KEYS[1], ARGV[2])
+return 1
+"""
+
+# KEYS[1] day; ARGV: expected gen, tag, then field/value pairs (empty value: delete the field).
+PATCH = """
+local g = redis.call('HGET', KEYS[1], '\\1') or '0'
+if g ~= ARGV[1] or redis.call('HGET', KEYS[1], '\\0') ~= ARGV[2] then return 0 end
+for i = 3, #ARGV, 2 do
+  if ARGV[i + 1] == '' then redis.call('HDEL', KEYS[1], ARGV[i])
+  else redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1]) end
+end
+redis.call('HSET', KEYS[1], '\\1', tostring(tonumber(g) + 1))
+return 1
+"""
+
+# Many days in one call (a redis-py pipeline costs ~100 us of client CPU per command, and a hub
+# flight's change touches ~200 days): on a single Redis all days at once, on Cluster one call per
+# origin (its days share the {o:<origin>} slot).
+# KEYS: days; ARGV, per day: the number of fields, then the fields. Per day: HMGET BUILT GEN fields.
+READ_DAYS = """
+local out = {}
+local a = 1
+for i = 1, #KEYS do
+  local n = tonumber(ARGV[a])
+  local fields = {'\\0', '\\1'}
+  for j = 1, n do fields[j + 2] = ARGV[a + j] end
+  a = a + n + 1
+  out[i] = redis.call('HMGET', KEYS[i], unpack(fields))
+end
+return out
+"""
+
+# KEYS: days; ARGV[1] tag, then per day: expected gen, number of field/value pairs, the pairs.
+# Per day exactly PATCH (1 written, 0 refused).
+PATCH_DAYS = """
+local out = {}
+local a = 2
+for i = 1, #KEYS do
+  local expected, n = ARGV[a], tonumber(ARGV[a + 1])
+  a = a + 2
+  local g = redis.call('HGET', KEYS[i], '\\1') or '0'
+  if g == expected and redis.call('HGET', KEYS[i], '\\0') == ARGV[1] then
+    for j = a, a + 2 * n - 1, 2 do
+      if ARGV[j + 1] == '' then redis.call('HDEL', KEYS[i], ARGV[j])
+      else redis.call('HSET', KEYS[i], ARGV[j], ARGV[j + 1]) end
+    end
+    redis.call('HSET', KEYS[i], '\\1', tostring(tonumber(g) + 1))
+    out[i] = 1
+  else
+    out[i] = 0
+  end
+  a = a + 2 * n
+end
+return out
+"""
+_DAYS_PER_CALL = 1000
+
+# KEYS: days of one origin (one Cluster slot: the {o:<origin>} tag); ARGV[i]: expire-at of KEYS[i].
+# Not built from now on; writers that read the old gen will fail.
+INVALIDATE = """
+for i = 1, #KEYS do
+  redis.call('HDEL', KEYS[i], '\\0')
+  redis.call('HINCRBY', KEYS[i], '\\1', 1)
+  if redis.call('TTL', KEYS[i]) < 0 then redis.call('EXPIREAT', KEYS[i], ARGV[i]) end
+end
+return #KEYS
+"""
+_INVALIDATE_PER_CALL = 500
+
+
+def day_key(context: AppContext, origin: str, day: date) -> str:
+    return context.keys.search_day(origin, day.isoformat())
+
+
+def member(origin: str, day: date) -> str:
+    return f"{origin}{_SEPARATOR}{day.isoformat()}"
+
+
+def parse_member(raw: bytes | str) -> OriginDay:
+    text = raw.decode() if isinstance(raw, bytes) else raw
+    origin, _, day = text.rpartition(_SEPARATOR)
+    return origin, date.fromisoformat(day)
+
+
+def replace_args(gen: bytes, expire_at: int, tag: str, mapping: Mapping[str, bytes]) -> list[Any]:
+    args: list[Any] = [gen, expire_at, tag]
+    for field, value in mapping.items():
+        args += [field, value]
+    return args
+
+
+async def generations(context: AppContext, days: Sequence[OriginDay]) -> list[bytes]:
+    """The GEN of each day ("0" when absent), read before PostgreSQL is."""
+    gens: list[bytes] = []
+    for offset in range(0, len(days), 5000):
+        pipe = context.redis.pipeline(transaction=False)
+        for origin, day in days[offset : offset + 5000]:
+            pipe.hget(day_key(context, origin, day), GEN)
+        gens += [g if g is not None else b"0" for g in await pipe.execute()]
+    return gens
+
+
+async def invalidate(
+    context: AppContext, days: Iterable[OriginDay], expire_at: Mapping[OriginDay, int]
+) -> int:
+    """Mark days not built (searches answer them exactly) and queue them for the worker: one
+    script call per origin (its days share a slot), so a bulk batch's ~9,000 days cost ~100
+    commands, not ~9,000."""
+    days = sorted(set(days))
+    script = context.redis.register_script(INVALIDATE)
+    by_origin: dict[str, list[OriginDay]] = {}
+    for d in days:
+        by_origin.setdefault(d[0], []).append(d)
+    pipe = context.redis.pipeline(transaction=False)
+    for origin_days in by_origin.values():
+        for offset in range(0, len(origin_days), _INVALIDATE_PER_CALL):
+            chunk = origin_days[offset : offset + _INVALIDATE_PER_CALL]
+            await script(
+                keys=[day_key(context, o, d) for o, d in chunk],
+                args=[expire_at[o, d] for o, d in chunk],
+                client=pipe,
+            )
+    for offset in range(0, len(days), 5000):
+        pipe.sadd(context.keys.search_dirty, *(member(o, d) for o, d in days[offset : offset + 5000]))
+    await pipe.execute()
+    return len(days)
+
+
+def _groups(context: AppContext, days: Sequence[OriginDay]) -> list[list[int]]:
+    """Indices of ``days`` per script call: all together on a single Redis, per origin on Cluster."""
+    if isinstance(context.redis, RedisCluster):
+        by_origin: dict[str, list[int]] = {}
+        for k, (origin, _) in enumerate(days):
+            by_origin.setdefault(origin, []).append(k)
+        groups = list(by_origin.values())
+    else:
+        groups = [list(range(len(days)))]
+    return [g[o : o + _DAYS_PER_CALL] for g in groups for o in range(0, len(g), _DAYS_PER_CALL)]
+
+
+async def read_days(
+    context: AppContext, days: Sequence[OriginDay], fields: Sequence[Sequence[str]]
+) -> list[list[bytes | None]]:
+    """Per day: [BUILT, GEN, *fields' values] (None where absent), in few commands."""
+    script = context.redis.register_script(READ_DAYS)
+    pipe = context.redis.pipeline(transaction=False)
+    groups = _groups(context, days)
+    for group in groups:
+        args: list[Any] = []
+        for k in group:
+            args += [len(fields[k]), *fields[k]]
+        await script(keys=[day_key(context, *days[k]) for k in group], args=args, client=pipe)
+    replies: list[list[bytes | None]] = [[] for _ in days]
+    for group, reply in zip(groups, await pipe.execute(), strict=True):
+        for k, values in zip(group, reply, strict=True):
+            replies[k] = values
+    return replies
+
+
+async def patch_days(
+    context: AppContext, tag: bytes, writes: Sequence[tuple[OriginDay, bytes, list[Any]]]
+) -> list[bool]:
+    """Apply (day, expected gen, field/value pairs) conditionally, as PATCH; which were written."""
+    script = context.redis.register_script(PATCH_DAYS)
+    pipe = context.redis.pipeline(transaction=False)
+    groups = _groups(context, [w[0] for w in writes])
+    for group in groups:
+        args: list[Any] = [tag]
+        for k in group:
+            _, gen, pairs = writes[k]
+            args += [gen, len(pairs) // 2, *pairs]
+        await script(keys=[day_key(context, *writes[k][0]) for k in group], args=args, client=pipe)
+    done = [False] * len(writes)
+    for group, reply in zip(groups, await pipe.execute(), strict=True):
+        for k, ok in zip(group, reply, strict=True):
+            done[k] = ok == 1
+    return done
+
+
+async def mark_dirty(context: AppContext, days: Iterable[OriginDay]) -> None:
+    members = [member(o, d) for o, d in days]
+    if members:
+        await context.redis.sadd(context.keys.search_dirty, *members)
+
+
+async def take_dirty(context: AppContext, count: int) -> list[OriginDay]:
+    raw: Any = await context.redis.spop(context.keys.search_dirty, count)
+    return [parse_member(m) for m in raw or []]

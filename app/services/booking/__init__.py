@@ -1,6 +1,0 @@
-"""Booking: seat reservation, payment, cancellation, itineraries, recovery (docs/decisions.md, "Booking")."""
-
-from app.services.booking.views import list_for_user
-from app.services.booking.workflow import book, cancel
-
-__all__ = ["book", "cancel", "list_for_user"]
