@@ -53,7 +53,7 @@ def seed(database_url: str) -> None:
             """
             INSERT INTO flights (id, flight_number, source, destination, departure_ts, arrival_ts,
                                  total_seats, available_seats, price)
-            SELECT gen_random_uuid(), 'LS-' || n, src, dst,
+            SELECT gen_random_uuid(), left(src, 2) || left(dst, 2) || '-' || n, src, dst,
                    %(day)s::date + interval '6 hours' + n * interval '7 minutes',
                    %(day)s::date + interval '8 hours' + n * interval '7 minutes', 180, 180, 3000 + n
             FROM generate_series(1, 60) AS n,
