@@ -18,6 +18,7 @@ from app.core.context import AppContext
 from app.core.errors import install_error_handlers
 from app.core.logging import configure_logging
 from app.core.observability import install_observability
+from app.core.proxies import TrustedProxies
 from app.core.security_headers import SecurityHeadersMiddleware
 from app.services.lifecycle import on_api_startup
 from app.services.rate_limit import RateLimits
@@ -47,6 +48,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         description="Real-time flight search and booking.",
         lifespan=lifespan,
     )
+    app.state.trusted_proxies = TrustedProxies(settings.trusted_proxies)
     install_error_handlers(app)
     install_observability(app)
     app.add_middleware(SecurityHeadersMiddleware)

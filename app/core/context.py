@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from app.core.config import Settings
 from app.core.database import create_engine, create_session_factory
 from app.core.redis_client import Keys, create_redis
+from app.core.security import PasswordWork, hashing_slots
 
 if TYPE_CHECKING:
     from app.services.booking.store import BookingStore
@@ -41,6 +42,11 @@ class AppContext:
         )
 
     @cached_property
+    def password_work(self) -> PasswordWork:
+        """Argon2 hashing and checks, bounded per process (app.core.security.PasswordWork)."""
+        return PasswordWork(hashing_slots(self.settings.web_concurrency))
+
+    @cached_property
     def inventory(self) -> SeatInventory:
         from app.services.seat_inventory import SeatInventory
 
@@ -63,6 +69,8 @@ class AppContext:
         return Multiplexed.for_client(self.redis)
 
     async def close(self) -> None:
+        if (work := self.__dict__.get("password_work")) is not None:
+            work.close()
         if "booking_store" in self.__dict__:
             await self.booking_store.close()
         if (reads := self.__dict__.get("search_reads")) is not None:
