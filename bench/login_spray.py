@@ -9,7 +9,7 @@ limits, except the registration limit, off so the setup can register. Then, from
 that is not a 429 is a 401), `--concurrency` at a time, as in issue #12. While it runs, the API
 process tree's RSS is read from /proc every 10 ms and one search at a time is timed; the same
 search is timed for a few seconds before the spray. Printed: RSS before / peak, the status counts,
-search p50 / p95 before and during the spray.
+search p50 / p95 before and during the spray. A 429 is counted with its reason.
 
 It runs the spray twice, on two fresh servers: with the default LOGIN_CLIENT_RATE_LIMIT, and with
 LOGIN_CLIENT_RATE_LIMIT=0 (no per-client limit: what a spray from many addresses looks like to the
@@ -151,7 +151,7 @@ async def spray(base: str, pid: int, logins: int, concurrency: int) -> dict[str,
         sampler = asyncio.create_task(sample_rss(pid, stop, peak))
         searcher = asyncio.create_task(time_searches(probe, stop, during))
         gate = asyncio.Semaphore(concurrency)
-        statuses: Counter[int] = Counter()
+        statuses: Counter[str] = Counter()
 
         async def login(i: int) -> None:
             async with gate:
@@ -159,7 +159,10 @@ async def spray(base: str, pid: int, logins: int, concurrency: int) -> dict[str,
                     "/api/v1/auth/token",
                     data={"username": f"spray_{uuid.uuid4().hex[:8]}_{i}", "password": "not-the-password-1"},
                 )
-                statuses[response.status_code] += 1
+                # A 429 says which bound answered: the per-client limit or the busy hashing slots.
+                detail = response.json().get("detail") if response.status_code == 429 else None
+                reason = f" ({detail.split(';')[0]})" if isinstance(detail, str) else ""
+                statuses[f"{response.status_code}{reason}"] += 1
 
         started = time.perf_counter()
         await asyncio.gather(*(login(i) for i in range(logins)))
@@ -218,7 +221,7 @@ def main() -> None:
             mib = 1024 * 1024
             print(
                 f"[{label}] {args.logins} logins, {args.concurrency} at a time, one client, "
-                f"{result['elapsed']:.1f} s: statuses {result['statuses']}\n"
+                f"{result['elapsed']:.1f} s: {result['statuses']}\n"
                 f"  API RSS: {result['rss_before'] / mib:.0f} MiB before, "
                 f"peak {result['rss_peak'] / mib:.0f} MiB during\n"
                 f"  search p50 {result['quiet_p50']:.1f} ms / p95 {result['quiet_p95']:.1f} ms before; "
