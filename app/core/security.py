@@ -95,8 +95,15 @@ def hashing_slots(processes: int) -> int:
     available, in Argon2 memory costs, and no more than its share of the CPUs; at least 1."""
     processes = max(1, processes)
     by_memory = available_memory() // 2 // processes // (ARGON2_MEMORY_KIB * 1024)
-    by_cpu = len(os.sched_getaffinity(0)) // processes
+    by_cpu = usable_cpus() // processes
     return max(1, min(by_memory, by_cpu))
+
+
+def usable_cpus() -> int:
+    """CPUs this process may run on (its affinity, where the platform has one)."""
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
 
 
 def available_memory() -> int:
