@@ -25,6 +25,7 @@ from app.platform.events import Topic
 from app.platform.jobs import JobQueue, new_app
 from app.platform.redis.client import Keys, create_redis
 from app.platform.redis.multiplex import Multiplexed
+from app.platform.security import PasswordWork, hashing_slots
 from app.search import events as search_events
 from app.search import tasks as search_tasks
 
@@ -40,6 +41,8 @@ class AppContext(Platform):
     timezone_changes: Topic[str]
     # The process's one job-queue app, every domain's tasks registered on it.
     jobs: JobQueue
+    # Argon2 hashes and password checks, bounded per process (app.platform.security.PasswordWork).
+    password_work: PasswordWork
 
     @classmethod
     def create(
@@ -67,6 +70,7 @@ class AppContext(Platform):
             flight_changes=Topic("flight_changes"),
             timezone_changes=Topic("timezone_changes"),
             jobs=JobQueue(create_jobs_app(settings, max_pool_size=job_pool_size)),
+            password_work=PasswordWork(hashing_slots(settings.web_concurrency)),
         )
         context._subscribe()
         return context
@@ -86,6 +90,7 @@ class AppContext(Platform):
         self.timezone_changes.subscribe(reindex_airport)
 
     async def close(self) -> None:
+        self.password_work.close()
         await self.jobs.close()
         await self.booking_store.close()
         await super().close()

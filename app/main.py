@@ -25,6 +25,7 @@ from app.platform.config import Settings, get_settings
 from app.platform.errors import install_error_handlers
 from app.platform.logging import configure_logging
 from app.platform.observability import install_observability
+from app.platform.proxies import TrustedProxies
 from app.platform.security_headers import SecurityHeadersMiddleware
 from app.search import router as search
 
@@ -53,6 +54,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         description="Real-time flight search and booking.",
         lifespan=lifespan,
     )
+    app.state.trusted_proxies = TrustedProxies(settings.trusted_proxies)
     install_error_handlers(app)
     install_observability(app)
     app.add_middleware(SecurityHeadersMiddleware)

@@ -176,8 +176,8 @@ def tokens(base: str, count: int) -> list[str]:
     with httpx.Client(base_url=base, timeout=30) as http:
         for i in range(count):
             name = f"bench_{uuid.uuid4().hex[:8]}_{i}"
-            http.post("/api/v1/auth/register", json={"username": name, "password": "password123"})
-            token = http.post("/api/v1/auth/token", data={"username": name, "password": "password123"})
+            http.post("/api/v1/auth/register", json={"username": name, "password": "kite-river9"})
+            token = http.post("/api/v1/auth/token", data={"username": name, "password": "kite-river9"})
             result.append(token.json()["access_token"])
     return result
 
@@ -299,6 +299,7 @@ def main() -> None:
             "PAYMENT_SUCCESS_RATE": "1.0",
             "DEMO_DATA": "0",
             "LOGIN_RATE_LIMIT": "0",
+            "LOGIN_CLIENT_RATE_LIMIT": "0",
             "REGISTER_RATE_LIMIT": "0",
             "LOG_LEVEL": "WARNING",
             "FRONTEND_DIST": "/nonexistent",

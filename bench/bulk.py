@@ -198,6 +198,7 @@ def main() -> None:
             "MAX_UPLOAD_MB": "500",
             "MAX_UPLOAD_ROWS": "5000000",
             "LOGIN_RATE_LIMIT": "0",
+            "LOGIN_CLIENT_RATE_LIMIT": "0",
             "REGISTER_RATE_LIMIT": "0",
         }
         worker_log = tmp / "worker.log"
@@ -214,11 +215,11 @@ def main() -> None:
                         break
                 except httpx.HTTPError:
                     time.sleep(0.2)
-            http.post("/api/v1/auth/register", json={"username": "bench_admin", "password": "password123"})
+            http.post("/api/v1/auth/register", json={"username": "bench_admin", "password": "kite-river9"})
             with psycopg.connect(url, autocommit=True) as conn:
                 conn.execute("UPDATE users SET is_admin = true WHERE username = 'bench_admin'")
             token = http.post(
-                "/api/v1/auth/token", data={"username": "bench_admin", "password": "password123"}
+                "/api/v1/auth/token", data={"username": "bench_admin", "password": "kite-river9"}
             ).json()["access_token"]
             results = []
             print(f"load average at start: {os.getloadavg()}", flush=True)

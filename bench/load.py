@@ -145,7 +145,7 @@ async def prepare(
     async with httpx.AsyncClient(base_url=base, timeout=60) as http:
 
         async def user(name: str) -> dict[str, str]:
-            body = {"username": name, "password": "password123"}
+            body = {"username": name, "password": "kite-river9"}
             assert (await http.post("/api/v1/auth/register", json=body)).status_code == 201
             token = (await http.post("/api/v1/auth/token", data=body)).json()["access_token"]
             return {"Authorization": f"Bearer {token}"}
@@ -282,6 +282,7 @@ async def run(args: argparse.Namespace) -> bool:
             "DEMO_DATA": "0",
             "LOG_LEVEL": "WARNING",
             "LOGIN_RATE_LIMIT": "0",
+            "LOGIN_CLIENT_RATE_LIMIT": "0",
             "REGISTER_RATE_LIMIT": "0",
             "FRONTEND_DIST": "/nonexistent",
             "DATA_DIR": str(work_dir),

@@ -40,6 +40,7 @@ def make_settings(servers: TestServers, **overrides: Any) -> Settings:
         "payment_success_rate": 1.0,
         "demo_data": False,
         "login_rate_limit": "0",
+        "login_client_rate_limit": "0",
         "register_rate_limit": "0",
         "frontend_dist": "/nonexistent",
     }
@@ -88,7 +89,7 @@ async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
 
 
 async def register_and_login(
-    client: httpx.AsyncClient, username: str | None = None, password: str = "password123"
+    client: httpx.AsyncClient, username: str | None = None, password: str = "kite-river9"
 ) -> dict[str, str]:
     username = username or f"user_{uuid.uuid4().hex[:10]}"
     response = await client.post("/api/v1/auth/register", json={"username": username, "password": password})
@@ -112,7 +113,7 @@ async def admin_headers(client: httpx.AsyncClient, context: AppContext) -> dict[
         await connection.execute(
             text("UPDATE users SET is_admin = true WHERE username = :u"), {"u": username}
         )
-    response = await client.post("/api/v1/auth/token", data={"username": username, "password": "password123"})
+    response = await client.post("/api/v1/auth/token", data={"username": username, "password": "kite-river9"})
     return {"Authorization": f"Bearer {response.json()['access_token']}"}
 
 

@@ -2,19 +2,23 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 
 import httpx
 import jwt
 import pytest
+from sqlalchemy import text
+from sqlalchemy.exc import IntegrityError
 
+from app.context import AppContext
 from app.platform.config import Settings
 from tests.conftest import register_and_login
 
 
 async def test_register_returns_the_new_user(client: httpx.AsyncClient) -> None:
     response = await client.post(
-        "/api/v1/auth/register", json={"username": "testuser", "password": "password123"}
+        "/api/v1/auth/register", json={"username": "testuser", "password": "kite-river9"}
     )
     assert response.status_code == 201
     body = response.json()
@@ -24,7 +28,7 @@ async def test_register_returns_the_new_user(client: httpx.AsyncClient) -> None:
 
 
 async def test_taken_username_is_409(client: httpx.AsyncClient) -> None:
-    payload = {"username": "taken_name", "password": "password123"}
+    payload = {"username": "taken_name", "password": "kite-river9"}
     assert (await client.post("/api/v1/auth/register", json=payload)).status_code == 201
     assert (await client.post("/api/v1/auth/register", json=payload)).status_code == 409
 
@@ -32,14 +36,14 @@ async def test_taken_username_is_409(client: httpx.AsyncClient) -> None:
 @pytest.mark.parametrize(
     "payload",
     [
-        {"username": "ab", "password": "password123"},
-        {"username": "a" * 33, "password": "password123"},
-        {"username": "bad name", "password": "password123"},
-        {"username": "émile", "password": "password123"},
+        {"username": "ab", "password": "kite-river9"},
+        {"username": "a" * 33, "password": "kite-river9"},
+        {"username": "bad name", "password": "kite-river9"},
+        {"username": "émile", "password": "kite-river9"},
         {"username": "gooduser", "password": "short"},
         {"username": "gooduser"},
-        {"password": "password123"},
-        {"username": 12345, "password": "password123"},
+        {"password": "kite-river9"},
+        {"username": 12345, "password": "kite-river9"},
     ],
 )
 async def test_invalid_registration_is_422(client: httpx.AsyncClient, payload: dict[str, object]) -> None:
@@ -87,7 +91,7 @@ async def test_forged_expired_and_wrong_algorithm_tokens_are_401(
     client: httpx.AsyncClient, settings: Settings
 ) -> None:
     await register_and_login(client, "carol_1")
-    me = await client.post("/api/v1/auth/token", data={"username": "carol_1", "password": "password123"})
+    me = await client.post("/api/v1/auth/token", data={"username": "carol_1", "password": "kite-river9"})
     token = me.json()["access_token"]
     claims = jwt.decode(token, options={"verify_signature": False})
     now = datetime.now(UTC)
@@ -116,3 +120,97 @@ async def test_sql_promotion_takes_effect_for_new_tokens(
     me = await client.get("/api/v1/auth/me", headers=admin_headers)
     assert me.json()["is_admin"] is True
     assert (await client.get("/admin/flights", headers=admin_headers)).status_code == 200
+
+
+# --- one account per username whatever its case (issue #12, defect 5) ------------------------------
+
+
+async def test_usernames_differing_only_in_case_registered_at_once_make_one_account(
+    client: httpx.AsyncClient, context: AppContext
+) -> None:
+    responses = await asyncio.gather(
+        *(
+            client.post("/api/v1/auth/register", json={"username": name, "password": "kite-river9"})
+            for name in ("Racer3", "racer3", "RACER3")
+        )
+    )
+    assert sorted(r.status_code for r in responses) == [201, 409, 409]
+    async with context.engine.connect() as connection:
+        count = await connection.scalar(text("SELECT count(*) FROM users WHERE lower(username) = 'racer3'"))
+    assert count == 1
+
+
+async def test_the_database_refuses_a_case_variant_of_a_username(
+    client: httpx.AsyncClient, context: AppContext
+) -> None:
+    await register_and_login(client, "Db_Case")
+    with pytest.raises(IntegrityError):
+        async with context.engine.begin() as connection:
+            await connection.execute(
+                text(
+                    "INSERT INTO users (id, username, hashed_password)"
+                    " VALUES (gen_random_uuid(), 'db_case', 'x')"
+                )
+            )
+
+
+async def test_a_user_logs_in_with_any_case_of_their_username(client: httpx.AsyncClient) -> None:
+    await register_and_login(client, "Bob_Case")
+    for spelling in ("bob_case", "BOB_CASE", "Bob_Case"):
+        response = await client.post(
+            "/api/v1/auth/token", data={"username": spelling, "password": "kite-river9"}
+        )
+        assert response.status_code == 200, spelling
+        me = await client.get(
+            "/api/v1/auth/me", headers={"Authorization": f"Bearer {response.json()['access_token']}"}
+        )
+        assert me.json()["username"] == "Bob_Case"
+
+
+# --- weak passwords (issue #12, defect 7) ----------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("password", "says"),
+    [
+        ("password", "common password"),
+        ("12345678", "common password"),
+        ("        ", "only spaces"),
+        ("\t \t \t \t ", "only spaces"),
+        ("weak_racer", "your username"),
+        ("WEAK_RACER", "your username"),
+        ("qwertyuiop", "common password"),
+        ("Password1!", "commonly used password"),
+        ("aaaaaaaaaaaa", "Repeats"),
+        ("a" * 128, "Repeats"),
+    ],
+)
+async def test_a_weak_password_is_refused_with_a_message_and_nothing_is_stored(
+    client: httpx.AsyncClient, context: AppContext, password: str, says: str
+) -> None:
+    response = await client.post(
+        "/api/v1/auth/register", json={"username": "weak_racer", "password": password}
+    )
+    assert response.status_code == 422
+    (error,) = response.json()["detail"]
+    assert error["loc"] == ["body", "password"]
+    assert says in error["msg"]
+    assert "input" not in error and "ctx" not in error  # the password is never echoed
+    async with context.engine.connect() as connection:
+        assert await connection.scalar(text("SELECT count(*) FROM users")) == 0
+
+
+@pytest.mark.parametrize(
+    "password",
+    [
+        "kite-river9",
+        "correct horse battery staple",
+        "weak_racer-flies-to-goa-9",
+        "x" * 60 + "Q7#kz!v2Lm9p",
+    ],
+)
+async def test_a_password_that_is_hard_to_guess_is_accepted(client: httpx.AsyncClient, password: str) -> None:
+    response = await client.post(
+        "/api/v1/auth/register", json={"username": "weak_racer", "password": password}
+    )
+    assert response.status_code == 201, response.text

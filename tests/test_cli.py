@@ -126,7 +126,7 @@ def test_make_admin_uses_the_embedded_servers_of_a_running_make_run_and_its_own_
     try:
         wait_until_healthy(base_url, run, log)
         registered = httpx.post(
-            f"{base_url}/api/v1/auth/register", json={"username": "alice", "password": "password123"}
+            f"{base_url}/api/v1/auth/register", json={"username": "alice", "password": "kite-river9"}
         )
         assert registered.status_code == 201, registered.text
 

@@ -33,8 +33,8 @@ SEED = next((ROOT.parent / "shared" / "spec").glob("003_*.txt"), None)
 SETTINGS = {name.upper() for name in Settings.model_fields}
 # Read by the official images, not by FlightDesk.
 POSTGRES_IMAGE_VARIABLES = {"POSTGRES_USER", "POSTGRES_PASSWORD", "POSTGRES_DB"}
-# Read by libraries and the server: prometheus_client's multiprocess directory, trusted proxies.
-LIBRARY_VARIABLES = {"PROMETHEUS_MULTIPROC_DIR", "FORWARDED_ALLOW_IPS"}
+# Read by a library: prometheus_client's multiprocess directory.
+LIBRARY_VARIABLES = {"PROMETHEUS_MULTIPROC_DIR"}
 # Used only by docker-compose.yml itself, to choose host ports.
 COMPOSE_ONLY_VARIABLES = {"POSTGRES_HOST_PORT", "REDIS_HOST_PORT"}
 BACKEND_SERVICES = ("migrate", "api", "worker")
@@ -82,13 +82,26 @@ def test_compose_has_the_seeds_services_plus_migrations_and_worker(compose: dict
 
 def test_ports_are_the_seeds(compose: dict[str, Any]) -> None:
     services = compose["services"]
-    assert services["api"]["ports"] == ["8000:8000"]
+    # The seed's localhost:8000 for the API, on the host's loopback only (issue #12).
+    assert services["api"]["ports"] == ["127.0.0.1:8000:8000"]
     assert services["frontend"]["ports"] == ["3000:80"]
     assert services["api"]["environment"]["PORT"] == 8000
     # PostgreSQL and Redis are published for the operator on the host's loopback only.
     for name, port in (("postgres", "5432"), ("redis", "6379")):
         (published,) = services[name]["ports"]
         assert published.startswith("127.0.0.1:") and published.endswith(f":{port}"), published
+
+
+def test_only_nginx_is_published_beyond_the_host_and_only_nginx_is_a_trusted_proxy(
+    compose: dict[str, Any],
+) -> None:
+    services = compose["services"]
+    for name, service in services.items():
+        for published in service.get("ports", []):
+            assert name == "frontend" or str(published).startswith("127.0.0.1:"), (name, published)
+    assert services["api"]["environment"]["TRUSTED_PROXIES"] == "${TRUSTED_PROXIES:-frontend}"
+    assert "nginx.conf" in (ROOT / "frontend" / "Dockerfile").read_text()  # the frontend service is nginx
+    assert "FORWARDED_ALLOW_IPS" not in (ROOT / "docker-compose.yml").read_text()
 
 
 @pytest.mark.skipif(SEED is None, reason="../shared/spec is not beside the project")
@@ -304,8 +317,9 @@ def test_nginx_accepts_the_configuration(tmp_path: Path) -> None:
 
 
 @contextmanager
-def running_api(servers: TestServers, port: int, workers: int = 1) -> Iterator[str]:
-    """`python -m app.cli api` against this run's database and Redis prefix."""
+def running_api(servers: TestServers, port: int, workers: int = 1, **settings: str) -> Iterator[str]:
+    """`python -m app.cli api` against this run's database and Redis prefix; ``settings`` override
+    the environment (``LOGIN_RATE_LIMIT="3/minute"``)."""
     env = {
         **{k: v for k, v in os.environ.items() if k != "PROMETHEUS_MULTIPROC_DIR"},
         "APP_ENV": "test",
@@ -319,7 +333,10 @@ def running_api(servers: TestServers, port: int, workers: int = 1) -> Iterator[s
         "DEMO_DATA": "0",
         "FRONTEND_DIST": "/nonexistent",
         "LOGIN_RATE_LIMIT": "0",
+        "LOGIN_CLIENT_RATE_LIMIT": "0",
         "REGISTER_RATE_LIMIT": "0",
+        "TRUSTED_PROXIES": "",
+        **settings,
     }
     server = subprocess.Popen(
         [sys.executable, "-m", "app.cli", "api"], cwd=ROOT, env=env, stderr=subprocess.DEVNULL
@@ -342,6 +359,41 @@ def running_api(servers: TestServers, port: int, workers: int = 1) -> Iterator[s
         server.wait(timeout=30)
 
 
+# --- the client address the API counts ------------------------------------------------------------
+
+
+def post_all(base: str, path: str, bodies: list[dict[str, str]], claims: list[str]) -> list[int]:
+    """Each body posted with its own X-Forwarded-For (form for /token, JSON otherwise)."""
+    statuses = []
+    with httpx.Client(base_url=base, timeout=30) as http:
+        for body, claim in zip(bodies, claims, strict=True):
+            kwargs: dict[str, Any] = {"data": body} if path.endswith("/token") else {"json": body}
+            response = http.post(path, headers={"X-Forwarded-For": claim}, **kwargs)
+            statuses.append(response.status_code)
+    return statuses
+
+
+def test_x_forwarded_for_from_a_peer_that_is_no_trusted_proxy_changes_nothing(servers: TestServers) -> None:
+    """Issue #12: a new X-Forwarded-For on each request reset the login and registration limits."""
+    claims = [f"203.0.113.{i}" for i in range(5)]
+    wrong = [{"username": "spoofer", "password": "wrong-password-1"}] * 5
+    fresh = [{"username": f"new_{uuid.uuid4().hex[:8]}", "password": "kite-river9"} for _ in range(3)]
+    with running_api(servers, free_port(), LOGIN_RATE_LIMIT="3/minute", REGISTER_RATE_LIMIT="2/hour") as base:
+        assert post_all(base, "/api/v1/auth/token", wrong, claims) == [401, 401, 401, 429, 429]
+        assert post_all(base, "/api/v1/auth/register", fresh, claims[:3]) == [201, 201, 429]
+
+
+def test_x_forwarded_for_from_a_trusted_proxy_names_the_client(servers: TestServers) -> None:
+    wrong = {"username": "proxied", "password": "wrong-password-1"}
+    with running_api(servers, free_port(), LOGIN_RATE_LIMIT="3/minute", TRUSTED_PROXIES="127.0.0.1") as base:
+        spread = post_all(base, "/api/v1/auth/token", [wrong] * 5, [f"203.0.113.{i}" for i in range(5)])
+        # What a client wrote left of the address its proxy appended is not believed.
+        one = [f"198.51.100.{i}, 203.0.113.77" for i in range(4)]
+        same_client = post_all(base, "/api/v1/auth/token", [wrong] * 4, one)
+    assert spread == [401] * 5
+    assert same_client == [401, 401, 401, 429]
+
+
 @pytest.fixture(scope="module")
 def frontend(servers: TestServers, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """nginx with frontend/nginx.conf, a stand-in SPA build, and the real API as `api:8000`."""
@@ -360,9 +412,11 @@ def frontend(servers: TestServers, tmp_path_factory: pytest.TempPathFactory) -> 
         .replace("root /usr/share/nginx/html;", f"root {html};")
         .replace("http://api:8000", f"http://127.0.0.1:{api_port}")
         .replace("/var/log/nginx/access.log", str(prefix / "access.log"))
+        # nginx reaches the API from an address of its own, as the frontend container does.
+        .replace("proxy_http_version 1.1;", f"proxy_http_version 1.1;\n    proxy_bind {NGINX_ADDRESS};")
     )
     main = nginx_main_config(prefix, config)
-    with running_api(servers, api_port):
+    with running_api(servers, api_port, TRUSTED_PROXIES=NGINX_ADDRESS, LOGIN_RATE_LIMIT="3/minute"):
         nginx = subprocess.Popen(
             [NGINX, "-p", str(prefix), "-c", str(main), "-e", str(prefix / "error.log"), "-g", "daemon off;"],
             stderr=subprocess.PIPE,
@@ -384,6 +438,7 @@ def frontend(servers: TestServers, tmp_path_factory: pytest.TempPathFactory) -> 
             nginx.wait(timeout=10)
 
 
+NGINX_ADDRESS = "127.0.0.3"
 HTML = {"Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"}
 JSON = {"Accept": "application/json"}
 
@@ -434,13 +489,39 @@ def test_every_api_route_is_reachable_through_the_frontend(frontend: str, settin
 
 
 @needs_nginx
-def test_docs_and_health_are_proxied(frontend: str) -> None:
-    for path in ("/healthz", "/readyz", "/openapi.json", "/api/v1/airports"):
+def test_health_is_proxied(frontend: str) -> None:
+    for path in ("/healthz", "/readyz", "/api/v1/airports"):
         response = httpx.get(frontend + path)
         assert response.status_code == 200 and from_api(response), path
-    docs = httpx.get(frontend + "/docs", headers=HTML)
-    assert docs.status_code == 200 and "swagger" in docs.text.lower()
-    assert "https://cdn.jsdelivr.net" in docs.headers["content-security-policy"]
+
+
+@needs_nginx
+def test_the_api_docs_are_not_on_the_public_port(frontend: str) -> None:
+    for path in ("/docs", "/docs/oauth2-redirect", "/redoc", "/openapi.json", "/metrics"):
+        for headers in (HTML, JSON):
+            response = httpx.get(frontend + path, headers=headers)
+            assert response.status_code == 404 and not from_api(response), path
+            assert "swagger" not in response.text.lower() and '"openapi"' not in response.text
+
+
+@needs_nginx
+def test_the_client_behind_nginx_is_the_address_nginx_saw_not_what_it_claims(frontend: str) -> None:
+    """TRUSTED_PROXIES is nginx: its X-Forwarded-For is believed, so two clients are two clients,
+    and a client's own X-Forwarded-For (nginx appends to it) does not change who it is."""
+    user = f"via_nginx_{uuid.uuid4().hex[:6]}"
+
+    def login(source: str, claimed: str) -> int:
+        transport = httpx.HTTPTransport(local_address=source)
+        with httpx.Client(transport=transport) as http:
+            response = http.post(
+                frontend + "/api/v1/auth/token",
+                data={"username": user, "password": "wrong-password-1"},
+                headers={"X-Forwarded-For": claimed},
+            )
+            return response.status_code
+
+    assert [login("127.0.0.5", f"198.51.100.{i}") for i in range(4)] == [401, 401, 401, 429]
+    assert login("127.0.0.6", "198.51.100.0") == 401
 
 
 @needs_nginx

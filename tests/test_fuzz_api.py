@@ -76,10 +76,10 @@ class FuzzTarget:
 
 def _register(http: httpx.Client, name: str) -> dict[str, str]:
     assert (
-        http.post("/api/v1/auth/register", json={"username": name, "password": "password123"}).status_code
+        http.post("/api/v1/auth/register", json={"username": name, "password": "kite-river9"}).status_code
         == 201
     )
-    token = http.post("/api/v1/auth/token", data={"username": name, "password": "password123"}).json()
+    token = http.post("/api/v1/auth/token", data={"username": name, "password": "kite-river9"}).json()
     return {"Authorization": f"Bearer {token['access_token']}"}
 
 
@@ -106,6 +106,7 @@ def target(servers: TestServers, tmp_path_factory: pytest.TempPathFactory) -> It
         "DEMO_DATA": "0",
         "PAYMENT_LATENCY_MS": "0",
         "LOGIN_RATE_LIMIT": "0",
+        "LOGIN_CLIENT_RATE_LIMIT": "0",
         "REGISTER_RATE_LIMIT": "0",
         "FRONTEND_DIST": "/nonexistent",
         "MAX_UPLOAD_MB": "1",

@@ -56,7 +56,7 @@ async def app_client(settings: Settings) -> AsyncIterator[tuple[FastAPI, httpx.A
 
 
 async def claims_of(client: httpx.AsyncClient, username: str) -> tuple[str, dict[str, Any]]:
-    response = await client.post("/api/v1/auth/token", data={"username": username, "password": "password123"})
+    response = await client.post("/api/v1/auth/token", data={"username": username, "password": "kite-river9"})
     token = response.json()["access_token"]
     return token, jwt.decode(token, options={"verify_signature": False})
 
@@ -171,13 +171,13 @@ async def test_register_timing_does_not_reveal_taken_usernames(client: httpx.Asy
             client,
             "POST",
             "/api/v1/auth/register",
-            json={"username": "taken_user", "password": "password123"},
+            json={"username": "taken_user", "password": "kite-river9"},
         )
         t2, r2 = await timed(
             client,
             "POST",
             "/api/v1/auth/register",
-            json={"username": f"fresh_{attempt}_{uuid.uuid4().hex[:6]}", "password": "password123"},
+            json={"username": f"fresh_{attempt}_{uuid.uuid4().hex[:6]}", "password": "kite-river9"},
         )
         assert (r1.status_code, r2.status_code) == (409, 201)
         taken.append(t1)
@@ -254,10 +254,10 @@ async def test_failed_logins_are_rate_limited_per_username(limited: httpx.AsyncC
         assert response.status_code == 401
     # Even the right password is refused now: the limit is not an oracle for a correct guess.
     blocked = await limited.post(
-        "/api/v1/auth/token", data={"username": "brute_target", "password": "password123"}
+        "/api/v1/auth/token", data={"username": "brute_target", "password": "kite-river9"}
     )
     assert blocked.status_code == 429
-    assert blocked.headers["retry-after"] == "1"
+    assert 1 <= int(blocked.headers["retry-after"]) <= 60  # what is left of the minute
     # Case variants of the name share the counter.
     assert (
         await limited.post("/api/v1/auth/token", data={"username": "BRUTE_target", "password": "x-x-x-x-x"})
@@ -269,7 +269,7 @@ async def test_registrations_are_rate_limited_per_client(limited: httpx.AsyncCli
     for _ in range(4):
         response = await limited.post(
             "/api/v1/auth/register",
-            json={"username": f"bot_{uuid.uuid4().hex[:8]}", "password": "password123"},
+            json={"username": f"bot_{uuid.uuid4().hex[:8]}", "password": "kite-river9"},
         )
         statuses.append(response.status_code)
     assert statuses == [201, 201, 201, 429]

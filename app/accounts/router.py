@@ -8,14 +8,18 @@ from fastapi.security import OAuth2PasswordRequestForm
 from app.accounts import users
 from app.accounts.deps import ContextDep, CurrentUser
 from app.accounts.schemas import Token, UserCreate, UserOut
+from app.platform.proxies import TrustedProxies
 from app.platform.responses import errors
 from app.platform.security import create_access_token
 
 router = APIRouter(prefix="/api/v1/auth", tags=["auth"], responses=errors(503))
 
 
-def client_address(request: Request) -> str:
-    return request.client.host if request.client else "unknown"
+async def client_address(request: Request) -> str:
+    """The client the rate limits count: the peer, or who a trusted proxy says (app.platform.proxies)."""
+    proxies: TrustedProxies = request.app.state.trusted_proxies
+    peer = request.client.host if request.client else None
+    return await proxies.client(peer, request.headers.getlist("x-forwarded-for"))
 
 
 @router.post(
@@ -25,7 +29,7 @@ def client_address(request: Request) -> str:
     responses=errors(409, 429, e409="The username is taken"),
 )
 async def register(data: UserCreate, request: Request, context: ContextDep) -> UserOut:
-    await request.app.state.rate_limits.hit_register(client_address(request))
+    await request.app.state.rate_limits.hit_register(await client_address(request))
     user = await users.register(context, data)
     return UserOut.model_validate(user)
 
@@ -37,7 +41,9 @@ async def token(
     form: Annotated[OAuth2PasswordRequestForm, Depends()], request: Request, context: ContextDep
 ) -> Token:
     limits = request.app.state.rate_limits
-    client = client_address(request)
+    client = await client_address(request)
+    # Before any lookup or hash: a spray of usernames from one client stops here.
+    await limits.hit_login_attempt(client)
     await limits.check_login(form.username, client)
     user = await users.authenticate(context, form.username, form.password)
     if user is None:

@@ -52,6 +52,8 @@ class JobStatus(enum.StrEnum):
 
 class User(Base):
     __tablename__ = "users"
+    # One account per username whatever its case (`Bob` is `bob`), decided by the database.
+    __table_args__ = (Index("uq_users_username_lower", func.lower(text("username")), unique=True),)
 
     id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True, default=uuid.uuid4)
     username: Mapped[str] = mapped_column(Text, unique=True, nullable=False)

@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
+import ipaddress
+import json
+import re
 import secrets
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, field_validator, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 INSECURE_SECRETS = frozenset({"", "changeme", "change-me", "secret", "changethis"})
+HOSTNAME = re.compile(
+    r"(?=.{1,253}$)[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*"
+)
 
 
 class Settings(BaseSettings):
@@ -52,7 +58,10 @@ class Settings(BaseSettings):
     demo_data: bool = True
 
     login_rate_limit: str = "10/15minutes"
+    login_client_rate_limit: str = "30/minute"
     register_rate_limit: str = "30/hour"
+    # Peers whose X-Forwarded-For is believed (addresses, networks or host names; comma-separated).
+    trusted_proxies: Annotated[list[str], NoDecode] = []
     cors_origins: list[str] = []
     frontend_dist: Path = Path("frontend/dist")
     log_level: str = "INFO"
@@ -65,6 +74,27 @@ class Settings(BaseSettings):
             ZoneInfo(value)
         except (ZoneInfoNotFoundError, ValueError) as exc:
             raise ValueError(f"unknown IANA timezone {value!r}") from exc
+        return value
+
+    @field_validator("trusted_proxies", mode="before")
+    @classmethod
+    def _split_proxies(cls, value: object) -> object:
+        if isinstance(value, str):
+            text = value.strip()
+            if text.startswith("["):
+                return json.loads(text)
+            return [part.strip() for part in text.split(",") if part.strip()]
+        return value
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _proxy_entries(cls, value: list[str]) -> list[str]:
+        for entry in value:
+            try:
+                ipaddress.ip_network(entry, strict=False)
+            except ValueError:
+                if not HOSTNAME.fullmatch(entry):
+                    raise ValueError(f"not an address, network or host name: {entry!r}") from None
         return value
 
     @model_validator(mode="after")

@@ -43,6 +43,10 @@ class Invalid(DomainError):
 class TooManyRequests(DomainError):
     status_code = 429
 
+    def __init__(self, detail: object, retry_after: int = 1) -> None:
+        super().__init__(detail)
+        self.retry_after = max(1, retry_after)
+
 
 class PayloadTooLarge(DomainError):
     status_code = 413
@@ -133,7 +137,9 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(DomainError)
     async def _domain_error(_: Request, exc: DomainError) -> JSONResponse:
-        headers = {"Retry-After": "1"} if exc.status_code in (429, 503) else None
+        headers = None
+        if exc.status_code in (429, 503):
+            headers = {"Retry-After": str(getattr(exc, "retry_after", 1))}
         return JSONResponse({"detail": exc.detail}, status_code=exc.status_code, headers=headers)
 
     async def _maybe_outage(request: Request, exc: Exception) -> JSONResponse:

@@ -123,6 +123,7 @@ def main(argv: list[str]) -> int:
             "PAYMENT_LATENCY_MS": "0",
             "PAYMENT_SUCCESS_RATE": "1",
             "LOGIN_RATE_LIMIT": "0",
+            "LOGIN_CLIENT_RATE_LIMIT": "0",
             "REGISTER_RATE_LIMIT": "0",
             "LOG_LEVEL": "WARNING",
         }

@@ -28,14 +28,14 @@ def clean_state() -> None:
     """Overrides the in-process suite's table cleaner: each fault test has its own database."""
 
 
-def register(http: httpx.Client, username: str | None = None, password: str = "password123") -> str:
+def register(http: httpx.Client, username: str | None = None, password: str = "kite-river9") -> str:
     username = username or f"u_{uuid.uuid4().hex[:10]}"
     response = http.post("/api/v1/auth/register", json={"username": username, "password": password})
     assert response.status_code == 201, response.text
     return username
 
 
-def login(http: httpx.Client, username: str, password: str = "password123") -> dict[str, str]:
+def login(http: httpx.Client, username: str, password: str = "kite-river9") -> dict[str, str]:
     response = http.post("/api/v1/auth/token", data={"username": username, "password": password})
     assert response.status_code == 200, response.text
     return {"Authorization": f"Bearer {response.json()['access_token']}"}

@@ -213,6 +213,7 @@ class Stack:
                 "PAYMENT_LATENCY_MS": "20",
                 "PAYMENT_SUCCESS_RATE": "1.0",
                 "LOGIN_RATE_LIMIT": "0",
+                "LOGIN_CLIENT_RATE_LIMIT": "0",
                 "REGISTER_RATE_LIMIT": "0",
                 "FRONTEND_DIST": "/nonexistent",
                 "LOG_LEVEL": "INFO",

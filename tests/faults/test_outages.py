@@ -98,8 +98,8 @@ def test_postgres_stopped_gives_503_then_recovers_without_restarting_the_api(
                 http.get(f"/admin/flights/{flight['id']}", headers=admin),
                 http.get("/admin/flights", headers=admin),
                 http.get("/api/v1/auth/me", headers=admin),
-                http.post("/api/v1/auth/register", json={"username": "late_one", "password": "password123"}),
-                http.post("/api/v1/auth/token", data={"username": "late_one", "password": "password123"}),
+                http.post("/api/v1/auth/register", json={"username": "late_one", "password": "kite-river9"}),
+                http.post("/api/v1/auth/token", data={"username": "late_one", "password": "kite-river9"}),
                 http.post("/admin/flights", json=flight_payload(9), headers=admin),
             ):
                 assert_unavailable(response)

@@ -8,10 +8,18 @@ export function validateUsername(value: string): string | null {
   return null;
 }
 
-export function validatePassword(value: string): string | null {
+// What the register page tells people; the API also refuses passwords that are easy to guess
+// (common ones, keyboard rows, repeats: zxcvbn) and explains which, under the field.
+export const PASSWORD_RULE = "At least 8 characters, not your username, and not a common or easily guessed password";
+
+export function validatePassword(value: string, username = ""): string | null {
   if (!value) return "Enter a password";
   if (value.length < 8) return "Password must be at least 8 characters";
   if (value.length > 128) return "Password must be at most 128 characters";
+  if (!value.trim()) return "The password cannot be only spaces";
+  if (username.trim() && value.toLowerCase() === username.trim().toLowerCase()) {
+    return "The password cannot be your username";
+  }
   return null;
 }
 

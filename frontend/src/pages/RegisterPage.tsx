@@ -6,7 +6,7 @@ import { Link, useNavigate, useSearchParams } from "react-router-dom";
 
 import * as api from "../services/api";
 import { ApiError, errorMessage } from "../services/errors";
-import { validatePassword, validateUsername } from "../lib/validation";
+import { PASSWORD_RULE, validatePassword, validateUsername } from "../lib/validation";
 import { safeNext } from "./LoginPage";
 
 export default function RegisterPage() {
@@ -21,7 +21,7 @@ export default function RegisterPage() {
     initialValues: { username: "", password: "", confirm: "" },
     validate: {
       username: validateUsername,
-      password: validatePassword,
+      password: (v, values) => validatePassword(v, values.username),
       confirm: (v, values) => (v === values.password ? null : "Passwords do not match"),
     },
   });
@@ -63,7 +63,7 @@ export default function RegisterPage() {
           />
           <PasswordInput
             label="Password"
-            description="At least 8 characters"
+            description={PASSWORD_RULE}
             autoComplete="new-password"
             data-testid="register-password"
             {...form.getInputProps("password")}
