@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
-from app.airports.service import timezones
+from app.airports.service import zone_name
 from app.context import AppContext
 from app.flights.schemas import FlightOut
 from app.models import Flight
@@ -17,7 +17,7 @@ from app.models import Flight
 
 async def brute_force(context: AppContext, source: str, destination: str, day: date, seats: int) -> list[Any]:
     settings = context.settings
-    zone = ZoneInfo((await timezones(context)).get(source, settings.default_timezone))
+    zone = ZoneInfo(await zone_name(context, source))
     start = datetime.combine(day, datetime.min.time(), tzinfo=zone)
     end = datetime.combine(day + timedelta(days=1), datetime.min.time(), tzinfo=zone)
     async with context.session_factory() as session:

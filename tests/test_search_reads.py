@@ -51,7 +51,7 @@ def test_plain_parameters_are_only_what_the_model_accepts_unchanged(
 @pytest.mark.parametrize(
     "params",
     [
-        {"source": "AAA", "destination": "BBB", "date": "2027-01-05"},
+        {"source": "Aville", "destination": "Bville", "date": "2027-01-05"},
         {"source": "Navi Mumbai", "destination": "Pune", "date": "2027-12-31", "seats": "9"},
     ],
 )
@@ -62,7 +62,7 @@ def test_ordinary_queries_take_the_plain_path(params: dict[str, str]) -> None:
 
 
 def test_the_model_still_rejects_what_the_plain_path_declines() -> None:
-    for params in ({"source": "AAA", "destination": "aaa", "date": "2027-01-05"}, {"source": "AAA"}):
+    for params in ({"source": "Aville", "destination": "aville", "date": "2027-01-05"}, {"source": "Aville"}):
         assert plain_search_params(params) is None
         with pytest.raises(ValidationError):
             SearchQuery.model_validate(params)
@@ -72,15 +72,21 @@ async def test_the_answer_survives_a_killed_read_connection(
     client: httpx.AsyncClient, admin_headers: dict[str, str], context: AppContext
 ) -> None:
     await create_flight(
-        client, admin_headers, flight_number="R1", source="AAA", destination="BBB", departure=at(6), price=90
+        client,
+        admin_headers,
+        flight_number="R1",
+        source="Aville",
+        destination="Bville",
+        departure=at(6),
+        price=90,
     )
-    expected = await search(client, "AAA", "BBB")
+    expected = await search(client, "Aville", "Bville")
     reads = context.search_reads
     assert reads is not None
     connection_id = await reads.execute(encode("CLIENT", "ID"))
     await context.redis.execute_command("CLIENT", "KILL", "ID", connection_id)
     # The lost connection is noticed and the read retried once on a fresh one.
-    assert await search(client, "AAA", "BBB") == expected
+    assert await search(client, "Aville", "Bville") == expected
     assert await reads.execute(encode("CLIENT", "ID")) != connection_id
 
 
@@ -123,14 +129,14 @@ async def test_itineraries_beyond_the_first_20_read_their_cards_when_earlier_one
             client,
             admin_headers,
             flight_number=f"R{k:02d}",
-            source="AAA",
-            destination="BBB",
+            source="Aville",
+            destination="Bville",
             departure=at(1 + k // 3, 20 * (k % 3)),
             price=100 + k,
             total_seats=1 if k < 6 else 5,
         )
     await index.rebuild(context)
-    assert await context.redis.hget(store.day_key(context, "AAA", DAY), store.BUILT) is not None
-    answer = await search(client, "AAA", "BBB", seats=2)
-    assert answer == await brute_force(context, "AAA", "BBB", DAY, 2)
+    assert await context.redis.hget(store.day_key(context, "Aville", DAY), store.BUILT) is not None
+    answer = await search(client, "Aville", "Bville", seats=2)
+    assert answer == await brute_force(context, "Aville", "Bville", DAY, 2)
     assert [it["flights"][0]["flight_number"] for it in answer] == [f"R{k:02d}" for k in range(6, 26)]

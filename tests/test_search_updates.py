@@ -54,7 +54,7 @@ async def run_search_worker(context: AppContext) -> None:
 async def network(client: httpx.AsyncClient, headers: dict[str, str], count: int) -> list[dict[str, Any]]:
     flights = []
     for k in range(count):
-        a, b = ("AAA", "BBB") if k % 2 == 0 else ("BBB", "CCC")
+        a, b = ("Aville", "Bville") if k % 2 == 0 else ("Bville", "Cville")
         flights.append(
             await create_flight(
                 client,
@@ -90,15 +90,15 @@ async def test_a_bulk_sized_change_is_answered_exactly_until_the_worker_recomput
 ) -> None:
     flights = await network(client, admin_headers, 24)
     await index.rebuild(context)
-    assert await built(context, "AAA")
-    expected = await brute_force(context, "AAA", "CCC", DAY, 1)
+    assert await built(context, "Aville")
+    expected = await brute_force(context, "Aville", "Cville", DAY, 1)
     assert len(expected) == 20
     await flights_changed(context, [FlightChange(snapshot(f), snapshot(f)) for f in flights])
-    assert not await built(context, "AAA")
-    assert await search(client, "AAA", "CCC") == expected
+    assert not await built(context, "Aville")
+    assert await search(client, "Aville", "Cville") == expected
     await run_search_worker(context)
-    assert await built(context, "AAA")
-    assert await search(client, "AAA", "CCC") == expected
+    assert await built(context, "Aville")
+    assert await search(client, "Aville", "Cville") == expected
 
 
 async def test_a_lock_left_by_a_dead_process_neither_blocks_nor_loses_a_change(
@@ -114,24 +114,24 @@ async def test_a_lock_left_by_a_dead_process_neither_blocks_nor_loses_a_change(
         body.pop(field)
     response = await client.put(f"/admin/flights/{flights[1]['id']}", json=body, headers=admin_headers)
     assert response.status_code == 200
-    result = await search(client, "AAA", "CCC")
+    result = await search(client, "Aville", "Cville")
     assert result[0]["flights"][1]["id"] == flights[1]["id"]
-    assert result == await brute_force(context, "AAA", "CCC", DAY, 1)
+    assert result == await brute_force(context, "Aville", "Cville", DAY, 1)
     assert not await index.rebuild(context, wait=False)  # the dead holder's rebuild lock
     await run_search_worker(context)
-    assert await built(context, "AAA")
-    assert await search(client, "AAA", "CCC") == await brute_force(context, "AAA", "CCC", DAY, 1)
+    assert await built(context, "Aville")
+    assert await search(client, "Aville", "Cville") == await brute_force(context, "Aville", "Cville", DAY, 1)
 
 
 async def test_a_computation_older_than_a_change_never_overwrites_it(context: AppContext) -> None:
-    day = (("AAA", DAY),)
+    day = (("Aville", DAY),)
     gens = await store.generations(context, list(day))
     await store.invalidate(context, day, {day[0]: 2_000_000_000})
     script = context.redis.register_script(store.REPLACE)
-    stale = store.replace_args(gens[0], 2_000_000_000, data.format_tag(context.settings), {"BBB": b"x"})
-    assert await script(keys=[store.day_key(context, "AAA", DAY)], args=stale) == 0
-    assert not await built(context, "AAA")
-    assert await context.redis.sismember(context.keys.search_dirty, store.member("AAA", DAY))
+    stale = store.replace_args(gens[0], 2_000_000_000, data.format_tag(context.settings), {"Bville": b"x"})
+    assert await script(keys=[store.day_key(context, "Aville", DAY)], args=stale) == 0
+    assert not await built(context, "Aville")
+    assert await context.redis.sismember(context.keys.search_dirty, store.member("Aville", DAY))
 
 
 async def test_deleting_the_top_of_a_full_list_keeps_answers_exact(
@@ -142,8 +142,8 @@ async def test_deleting_the_top_of_a_full_list_keeps_answers_exact(
             client,
             admin_headers,
             flight_number=f"F{k}",
-            source="AAA",
-            destination="BBB",
+            source="Aville",
+            destination="Bville",
             departure=at(0, 10 + k),
             price=100 + k,
         )
@@ -152,13 +152,13 @@ async def test_deleting_the_top_of_a_full_list_keeps_answers_exact(
     await index.rebuild(context)
     for f in flights[:25]:
         assert (await client.delete(f"/admin/flights/{f['id']}", headers=admin_headers)).status_code == 204
-    blob = await context.redis.hget(store.day_key(context, "AAA", DAY), "BBB")
+    blob = await context.redis.hget(store.day_key(context, "Aville", DAY), "Bville")
     assert blob is not None and header(blob)[:2] == (False, 15)  # a cut prefix, not complete
-    assert await built(context, "AAA")
-    assert await search(client, "AAA", "BBB") == await brute_force(context, "AAA", "BBB", DAY, 1)
+    assert await built(context, "Aville")
+    assert await search(client, "Aville", "Bville") == await brute_force(context, "Aville", "Bville", DAY, 1)
     # The short list was queued for a refill; the worker makes it whole again.
     await run_search_worker(context)
-    blob = await context.redis.hget(store.day_key(context, "AAA", DAY), "BBB")
+    blob = await context.redis.hget(store.day_key(context, "Aville", DAY), "Bville")
     assert blob is not None and header(blob)[:2] == (True, 20)
 
 
@@ -167,11 +167,11 @@ async def test_a_day_the_index_lost_is_answered_exactly_and_queued(
 ) -> None:
     await network(client, admin_headers, 6)
     await index.rebuild(context)
-    await context.redis.delete(store.day_key(context, "AAA", DAY))
-    assert await search(client, "AAA", "CCC") == await brute_force(context, "AAA", "CCC", DAY, 1)
-    assert await context.redis.sismember(context.keys.search_dirty, store.member("AAA", DAY))
+    await context.redis.delete(store.day_key(context, "Aville", DAY))
+    assert await search(client, "Aville", "Cville") == await brute_force(context, "Aville", "Cville", DAY, 1)
+    assert await context.redis.sismember(context.keys.search_dirty, store.member("Aville", DAY))
     await run_search_worker(context)
-    assert await built(context, "AAA")
+    assert await built(context, "Aville")
 
 
 @pytest.mark.parametrize("kind", ["insert", "move", "delete"])
@@ -185,8 +185,8 @@ async def test_single_changes_patch_the_lists_as_a_rebuild_would(
             client,
             admin_headers,
             flight_number="NEW",
-            source="BBB",
-            destination="CCC",
+            source="Bville",
+            destination="Cville",
             departure=at(3),
             price=1,
         )
@@ -200,9 +200,10 @@ async def test_single_changes_patch_the_lists_as_a_rebuild_would(
         assert (
             await client.delete(f"/admin/flights/{flights[0]['id']}", headers=admin_headers)
         ).status_code == 204
-    assert await built(context, "AAA") and await built(context, "BBB")
+    assert await built(context, "Aville") and await built(context, "Bville")
     patched = {
-        origin: await context.redis.hgetall(store.day_key(context, origin, DAY)) for origin in ("AAA", "BBB")
+        origin: await context.redis.hgetall(store.day_key(context, origin, DAY))
+        for origin in ("Aville", "Bville")
     }
     await index.rebuild(context)
     for origin, fields in patched.items():
@@ -210,7 +211,7 @@ async def test_single_changes_patch_the_lists_as_a_rebuild_would(
         assert {k: v for k, v in fields.items() if k != store.GEN} == {
             k: v for k, v in rebuilt.items() if k != store.GEN
         }
-    for pair in (("AAA", "CCC"), ("AAA", "BBB"), ("BBB", "CCC")):
+    for pair in (("Aville", "Cville"), ("Aville", "Bville"), ("Bville", "Cville")):
         assert await search(client, *pair) == await brute_force(context, pair[0], pair[1], DAY, 1)
 
 

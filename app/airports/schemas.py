@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, StringConstraints
@@ -26,7 +26,19 @@ class AirportTimezoneIn(BaseModel):
 
 
 class AirportOut(BaseModel):
-    name: str
+    name: str  # the spelling its flights are stored under
+    code: str | None  # IATA code, when it is a known airport
+    city: str | None
+    country: str | None  # ISO 3166-1 alpha-2
     timezone: str
-    # True when no timezone was set for this airport and DEFAULT_TIMEZONE applies.
+    # True when no admin set its timezone: the shipped data set's, else DEFAULT_TIMEZONE, applies.
     is_default: bool
+
+
+class SuggestionOut(BaseModel):
+    code: str | None  # an airport's IATA code, or a city's metropolitan code
+    name: str
+    city: str | None
+    country: str | None
+    timezone: str
+    kind: Literal["airport", "city"]

@@ -14,6 +14,7 @@ from decimal import Decimal
 
 from pydantic import ValidationError
 
+from app.airports.catalog import canonical, fold, tidy
 from app.flights.schemas import MAX_SEATS_PER_FLIGHT, FlightIn
 
 COLUMNS = ("flight_number", "source", "destination", "departure_ts", "arrival_ts", "total_seats", "price")
@@ -111,7 +112,8 @@ def _fast(line: int, values: list[str]) -> Row | None:
     ):
         return None
     total_seats = int(seats)
-    if total_seats > MAX_SEATS_PER_FLIGHT or number[-1] == " " or source.casefold() == destination.casefold():
+    source, destination = canonical(source) or tidy(source), canonical(destination) or tidy(destination)
+    if total_seats > MAX_SEATS_PER_FLIGHT or number[-1] == " " or fold(source) == fold(destination):
         return None
     try:
         departure_ts = datetime.fromisoformat(departure).astimezone(UTC)

@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING
 import asyncpg
 from asyncpg.pgproto.pgproto import UUID as PgUUID
 
+from app.airports.service import canonical_spellings
 from app.bulk_import.rows import Row
 from app.flights.events import FlightChange, FlightSnapshot
 from app.platform.errors import Conflict
@@ -201,6 +202,10 @@ async def upsert_batch(
 ) -> BatchOutcome:
     """Upsert the rows and record progress in one transaction; counters and search follow the commit."""
     outcome = BatchOutcome()
+    # Names no data set knows take the spelling already in use for them, whatever its case.
+    spelled = await canonical_spellings(context, {r.source for r in rows} | {r.destination for r in rows})
+    for row in rows:
+        row.source, row.destination = spelled[row.source], spelled[row.destination]
     latest, superseded = latest_per_flight(rows)
     outcome.updated += superseded
     existing = await existing_flights(conn, [(r.flight_number, r.departure_ts) for r in latest])

@@ -7,6 +7,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from app.airports.catalog import canonical, fold, tidy
 from app.platform.fields import AirportName, FlightNumber, Money, MoneyOut, UtcDatetime
 
 MAX_SEATS_PER_FLIGHT = 1000
@@ -27,7 +28,11 @@ class FlightIn(BaseModel):
 
     @model_validator(mode="after")
     def _coherent(self) -> FlightIn:
-        if self.source.casefold() == self.destination.casefold():
+        # A known airport's canonical spelling (`jfk` -> `JFK`, `DEL` -> `Delhi`); other names
+        # take the spelling in use in the service (app/airports/service.py).
+        self.source = canonical(self.source) or tidy(self.source)
+        self.destination = canonical(self.destination) or tidy(self.destination)
+        if fold(self.source) == fold(self.destination):
             raise ValueError("source and destination must differ")
         if self.arrival_ts <= self.departure_ts:
             raise ValueError("arrival_ts must be after departure_ts")

@@ -16,11 +16,11 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
 
-from app.airports.service import timezones
+from app.airports.service import canonical_spellings, spellings, zone_name
 from app.flights.events import FlightChange, FlightSnapshot, flights_changed
 from app.flights.schemas import FlightFilter, FlightIn, FlightOut, FlightPage
 from app.models import SEAT_HOLDING_STATUSES, Booking, Flight
-from app.platform.errors import Conflict, NotFound
+from app.platform.errors import Conflict, Invalid, NotFound
 
 if TYPE_CHECKING:
     from app.context import AppContext
@@ -40,7 +40,17 @@ async def with_live_seats(context: AppContext, flights: Sequence[Flight]) -> lis
     return [to_out(f, counts.get(f.id)) for f in flights]
 
 
+async def _spelled(context: AppContext, data: FlightIn) -> FlightIn:
+    """``data`` with its airports under their stored spellings (one per place)."""
+    spelled = await canonical_spellings(context, [data.source, data.destination])
+    source, destination = spelled[data.source], spelled[data.destination]
+    if source == destination:
+        raise Invalid("source and destination must differ")
+    return data.model_copy(update={"source": source, "destination": destination})
+
+
 async def create(context: AppContext, data: FlightIn) -> FlightOut:
+    data = await _spelled(context, data)
     flight = Flight(id=uuid.uuid4(), available_seats=data.total_seats, **data.model_dump())
     async with context.session_factory() as session:
         session.add(flight)
@@ -63,13 +73,14 @@ async def get(context: AppContext, flight_id: uuid.UUID) -> FlightOut:
 
 async def list_page(context: AppContext, filters: FlightFilter) -> FlightPage:
     query = select(Flight)
-    if filters.source:
-        query = query.where(Flight.source == filters.source)
+    sources = await spellings(context, filters.source) if filters.source else []
+    if sources:
+        query = query.where(Flight.source.in_(sources))
     if filters.destination:
-        query = query.where(Flight.destination == filters.destination)
+        query = query.where(Flight.destination.in_(await spellings(context, filters.destination)))
     if filters.date:
         # The date is the departure's local date at its source airport, as in search.
-        start, end = await _local_day_bounds(context, filters.source, filters.date)
+        start, end = await _local_day_bounds(context, sources[0] if sources else None, filters.date)
         query = query.where(Flight.departure_ts >= start, Flight.departure_ts < end)
     async with context.session_factory() as session:
         total = await session.scalar(select(func.count()).select_from(query.subquery()))
@@ -84,14 +95,13 @@ async def list_page(context: AppContext, filters: FlightFilter) -> FlightPage:
 
 
 async def _local_day_bounds(context: AppContext, source: str | None, day: date) -> tuple[datetime, datetime]:
-    zone_name = context.settings.default_timezone
-    if source:
-        zone_name = (await timezones(context)).get(source, zone_name)
-    start = datetime.combine(day, time.min, tzinfo=ZoneInfo(zone_name))
+    zone = await zone_name(context, source) if source else context.settings.default_timezone
+    start = datetime.combine(day, time.min, tzinfo=ZoneInfo(zone))
     return start.astimezone(UTC), (start + timedelta(days=1)).astimezone(UTC)
 
 
 async def update(context: AppContext, flight_id: uuid.UUID, data: FlightIn) -> FlightOut:
+    data = await _spelled(context, data)
     async with context.session_factory() as session:
         flight = await session.get(Flight, flight_id, with_for_update=True)
         if flight is None:

@@ -9,6 +9,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
+from app.airports.catalog import timezone as shipped_timezone
 from app.airports.service import timezones
 from app.platform.config import Settings
 from app.search.codec import FLIGHT
@@ -17,7 +18,8 @@ from app.search.engine import Graph, Rules
 if TYPE_CHECKING:
     from app.context import AppContext
 
-FORMAT_VERSION = "2"
+# 3: airports without an admin timezone take the shipped data set's (app/airports/catalog.py).
+FORMAT_VERSION = "3"
 # Itineraries kept per city pair and day: more than the 20 answered, so sold-out or departed ones
 # can be skipped at read time without a recomputation.
 DEPTH = 40
@@ -64,7 +66,8 @@ def format_tag(settings: Settings) -> str:
 
 
 class Zones:
-    """Airport timezones (airports table, else DEFAULT_TIMEZONE) and local-day arithmetic."""
+    """Airport timezones (airports table, else the shipped data set's, else DEFAULT_TIMEZONE) and
+    local-day arithmetic."""
 
     def __init__(self, known: dict[str, str], default: str) -> None:
         self.known = {name: ZoneInfo(tz) for name, tz in known.items()}
@@ -75,7 +78,11 @@ class Zones:
         return cls(await timezones(context), context.settings.default_timezone)
 
     def zone(self, airport: str) -> ZoneInfo:
-        return self.known.get(airport, self.default)
+        zone = self.known.get(airport)
+        if zone is None:
+            shipped = shipped_timezone(airport)
+            zone = self.known[airport] = ZoneInfo(shipped) if shipped else self.default
+        return zone
 
     def local_date(self, airport: str, epoch: int) -> date:
         return datetime.fromtimestamp(epoch, self.zone(airport)).date()

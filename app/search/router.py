@@ -6,8 +6,10 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response
 
+from app.airports.service import spellings
+from app.platform.errors import Invalid
 from app.platform.shortcut import shortcut_route
-from app.search import query
+from app.search.cities import search_pairs
 from app.search.schemas import Itinerary, SearchQuery, plain_search_params
 
 if TYPE_CHECKING:
@@ -35,5 +37,10 @@ async def _answer(request: Request, source: str, destination: str, day: Any, sea
     # The context straight from app state, not through the sync ContextDep: FastAPI runs a sync
     # dependency in its thread pool, a thread hop that cost more than the whole cached search.
     context: AppContext = request.app.state.context
-    body = await query.search(context, source, destination, day, seats)
+    # Any spelling of an airport, or a city (all of its airports with flights).
+    sources, destinations = await spellings(context, source), await spellings(context, destination)
+    if sources == destinations:
+        raise Invalid("source and destination must differ")
+    pairs = [(s, d) for s in sources for d in destinations if s != d]
+    body = await search_pairs(context, pairs, day, seats)
     return Response(content=body, media_type="application/json")

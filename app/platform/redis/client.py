@@ -50,7 +50,8 @@ class Keys:
 
     @property
     def airports(self) -> str:
-        return f"{self.prefix}:airports"
+        # :2: spellings merged by migration 0006 (a list cached before it would name both).
+        return f"{self.prefix}:airports:2"
 
     @property
     def seat_sync_dirty(self) -> str:
