@@ -30,6 +30,7 @@ from sqlalchemy.dialects.postgresql import JSONB, UUID
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.models.base import Base
+from app.schemas import flight_times
 
 
 class BookingStatus(enum.StrEnum):
@@ -84,6 +85,8 @@ class Flight(Base):
         CheckConstraint("price >= 0", name="price_nonnegative"),
         CheckConstraint("arrival_ts > departure_ts", name="arrival_after_departure"),
         CheckConstraint("source <> destination", name="distinct_endpoints"),
+        CheckConstraint(flight_times.TIMES_SQL, name="times_in_range"),
+        CheckConstraint(flight_times.DURATION_SQL, name="duration_within_limit"),
         Index("ix_flights_source_departure", "source", "departure_ts"),
         Index("ix_flights_destination", "destination"),
         Index("ix_flights_departure", "departure_ts"),

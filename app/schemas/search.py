@@ -8,13 +8,15 @@ from collections.abc import Mapping
 
 from pydantic import BaseModel, model_validator
 
+from app.schemas import flight_times
 from app.schemas.common import AirportName, SeatCount
+from app.schemas.flights import FlightDate
 
 
 class SearchQuery(BaseModel):
     source: AirportName
     destination: AirportName
-    date: dt.date
+    date: FlightDate
     seats: SeatCount = 1
 
     @model_validator(mode="after")
@@ -44,6 +46,8 @@ def plain_search_params(params: Mapping[str, str]) -> tuple[str, str, dt.date, i
     try:
         parsed = dt.date.fromisoformat(day)
     except ValueError:
+        return None
+    if not flight_times.FIRST_DATE <= parsed <= flight_times.LAST_DATE:
         return None
     return source, destination, parsed, _SEATS[seats]
 

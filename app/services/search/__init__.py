@@ -12,6 +12,8 @@ from typing import TYPE_CHECKING
 import structlog
 from redis.exceptions import LockError
 
+from app.schemas import flight_times
+
 if TYPE_CHECKING:
     from app.core.context import AppContext
     from app.services.flight_events import FlightChange, FlightSnapshot
@@ -31,6 +33,9 @@ async def on_flights_changed(context: AppContext, changes: Sequence[FlightChange
     """Bring the index in line with committed flight changes (called after the commit)."""
     from app.services.search import data, index
 
+    changes = [c for c in map(_as_indexed, changes) if c.before is not None or c.after is not None]
+    if not changes:  # deletes of rows that were never indexed
+        return
     ids = list({s.id for c in changes for s in (c.before, c.after) if s is not None})
     snapshots = [s for c in changes for s in (c.before, c.after) if s is not None]
     departures = [int(s.departure_ts.timestamp()) for s in snapshots]
@@ -55,6 +60,16 @@ async def on_flights_changed(context: AppContext, changes: Sequence[FlightChange
     finally:
         with contextlib.suppress(LockError):
             await lock.release()
+
+
+def _as_indexed(change: FlightChange) -> FlightChange:
+    """The change as the index saw it: an old version outside the time limits (a row stored before
+    they existed, since updated or deleted) was never indexed, and its times may not even convert.
+    A new version is a committed row, within them: the database's constraints check every write."""
+    before = change.before
+    if before is not None and not flight_times.allowed(before.departure_ts, before.arrival_ts):
+        return change._replace(before=None)
+    return change
 
 
 async def _cards(context: AppContext, ids: list) -> list[FlightRow]:  # type: ignore[type-arg]

@@ -117,7 +117,13 @@ async def reindex_dirty(context: AppContext) -> int:
         days = await store.take_dirty(context, _DIRTY_BATCH)
         if not days:
             return written
-        failed = await build.build_days(context, days)
+        try:
+            failed = await build.build_days(context, days)
+        except BaseException:
+            # Back to the dirty set, for the job's retry (search_jobs.RetryUntilDone).
+            with contextlib.suppress(Exception):
+                await store.mark_dirty(context, days)
+            raise
         written += len(days) - len(failed)
         await store.mark_dirty(context, failed)
     if await context.redis.scard(context.keys.search_dirty):

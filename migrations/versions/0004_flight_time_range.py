@@ -1,0 +1,94 @@
+"""flights: departure_ts and arrival_ts within 2000-01-01 .. 2100-01-01 UTC, at most 48 h apart
+(the contract's input limits, app/schemas/flight_times.py), refused by the database too
+
+Rows already outside the limits are not lost and do not stop the upgrade:
+- a flight without bookings is moved to the table ``flights_out_of_range`` (the whole row, plus
+  ``moved_at``), where an operator can look at it and re-enter it with corrected times;
+- a flight with bookings stays (moving it would orphan bookings a traveller has seen). The
+  constraints are then left NOT VALID (enforced on every new or updated row, not yet proven for
+  the old ones), and a warning names those flights; once an operator has corrected their times
+  (PUT /admin/flights/{id}), ``ALTER TABLE flights VALIDATE CONSTRAINT`` (both) finishes the job.
+  Meanwhile the search leaves them out, as it does any row outside the limits.
+The constraints are validated in a transaction of their own, which holds a lock that lets reads
+and writes through while it scans the table.
+
+The limits are written out here, not imported: a migration keeps what it did when later code
+changes; tests/test_input_times.py checks that the database and the application agree.
+
+Downgrade drops the constraints only: ``flights_out_of_range`` and its rows stay.
+
+Revision ID: 0004_flight_time_range
+Revises: 0003
+"""
+
+import logging
+from collections.abc import Sequence
+
+from alembic import op
+from sqlalchemy import text
+
+revision: str = "0004_flight_time_range"
+down_revision: str | None = "0003"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+log = logging.getLogger("alembic.runtime.migration")
+
+_RANGE = "BETWEEN TIMESTAMPTZ '2000-01-01T00:00:00+00:00' AND TIMESTAMPTZ '2100-01-01T00:00:00+00:00'"
+CONSTRAINTS = {
+    "ck_flights_times_in_range": f"departure_ts {_RANGE} AND arrival_ts {_RANGE}",
+    "ck_flights_duration_within_limit": "arrival_ts <= departure_ts + INTERVAL '172800 seconds'",
+}
+# Written so that it is true or false, never an error, for every stored value (±infinity too).
+_OUTSIDE = " OR ".join(f"NOT ({condition})" for condition in CONSTRAINTS.values())
+
+
+def upgrade() -> None:
+    op.execute(
+        "CREATE TABLE IF NOT EXISTS flights_out_of_range"
+        " (LIKE flights INCLUDING DEFAULTS, moved_at timestamptz NOT NULL DEFAULT now())"
+    )
+    moved = (
+        op.get_bind()
+        .execute(
+            text(
+                f"""
+            WITH moved AS (
+                DELETE FROM flights AS f
+                 WHERE ({_OUTSIDE})
+                   AND NOT EXISTS (SELECT 1 FROM bookings AS b WHERE b.flight_id = f.id)
+             RETURNING f.*
+            )
+            INSERT INTO flights_out_of_range SELECT moved.*, now() FROM moved RETURNING id
+            """  # noqa: S608 (constant text)
+            )
+        )
+        .all()
+    )
+    if moved:
+        log.warning(
+            "moved %d flights with times outside 2000-01-01 .. 2100-01-01 UTC or longer than 48 h"
+            " (and no bookings) to the table flights_out_of_range",
+            len(moved),
+        )
+    for name, condition in CONSTRAINTS.items():
+        op.execute(f"ALTER TABLE flights ADD CONSTRAINT {name} CHECK ({condition}) NOT VALID")
+    kept = op.get_bind().execute(text(f"SELECT id FROM flights WHERE {_OUTSIDE}")).scalars().all()  # noqa: S608
+    if kept:
+        log.warning(
+            "%d flights with bookings have times outside the limits and were kept: %s. The constraints"
+            " %s stay NOT VALID (new and updated rows are checked) until their times are corrected"
+            " and an operator runs ALTER TABLE flights VALIDATE CONSTRAINT for each.",
+            len(kept),
+            ", ".join(str(i) for i in kept[:20]) + (" ..." if len(kept) > 20 else ""),
+            " and ".join(CONSTRAINTS),
+        )
+        return
+    with op.get_context().autocommit_block():
+        for name in CONSTRAINTS:
+            op.execute(f"ALTER TABLE flights VALIDATE CONSTRAINT {name}")
+
+
+def downgrade() -> None:
+    for name in CONSTRAINTS:
+        op.execute(f"ALTER TABLE flights DROP CONSTRAINT IF EXISTS {name}")
