@@ -7,20 +7,25 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import httpx
+import psycopg
 import pytest
+from alembic import command
+from alembic.config import Config
 from prometheus_client import REGISTRY
 from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 
 from app import cli
+from app.core.config import to_driver_url
 from app.core.context import AppContext
 from app.services.search import index, store
 from app.workers.search_jobs import REBUILD_TASK
+from tests import infra
 from tests.bulk_helpers import csv_text, import_csv, row
 from tests.conftest import create_flight, flight_body
 from tests.test_search_updates import run_search_worker
@@ -198,7 +203,7 @@ LEGACY = {
 @pytest.fixture
 async def legacy_rows(context: AppContext) -> AsyncIterator[dict[str, uuid.UUID]]:
     """LEGACY stored past the check constraints (dropped, the rows inserted, the constraints added
-    back NOT VALID: a database where rows outside the limits stayed); validated again afterwards."""
+    back NOT VALID), as rows stored before they existed; validated again afterwards."""
     ids = {number: uuid.uuid4() for number, *_ in LEGACY.values()}
     async with context.engine.begin() as connection:
         checks = (
@@ -359,3 +364,96 @@ async def test_a_failed_rebuild_is_retried_not_left(
     assert await index.is_ready(context)
     assert await rebuild_jobs(context) == [("succeeded", 2)]
     assert await itineraries(client, "AAA", "CCC") == [["OK-1", "OK-2"]]
+
+
+@pytest.fixture
+def database_at_0003(servers: infra.TestServers) -> Iterator[tuple[str, Config]]:
+    """A database of its own, migrated to 0003 (before the time limits)."""
+    name = f"{servers.database_name}_m0004"
+    admin = to_driver_url(servers.admin_database_url, "postgresql")
+    with psycopg.connect(admin, autocommit=True) as connection:
+        connection.execute(f'CREATE DATABASE "{name}"')
+    url = f"{servers.database_url.rpartition('/')[0]}/{name}"
+    config = Config(str(cli.ROOT / "alembic.ini"))
+    config.attributes.update(configure_logger=False, database_url=url)
+    try:
+        command.upgrade(config, "0003")
+        yield to_driver_url(url, "postgresql"), config
+    finally:
+        with psycopg.connect(admin, autocommit=True) as connection:
+            connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def constraints(connection: psycopg.Connection[Any]) -> dict[str, bool]:
+    """The time-limit constraints on flights, and whether each is validated."""
+    found = connection.execute(
+        "SELECT conname, convalidated FROM pg_constraint WHERE conrelid = 'flights'::regclass"
+        " AND conname IN ('ck_flights_times_in_range', 'ck_flights_duration_within_limit')"
+    )
+    return dict(found.fetchall())
+
+
+def test_the_migration_moves_flights_outside_the_limits_aside_and_keeps_booked_ones(
+    database_at_0003: tuple[str, Config],
+) -> None:
+    url, config = database_at_0003
+    good, booked = uuid.uuid4(), uuid.uuid4()
+    aside = {number: uuid.uuid4() for number in ("LG-1", "LG-2", "LG-6", "LG-8")}
+    with psycopg.connect(url, autocommit=True) as connection:
+        insert = (
+            "INSERT INTO flights (id, flight_number, source, destination, departure_ts, arrival_ts,"
+            " total_seats, available_seats, price) VALUES (%s, %s, %s, %s, %s::timestamptz, %s::timestamptz,"
+            " 100, 99, 10)"
+        )
+        connection.execute(insert, (good, "OK-1", "AAA", "BBB", at(6).isoformat(), at(8).isoformat()))
+        connection.execute(insert, (booked, "LG-4", *LEGACY["arrival in 2200"][1:]))
+        for number, source, destination, departure, arrival in LEGACY.values():
+            if number in aside:
+                connection.execute(insert, (aside[number], number, source, destination, departure, arrival))
+        user = uuid.uuid4()
+        connection.execute("INSERT INTO users (id, username, hashed_password) VALUES (%s, 'u', 'x')", (user,))
+        connection.execute(
+            "INSERT INTO bookings (id, user_id, flight_id, seats, status)"
+            " VALUES (%s, %s, %s, 1, 'CONFIRMED')",
+            (uuid.uuid4(), user, booked),
+        )
+
+    command.upgrade(config, "head")
+
+    with psycopg.connect(url, autocommit=True) as connection:
+        connection.execute("SET TIME ZONE 'UTC'")
+        kept = connection.execute("SELECT id FROM flights ORDER BY flight_number").fetchall()
+        assert [r[0] for r in kept] == [booked, good]
+        moved = connection.execute(
+            "SELECT id, flight_number, departure_ts::text, moved_at IS NOT NULL FROM flights_out_of_range"
+        ).fetchall()
+        assert {r[0]: r[1] for r in moved} == {i: n for n, i in aside.items()}  # whole rows, not lost
+        assert all(r[3] for r in moved)
+        assert [r[2] for r in moved if r[0] == aside["LG-8"]] == ["10000-01-01 00:00:00+00"]
+        # The booked one stays, exempted: the constraints hold for every other row, validated.
+        assert constraints(connection) == {
+            "ck_flights_times_in_range": True,
+            "ck_flights_duration_within_limit": True,
+        }
+        with pytest.raises(psycopg.errors.CheckViolation):
+            connection.execute(
+                insert, (uuid.uuid4(), "NEW-1", "AAA", "BBB", "9999-12-31", "9999-12-31 01:00")
+            )
+        # The seat write-back still updates it (a NOT VALID constraint would refuse that).
+        connection.execute("UPDATE flights SET available_seats = 98 WHERE id = %s", (booked,))
+
+    command.downgrade(config, "0003")  # the constraints only: no row is lost
+
+    with psycopg.connect(url, autocommit=True) as connection:
+        assert constraints(connection) == {}
+        assert connection.execute("SELECT count(*) FROM flights").fetchone() == (2,)
+        assert connection.execute("SELECT count(*) FROM flights_out_of_range").fetchone() == (len(aside),)
+
+    command.upgrade(config, "head")  # and again
+
+    with psycopg.connect(url, autocommit=True) as connection:
+        assert set(constraints(connection).values()) == {True}
+        # The operator corrects the booked flight's times.
+        connection.execute(
+            "UPDATE flights SET arrival_ts = departure_ts + interval '2 hours' WHERE id = %s", (booked,)
+        )

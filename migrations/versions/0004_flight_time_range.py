@@ -4,13 +4,13 @@
 Rows already outside the limits are not lost and do not stop the upgrade:
 - a flight without bookings is moved to the table ``flights_out_of_range`` (the whole row, plus
   ``moved_at``), where an operator can look at it and re-enter it with corrected times;
-- a flight with bookings stays (moving it would orphan bookings a traveller has seen). The
-  constraints are then left NOT VALID (enforced on every new or updated row, not yet proven for
-  the old ones), and a warning names those flights; once an operator has corrected their times
-  (PUT /admin/flights/{id}), ``ALTER TABLE flights VALIDATE CONSTRAINT`` (both) finishes the job.
-  Meanwhile the search leaves them out, as it does any row outside the limits.
-The constraints are validated in a transaction of their own, which holds a lock that lets reads
-and writes through while it scans the table.
+- a flight with bookings stays (moving it would orphan bookings a traveller has seen), exempted by
+  id in the constraints, and a warning names it. Left NOT VALID instead, the constraints would
+  refuse every update of such a row, the seat write-back's included (seat_sync.py writes 1000
+  flights per statement: one such row would stop them all). An operator corrects its times
+  (PUT /admin/flights/{id}); the search leaves it out meanwhile, as any row outside the limits.
+The constraints are added NOT VALID, then validated in a transaction of their own, whose lock lets
+reads and writes through while it scans the table.
 
 The limits are written out here, not imported: a migration keeps what it did when later code
 changes; tests/test_input_times.py checks that the database and the application agree.
@@ -41,6 +41,14 @@ CONSTRAINTS = {
 }
 # Written so that it is true or false, never an error, for every stored value (±infinity too).
 _OUTSIDE = " OR ".join(f"NOT ({condition})" for condition in CONSTRAINTS.values())
+_MOVE_ASIDE = f"""
+WITH moved AS (
+    DELETE FROM flights AS f
+     WHERE ({_OUTSIDE}) AND NOT EXISTS (SELECT 1 FROM bookings AS b WHERE b.flight_id = f.id)
+    RETURNING f.*
+)
+INSERT INTO flights_out_of_range SELECT moved.*, now() FROM moved RETURNING id
+"""  # noqa: S608 (constant text)
 
 
 def upgrade() -> None:
@@ -48,42 +56,25 @@ def upgrade() -> None:
         "CREATE TABLE IF NOT EXISTS flights_out_of_range"
         " (LIKE flights INCLUDING DEFAULTS, moved_at timestamptz NOT NULL DEFAULT now())"
     )
-    moved = (
-        op.get_bind()
-        .execute(
-            text(
-                f"""
-            WITH moved AS (
-                DELETE FROM flights AS f
-                 WHERE ({_OUTSIDE})
-                   AND NOT EXISTS (SELECT 1 FROM bookings AS b WHERE b.flight_id = f.id)
-             RETURNING f.*
-            )
-            INSERT INTO flights_out_of_range SELECT moved.*, now() FROM moved RETURNING id
-            """  # noqa: S608 (constant text)
-            )
-        )
-        .all()
-    )
+    moved = op.get_bind().execute(text(_MOVE_ASIDE)).all()
     if moved:
         log.warning(
             "moved %d flights with times outside 2000-01-01 .. 2100-01-01 UTC or longer than 48 h"
             " (and no bookings) to the table flights_out_of_range",
             len(moved),
         )
-    for name, condition in CONSTRAINTS.items():
-        op.execute(f"ALTER TABLE flights ADD CONSTRAINT {name} CHECK ({condition}) NOT VALID")
     kept = op.get_bind().execute(text(f"SELECT id FROM flights WHERE {_OUTSIDE}")).scalars().all()  # noqa: S608
+    exempt = f" OR id = ANY('{{{','.join(str(i) for i in kept)}}}'::uuid[])" if kept else ""
+    for name, condition in CONSTRAINTS.items():
+        op.execute(f"ALTER TABLE flights ADD CONSTRAINT {name} CHECK (({condition}){exempt}) NOT VALID")
     if kept:
         log.warning(
-            "%d flights with bookings have times outside the limits and were kept: %s. The constraints"
-            " %s stay NOT VALID (new and updated rows are checked) until their times are corrected"
-            " and an operator runs ALTER TABLE flights VALIDATE CONSTRAINT for each.",
+            "%d flights with bookings have times outside the limits: kept, exempted by id from the"
+            " constraints %s; correct their times (PUT /admin/flights/{id}): %s",
             len(kept),
-            ", ".join(str(i) for i in kept[:20]) + (" ..." if len(kept) > 20 else ""),
             " and ".join(CONSTRAINTS),
+            ", ".join(str(i) for i in kept),
         )
-        return
     with op.get_context().autocommit_block():
         for name in CONSTRAINTS:
             op.execute(f"ALTER TABLE flights VALIDATE CONSTRAINT {name}")
