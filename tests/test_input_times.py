@@ -24,7 +24,7 @@ from app import cli
 from app.core.config import to_driver_url
 from app.core.context import AppContext
 from app.services.search import index, store
-from app.workers.search_jobs import REBUILD_TASK
+from app.workers.search_jobs import REBUILD_TASK, REINDEX_TASK
 from tests import infra
 from tests.bulk_helpers import csv_text, import_csv, row
 from tests.conftest import create_flight, flight_body
@@ -325,13 +325,13 @@ async def test_after_redis_loses_its_data_the_worker_rebuilds_despite_stored_row
     assert await itineraries(client, "AAA", "CCC") == [["OK-1", "OK-2"]]
 
 
-async def rebuild_jobs(context: AppContext) -> list[tuple[str, int]]:
+async def rebuild_jobs(context: AppContext) -> list[tuple[str, dict[str, Any]]]:
     async with context.engine.connect() as connection:
         found = await connection.execute(
-            text("SELECT status::text, attempts FROM procrastinate_jobs WHERE task_name = :t"),
+            text("SELECT status::text, args FROM procrastinate_jobs WHERE task_name = :t ORDER BY id"),
             {"t": REBUILD_TASK},
         )
-        return [(status, attempts) for status, attempts in found.all()]
+        return [(status, args) for status, args in found.all()]
 
 
 async def test_a_failed_rebuild_is_retried_not_left(
@@ -354,7 +354,7 @@ async def test_a_failed_rebuild_is_retried_not_left(
         async with context.engine.begin() as connection:
             await connection.execute(text("ALTER TABLE airports_away RENAME TO airports"))
     assert not await index.is_ready(context)
-    assert await rebuild_jobs(context) == [("todo", 1)]  # queued again, not failed
+    assert await rebuild_jobs(context) == [("failed", {}), ("todo", {"attempt": 1})]  # queued again
     async with context.engine.begin() as connection:  # its back-off elapsed
         await connection.execute(
             text("UPDATE procrastinate_jobs SET scheduled_at = now() WHERE task_name = :t"),
@@ -362,7 +362,7 @@ async def test_a_failed_rebuild_is_retried_not_left(
         )
     await run_search_worker(context)
     assert await index.is_ready(context)
-    assert await rebuild_jobs(context) == [("succeeded", 2)]
+    assert await rebuild_jobs(context) == [("failed", {}), ("succeeded", {"attempt": 1})]
     assert await itineraries(client, "AAA", "CCC") == [["OK-1", "OK-2"]]
 
 
@@ -457,3 +457,78 @@ def test_the_migration_moves_flights_outside_the_limits_aside_and_keeps_booked_o
         connection.execute(
             "UPDATE flights SET arrival_ts = departure_ts + interval '2 hours' WHERE id = %s", (booked,)
         )
+
+
+async def test_a_rebuild_failing_while_another_is_requested_leaves_one_queued_and_the_worker_running(
+    client: httpx.AsyncClient, admin_headers: dict[str, str], context: AppContext
+) -> None:
+    await valid_network(client, admin_headers)
+    async with context.engine.begin() as connection:
+        await connection.execute(
+            text("DELETE FROM procrastinate_jobs WHERE task_name = :t"), {"t": REBUILD_TASK}
+        )
+    keys = [k async for k in context.redis.scan_iter(match=context.keys.pattern())]
+    await context.redis.delete(*keys)
+    await index.request_reindex(context, full=True)
+    url = to_driver_url(context.settings.require_database_url(), "postgresql")
+    # Connections of their own: the app's pool is the rebuild's.
+    async with (
+        await psycopg.AsyncConnection.connect(url) as blocker,
+        await psycopg.AsyncConnection.connect(url, autocommit=True) as watcher,
+    ):
+        # The rebuild blocks on reading the airports' timezones: a job in progress.
+        await blocker.execute("LOCK TABLE airports IN ACCESS EXCLUSIVE MODE")
+        worker = asyncio.create_task(run_search_worker(context))
+        waiting = None
+        for _ in range(200):
+            found = await watcher.execute(
+                "SELECT pid FROM pg_stat_activity WHERE wait_event_type = 'Lock'"
+                " AND query LIKE '%FROM airports%' AND datname = current_database()"
+            )
+            waiting = await found.fetchone()
+            if waiting is not None:
+                break
+            await asyncio.sleep(0.05)
+        assert waiting is not None
+        await index.request_reindex(context, full=True)  # queued while the first one runs
+        assert await rebuild_jobs(context) == [("doing", {}), ("todo", {})]
+        await watcher.execute("SELECT pg_cancel_backend(%s)", waiting)
+        await blocker.rollback()
+    await asyncio.wait_for(worker, 60)  # the worker went on: the request made meanwhile ran
+    assert await rebuild_jobs(context) == [("failed", {}), ("succeeded", {})]  # none left doing
+    assert await index.is_ready(context)
+    assert await itineraries(client, "AAA", "CCC") == [["OK-1", "OK-2"]]
+
+
+async def test_a_failed_reindex_keeps_its_days_and_is_queued_again(
+    client: httpx.AsyncClient, admin_headers: dict[str, str], context: AppContext
+) -> None:
+    await valid_network(client, admin_headers)
+    await index.rebuild(context)
+    async with context.engine.begin() as connection:
+        await connection.execute(
+            text("DELETE FROM procrastinate_jobs WHERE task_name = :t"), {"t": REINDEX_TASK}
+        )
+    days = [("AAA", DAY), ("BBB", DAY)]
+    await store.invalidate(context, days, {d: index.expiry(d[1]) for d in days})
+    await index.request_reindex(context)
+    async with context.engine.begin() as connection:
+        await connection.execute(text("ALTER TABLE airports RENAME TO airports_away"))
+    try:
+        await run_search_worker(context)
+    finally:
+        async with context.engine.begin() as connection:
+            await connection.execute(text("ALTER TABLE airports_away RENAME TO airports"))
+    assert await context.redis.scard(context.keys.search_dirty) == len(days)  # not lost
+    async with context.engine.begin() as connection:
+        queued = await connection.execute(
+            text(
+                "UPDATE procrastinate_jobs SET scheduled_at = now() WHERE task_name = :t AND status = 'todo'"
+                " RETURNING args"
+            ),
+            {"t": REINDEX_TASK},
+        )
+        assert queued.scalars().all() == [{"attempt": 1}]
+    await run_search_worker(context)
+    assert await context.redis.scard(context.keys.search_dirty) == 0
+    assert await itineraries(client, "AAA", "CCC") == [["OK-1", "OK-2"]]

@@ -4,22 +4,22 @@ Deferred with a queueing lock, so at most one of each waits in the queue however
 for it (a change made while one runs queues the next). Registered on the jobs app by
 ``app.workers.jobs.create_jobs_app``.
 
-A job that fails is queued again (``RetryUntilDone``), never left failed: until a rebuild has
-completed, every search is computed from PostgreSQL, and a reindex's days were taken from the
-dirty set (``index.reindex_dirty`` puts them back when it fails).
+A job that fails queues the same job again (``_again``: after 5 s, doubling to every 60 s), so a
+failed rebuild or reindex is never left: until a rebuild completes every search is computed from
+PostgreSQL, and a reindex's days were taken from the dirty set (``index.reindex_dirty`` puts them
+back when it fails). Not procrastinate's retry: a retried job goes back to ``todo`` under its
+queueing lock, which a request made while it ran may hold already; the retry then fails on the
+lock's unique index and leaves the job ``doing`` for ever.
 """
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 
 import procrastinate
 import structlog
-from procrastinate.exceptions import AlreadyEnqueued, JobAborted
+from procrastinate.exceptions import AlreadyEnqueued
 from procrastinate.job_context import JobContext
-from procrastinate.jobs import Job
-from procrastinate.retry import BaseRetryStrategy, RetryDecision
 
 from app.core.config import Settings
 from app.core.context import AppContext
@@ -33,38 +33,44 @@ RETRY_FIRST_SECONDS = 5
 RETRY_MAX_SECONDS = 60
 
 
-class RetryUntilDone(BaseRetryStrategy):
-    """Every failure queues the job again, after 5, 10, 20, 40, then every 60 seconds (the queueing
-    lock stays with it: requests meanwhile do not add a second job); a job cut short by a shutdown
-    or another worker's sweep at once."""
-
-    def get_retry_decision(self, *, exception: BaseException, job: Job) -> RetryDecision:
-        if isinstance(exception, asyncio.CancelledError | JobAborted):
-            return RetryDecision(retry_in={"seconds": 0})
-        delay = min(RETRY_FIRST_SECONDS * 2 ** min(job.attempts, 8), RETRY_MAX_SECONDS)
-        log.error("search_job_failed_retrying", task=job.task_name, attempts=job.attempts + 1, retry_in=delay)
-        return RetryDecision(retry_in={"seconds": delay})
-
-
-async def reindex(job_context: JobContext) -> None:
+async def reindex(job_context: JobContext, attempt: int = 0) -> None:
     from app.services.search import index
 
     context: AppContext = job_context.additional_context["app_context"]
-    written = await index.reindex_dirty(context)
+    try:
+        written = await index.reindex_dirty(context)
+    except Exception:
+        await _again(job_context, REINDEX_TASK, attempt)
+        raise
     log.info("search_reindexed", days=written)
 
 
-async def rebuild(job_context: JobContext) -> None:
+async def rebuild(job_context: JobContext, attempt: int = 0) -> None:
     from app.services.search import index
 
     context: AppContext = job_context.additional_context["app_context"]
-    if not await index.rebuild(context, wait=False):
+    try:
+        done = await index.rebuild(context, wait=False)
+    except Exception:
+        await _again(job_context, REBUILD_TASK, attempt)
+        raise
+    if not done:
         log.info("search_rebuild_already_running")
 
 
+async def _again(job_context: JobContext, name: str, attempt: int) -> None:
+    """Queue the failed job again, later; a job already waiting (requested while this one ran)
+    does the same work sooner. The job then ends failed, its error logged by the worker."""
+    delay = min(RETRY_FIRST_SECONDS * 2 ** min(attempt, 8), RETRY_MAX_SECONDS)
+    log.error("search_job_failed_queued_again", task=name, attempt=attempt + 1, retry_in=delay)
+    task = job_context.app.configure_task(name, queueing_lock=name, schedule_in={"seconds": delay})
+    with contextlib.suppress(AlreadyEnqueued):
+        await task.defer_async(attempt=attempt + 1)
+
+
 def register(app: procrastinate.App) -> None:
-    app.task(name=REINDEX_TASK, queue=QUEUE, pass_context=True, retry=RetryUntilDone())(reindex)
-    app.task(name=REBUILD_TASK, queue=QUEUE, pass_context=True, retry=RetryUntilDone())(rebuild)
+    app.task(name=REINDEX_TASK, queue=QUEUE, pass_context=True)(reindex)
+    app.task(name=REBUILD_TASK, queue=QUEUE, pass_context=True)(rebuild)
 
 
 async def defer(settings: Settings, *, full: bool = False) -> None:

@@ -120,7 +120,7 @@ async def reindex_dirty(context: AppContext) -> int:
         try:
             failed = await build.build_days(context, days)
         except BaseException:
-            # Back to the dirty set, for the job's retry (search_jobs.RetryUntilDone).
+            # Back to the dirty set, for the job queued again (search_jobs._again).
             with contextlib.suppress(Exception):
                 await store.mark_dirty(context, days)
             raise
