@@ -37,7 +37,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        context = AppContext.create(settings, command_timeout=settings.db_command_timeout_seconds)
+        context = AppContext.create(settings, serves_requests=True)
         app.state.context = context
         app.state.rate_limits = RateLimits(settings)
         try:

@@ -42,6 +42,7 @@ CREATE TEMP TABLE IF NOT EXISTS bulk_stage (
     available_seats integer, version bigint
 ) ON COMMIT DELETE ROWS
 """
+STAGE_DROP = "DROP TABLE IF EXISTS pg_temp.bulk_stage"
 STAGE_COLUMNS = (
     "id",
     "line",

@@ -18,6 +18,7 @@ import secrets
 import uuid
 from collections.abc import Iterable, Sequence
 
+import asyncpg
 from redis.asyncio import Redis
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession, async_sessionmaker
@@ -84,23 +85,30 @@ def _lock_keys(flight_ids: Iterable[uuid.UUID]) -> list[int]:
     return sorted({seat_lock_key(fid) for fid in flight_ids})
 
 
+# $1 synchronous_commit for the transaction ('on' / 'off'), $2 the lock class, $3 the flights' keys.
+_LOCK_SEATS_SHARED = (
+    "SELECT set_config('synchronous_commit', $1, true), pg_advisory_xact_lock_shared($2, k) "
+    "FROM unnest($3::int4[]) AS k"
+)
+
+
 async def lock_seats_shared(
-    connection: AsyncConnection | AsyncSession, flight_ids: Iterable[uuid.UUID], *, durable: bool = True
+    connection: AsyncConnection | asyncpg.Connection, flight_ids: Iterable[uuid.UUID], *, durable: bool = True
 ) -> None:
     """Block counter rebuilds of these flights until the caller's transaction ends.
 
     Taken by every transaction that makes seats held or free in PostgreSQL (PENDING insert, FAILED,
-    CANCELLED), after its row changes and before it reads the counter generations. ``durable=False``
-    also lets the commit skip waiting for the WAL flush (same round trip): for a PENDING insert a
-    crash can only lose the row, i.e. leak seats, and the CONFIRMED update's flush covers it anyway.
+    CANCELLED), after its row changes and before it reads the counter generations; through
+    SQLAlchemy (settling bookings) or on a raw asyncpg connection (the booking group commit).
+    ``durable=False`` also lets the commit skip waiting for the WAL flush (same round trip): for a
+    PENDING insert a crash can only lose the row, i.e. leak seats, and the CONFIRMED update's flush
+    covers it anyway.
     """
-    await connection.execute(
-        text(
-            "SELECT set_config('synchronous_commit', :sync, true), pg_advisory_xact_lock_shared(:cls, k) "
-            "FROM unnest(CAST(:keys AS int4[])) AS k"
-        ),
-        {"cls": SEAT_LOCK_CLASS, "keys": _lock_keys(flight_ids), "sync": "on" if durable else "off"},
-    )
+    args = ("on" if durable else "off", SEAT_LOCK_CLASS, _lock_keys(flight_ids))
+    if isinstance(connection, AsyncConnection):
+        await connection.exec_driver_sql(_LOCK_SEATS_SHARED, args)
+    else:
+        await connection.fetch(_LOCK_SEATS_SHARED, *args)
 
 
 class SeatInventory:
