@@ -1,15 +1,47 @@
+"""Airports: the public list of names in use, and the admin routes that set their timezones."""
+
 from __future__ import annotations
 
-from fastapi import APIRouter
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Path
 from fastapi.responses import Response
 
-from app.accounts.deps import ContextDep
+from app.accounts.deps import ContextDep, get_admin_user
 from app.airports import service as airports
+from app.airports.schemas import AirportOut, AirportTimezoneIn
+from app.platform.fields import AirportName
+from app.platform.responses import errors
 
 router = APIRouter(prefix="/api/v1", tags=["airports"])
+# Under the admin API's prefix, tag and answers, as the flights' admin routes.
+admin_router = APIRouter(
+    prefix="/admin",
+    tags=["admin"],
+    dependencies=[Depends(get_admin_user)],
+    responses=errors(401, 403, 503),
+)
 
 
 @router.get("/airports", response_model=list[str])
 async def list_airports(context: ContextDep) -> Response:
     """Sorted names of every airport that appears in a flight."""
     return Response(await airports.list_names(context), media_type="application/json")
+
+
+# Named as when it lived beside the flights' admin routes: the OpenAPI operation id is unchanged.
+@admin_router.get("/airports", response_model=list[AirportOut], name="list_airports")
+async def list_airports_admin(context: ContextDep) -> list[AirportOut]:
+    return await airports.list_all(context)
+
+
+@admin_router.get("/airports/{name}", response_model=AirportOut, responses=errors(404))
+async def get_airport(name: Annotated[AirportName, Path()], context: ContextDep) -> AirportOut:
+    return await airports.get(context, name)
+
+
+@admin_router.put("/airports/{name}", response_model=AirportOut, responses=errors(404))
+async def set_airport_timezone(
+    name: Annotated[AirportName, Path()], data: AirportTimezoneIn, context: ContextDep
+) -> AirportOut:
+    return await airports.set_timezone(context, name, data.timezone)
