@@ -13,8 +13,10 @@ from dataclasses import dataclass
 import procrastinate
 
 from app.airports import service as airports
+from app.booking import group_commit
 from app.booking.group_commit import BookingStore
 from app.booking.reservation import new_strategy
+from app.bulk_import import runner as bulk_runner
 from app.bulk_import import tasks as bulk_tasks
 from app.flights.events import FlightChange
 from app.flights.inventory import SeatInventory
@@ -33,7 +35,7 @@ from app.search import tasks as search_tasks
 @dataclass(kw_only=True)
 class AppContext(Platform):
     inventory: SeatInventory
-    # The booking hot path's group-commit batchers (its connections are taken on first use).
+    # The booking hot path's group-commit batchers (on raw connections of the engine's pool).
     booking_store: BookingStore
     # Published by flights after each commit that changes flights (one FlightChange per flight).
     flight_changes: Topic[Sequence[FlightChange]]
@@ -50,10 +52,17 @@ class AppContext(Platform):
         settings: Settings,
         *,
         pool_size: int = 20,
-        command_timeout: float | None = None,
+        serves_requests: bool = False,
         job_pool_size: int = 1,
     ) -> AppContext:
-        engine = create_engine(settings, pool_size=pool_size, command_timeout=command_timeout)
+        """``pool_size``: connections for sessions and the other paths; the booking batches and a
+        bulk job get theirs on top, in the same pool. ``serves_requests``: the API (statements
+        time out, see app.platform.db)."""
+        engine = create_engine(
+            settings,
+            pool_size=pool_size + group_commit.CONNECTIONS + bulk_runner.CONNECTIONS,
+            serves_requests=serves_requests,
+        )
         session_factory = create_session_factory(engine)
         redis = create_redis(settings)
         keys = Keys(settings.redis_key_prefix)
@@ -66,7 +75,9 @@ class AppContext(Platform):
             keys=keys,
             search_reads=Multiplexed.for_client(redis),
             inventory=inventory,
-            booking_store=BookingStore(settings, redis, keys, inventory, new_strategy(settings, redis, keys)),
+            booking_store=BookingStore(
+                settings, engine, redis, keys, inventory, new_strategy(settings, redis, keys)
+            ),
             flight_changes=Topic("flight_changes"),
             timezone_changes=Topic("timezone_changes"),
             jobs=JobQueue(create_jobs_app(settings, max_pool_size=job_pool_size)),
@@ -92,7 +103,6 @@ class AppContext(Platform):
     async def close(self) -> None:
         self.password_work.close()
         await self.jobs.close()
-        await self.booking_store.close()
         await super().close()
 
 

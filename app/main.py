@@ -38,7 +38,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        context = AppContext.create(settings, command_timeout=settings.db_command_timeout_seconds)
+        context = AppContext.create(settings, serves_requests=True)
         app.state.context = context
         app.state.rate_limits = RateLimits(settings)
         try:
@@ -66,8 +66,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             allow_headers=["Authorization", "Content-Type", "Idempotency-Key"],
         )
     # Routes are matched in order: the public hot path right after the health probes.
-    for module in (health, search, booking, airports, auth, admin, admin_bulk):
-        app.include_router(module.router)
+    for router in (
+        health.router,
+        search.router,
+        booking.router,
+        airports.router,
+        auth.router,
+        admin.router,
+        airports.admin_router,
+        admin_bulk.router,
+    ):
+        app.include_router(router)
     mount_frontend(app, settings.frontend_dist)
     return app
 

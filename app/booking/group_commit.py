@@ -1,4 +1,5 @@
-"""The booking hot path on raw asyncpg, with group commit (docs/decisions.md, "Booking").
+"""The booking hot path on raw asyncpg connections of the process's pool, with group commit
+(docs/decisions.md, "Booking").
 
 Each step a booking takes in PostgreSQL is shared by every booking in flight in this process:
 one read of users + flights, one PENDING transaction (Idempotency-Keys and rows in one statement,
@@ -10,7 +11,6 @@ requests run one by one, each with its own answer.
 
 from __future__ import annotations
 
-import asyncio
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -21,19 +21,22 @@ from typing import Any, NamedTuple
 import asyncpg
 import orjson
 from redis.asyncio import Redis
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app.booking.ledger import Claim, FlightGone, IdempotencyKeyTaken
 from app.booking.replies import publish_seat_changes
 from app.booking.reservation import Hold, ReservationStrategy
-from app.flights.inventory import SEAT_LOCK_CLASS, SeatInventory, seat_lock_key
+from app.flights.inventory import SeatInventory, lock_seats_shared
 from app.platform.batching import MicroBatcher, RunAlone
-from app.platform.config import Settings, to_driver_url
+from app.platform.config import Settings
+from app.platform.db import raw_connection
 from app.platform.redis.client import Keys
 
 # Batches of one step in flight at once (app/platform/batching.py: more than one keeps a step from becoming a
 # convoy). Each holds one connection; the per-row fallback takes a few more.
 LANES = 2
-POOL_SIZE = 4 * LANES + 4
+# The most connections the four steps hold at once: the process's pool is sized to include them.
+CONNECTIONS = 4 * LANES + 4
 
 # One round trip for a whole batch: the users that exist (an array, on every row) and the flights
 # (NULL columns when none is found).
@@ -60,12 +63,6 @@ FROM unnest($5::uuid[], $6::uuid[], $7::uuid[], $8::int4[], $9::uuid[], $10::num
 WHERE r.key IS NULL OR EXISTS (SELECT 1 FROM claimed c WHERE c.user_id = r.user_id AND c.key = r.key)
 RETURNING id
 """
-# After the insert, whose foreign key check already waits for an admin update of the flight (the
-# lock order of docs/decisions.md). A PENDING row lost in a crash only leaks seats: no WAL flush wait.
-_LOCK_SHARED = (
-    "SELECT set_config('synchronous_commit', 'off', true), pg_advisory_xact_lock_shared($1, k) "
-    "FROM unnest($2::int4[]) AS k"
-)
 _CONFIRM = """
 UPDATE bookings b SET status = 'CONFIRMED', payment_ref = u.ref, updated_at = u.ts
 FROM unnest($1::uuid[], $2::text[], $3::timestamptz[]) AS u(id, ref, ts)
@@ -139,18 +136,18 @@ class BookingStore:
     def __init__(
         self,
         settings: Settings,
+        engine: AsyncEngine,
         redis: Redis,
         keys: Keys,
         inventory: SeatInventory,
         strategy: ReservationStrategy,
     ) -> None:
         self.settings = settings
+        self.engine = engine
         self.strategy = strategy
         self.redis = redis
         self.keys = keys
         self.inventory = inventory
-        self._pool: asyncpg.Pool | None = None
-        self._pool_lock = asyncio.Lock()
         self.reads: MicroBatcher[tuple[uuid.UUID, Sequence[uuid.UUID]], Loaded] = MicroBatcher(
             self._read_batch, lambda item: self._read_batch_one(item), lanes=LANES
         )
@@ -164,32 +161,12 @@ class BookingStore:
             self._record_batch, lambda item: self._record_batch_one(item)
         )
 
-    async def close(self) -> None:
-        if self._pool is not None:
-            await self._pool.close()
-            self._pool = None
-
-    async def pool(self) -> asyncpg.Pool:
-        if self._pool is None:
-            async with self._pool_lock:
-                if self._pool is None:
-                    self._pool = await asyncpg.create_pool(
-                        to_driver_url(self.settings.require_database_url(), "postgresql"),
-                        min_size=1,
-                        max_size=POOL_SIZE,
-                        timeout=self.settings.db_connect_timeout_seconds,
-                        command_timeout=self.settings.db_command_timeout_seconds,
-                        server_settings={"application_name": "flightdesk-booking", "timezone": "UTC"},
-                        reset=_keep_session,
-                    )
-        return self._pool
-
     # --- reads -------------------------------------------------------------------------------
 
     async def _read_batch(self, items: Sequence[tuple[uuid.UUID, Sequence[uuid.UUID]]]) -> list[Loaded]:
         user_ids = list({user_id for user_id, _ in items})
         flight_ids = list({fid for _, fids in items for fid in fids})
-        async with (await self.pool()).acquire() as connection:
+        async with raw_connection(self.engine) as connection:
             found = await connection.fetch(_READ, user_ids, flight_ids)
         users = set(found[0][0])
         flights = {row[1]: FlightRow(*row[1:]) for row in found if row[1] is not None}
@@ -208,10 +185,7 @@ class BookingStore:
         if len({(c.user_id, c.key) for c in claims}) != len(claims):
             raise RunAlone("one Idempotency-Key twice in a batch")  # whichever commits first claims it
         try:
-            async with (
-                (await self.pool()).acquire() as connection,
-                connection.transaction(),
-            ):
+            async with raw_connection(self.engine) as connection, connection.transaction():
                 try:
                     rows = await connection.fetch(_INSERT_PENDING, *_pending_args(items))
                 except asyncpg.ForeignKeyViolationError as exc:
@@ -238,8 +212,9 @@ class BookingStore:
         if not holds:
             return set()
         flight_ids = list({hold.flight_id for hold in holds})
-        lock_keys = sorted({seat_lock_key(fid) for fid in flight_ids})
-        await connection.fetch(_LOCK_SHARED, SEAT_LOCK_CLASS, lock_keys)
+        # After the insert, whose foreign key check already waits for an admin update of the flight
+        # (the lock order of docs/decisions.md). A PENDING row lost in a crash only leaks seats.
+        await lock_seats_shared(connection, flight_ids, durable=False)
         current = dict(zip(flight_ids, await self.inventory.generations(flight_ids), strict=True))
         return {hold.flight_id for hold in holds if current[hold.flight_id] != hold.generation}
 
@@ -249,7 +224,7 @@ class BookingStore:
         ids = [bid for item in items for bid in item.booking_ids]
         refs = [item.payment_ref for item in items for _ in item.booking_ids]
         stamps = [item.now for item in items for _ in item.booking_ids]
-        async with (await self.pool()).acquire() as connection:
+        async with raw_connection(self.engine) as connection:
             rows = {row[0]: BookingRow(*row) for row in await connection.fetch(_CONFIRM, ids, refs, stamps)}
         counts = await publish_seat_changes(
             self.redis,
@@ -266,7 +241,7 @@ class BookingStore:
     # --- Idempotency-Key answers -------------------------------------------------------------
 
     async def _record_batch(self, items: Sequence[Record]) -> list[None]:
-        async with (await self.pool()).acquire() as connection:
+        async with raw_connection(self.engine) as connection:
             await connection.execute(
                 _RECORD,
                 [item.claim.user_id for item in items],
@@ -278,12 +253,6 @@ class BookingStore:
 
     async def _record_batch_one(self, item: Record) -> None:
         await self._record_batch([item])
-
-
-async def _keep_session(connection: asyncpg.Connection) -> None:
-    """The pool's reset on release, without asyncpg's default reset query (a round trip per batch):
-    these connections never change session state (settings and advisory locks are transaction-scoped),
-    and an open transaction is still rolled back by asyncpg before this runs."""
 
 
 def _pending_args(items: Sequence[Pending]) -> list[list[Any]]:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator
 from dataclasses import dataclass
 
 import asyncpg
@@ -71,7 +71,7 @@ def validate_into(batch: Batch, records: list[Record], positions: list[int]) -> 
             errors.append((exc.line, exc.message))
 
 
-async def read_ahead(source: AsyncIterator[Batch]) -> AsyncIterator[Batch]:
+async def read_ahead(source: AsyncIterator[Batch]) -> AsyncGenerator[Batch]:
     """``source``'s batches, the next ones read and validated while the caller handles this one."""
     queue: asyncio.Queue[Batch | Exception | None] = asyncio.Queue(maxsize=AHEAD)
 

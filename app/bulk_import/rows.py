@@ -16,6 +16,7 @@ from pydantic import ValidationError
 
 from app.airports.catalog import canonical, fold, tidy
 from app.flights.schemas import MAX_SEATS_PER_FLIGHT, FlightIn
+from app.models import flight_times
 
 COLUMNS = ("flight_number", "source", "destination", "departure_ts", "arrival_ts", "total_seats", "price")
 
@@ -118,8 +119,8 @@ def _fast(line: int, values: list[str]) -> Row | None:
     try:
         departure_ts = datetime.fromisoformat(departure).astimezone(UTC)
         arrival_ts = datetime.fromisoformat(arrival).astimezone(UTC)
-    except ValueError:
+    except (ValueError, OverflowError):  # OverflowError: a time near year 1 or 9999 converted to UTC
         return None
-    if arrival_ts <= departure_ts:
+    if not flight_times.allowed(departure_ts, arrival_ts):
         return None
     return Row(line, number, source, destination, departure_ts, arrival_ts, total_seats, Decimal(price))

@@ -13,7 +13,7 @@ import gc
 import time
 import uuid
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from typing import TYPE_CHECKING
 
 import asyncpg
@@ -22,7 +22,8 @@ import structlog
 
 from app.bulk_import.announce import LAG, Announcer, reannounce
 from app.bulk_import.reading import Batch, batches, read_ahead
-from app.bulk_import.upsert import STAGE_DDL, BatchOutcome, Key, upsert_batch
+from app.bulk_import.upsert import STAGE_DDL, STAGE_DROP, BatchOutcome, Key, upsert_batch
+from app.platform.db import raw_connection
 
 if TYPE_CHECKING:
     from app.context import AppContext
@@ -31,6 +32,9 @@ log = structlog.get_logger()
 
 MAX_ERRORS = 1000
 MAX_ATTEMPTS = 5
+# A job's connections from the process's pool: the one that writes (and holds the job's lock), the
+# one that reads the stored file. The pool is sized to include them.
+CONNECTIONS = 2
 
 START_SQL = """
 UPDATE bulk_jobs
@@ -57,19 +61,25 @@ class JobBusy(Exception):
     """Another worker is still running this job (its connection holds the job's lock)."""
 
 
-async def connect(context: AppContext) -> asyncpg.Connection:
-    return await asyncpg.connect(
-        context.settings.psycopg_url,
-        server_settings={"application_name": "flightdesk-bulk", "timezone": "UTC"},
-    )
+@contextlib.asynccontextmanager
+async def job_connection(context: AppContext, job_id: uuid.UUID) -> AsyncIterator[asyncpg.Connection]:
+    """A connection of the pool holding the job's session lock: one worker at a time runs a job.
+
+    A session lock, so that it outlives the job's transactions; if the job stops on an error (or
+    the process is killed) the connection is closed, not put back, which releases it.
+    """
+    lock = f"bulk:{job_id}"
+    async with raw_connection(context.engine, session_state=True) as conn:
+        if not await conn.fetchval("SELECT pg_try_advisory_lock(hashtextextended($1, 0))", lock):
+            raise JobBusy(str(job_id))
+        yield conn
+        # Back to the pool as it came: no lock, no staging table.
+        await conn.execute(STAGE_DROP)
+        await conn.execute("SELECT pg_advisory_unlock(hashtextextended($1, 0))", lock)
 
 
 async def run_job(context: AppContext, job_id: uuid.UUID) -> None:
-    conn = await connect(context)
-    try:
-        # Session lock, released when this connection closes, even if the process is killed.
-        if not await conn.fetchval("SELECT pg_try_advisory_lock(hashtextextended($1, 0))", f"bulk:{job_id}"):
-            raise JobBusy(str(job_id))
+    async with job_connection(context, job_id) as conn:
         start = await conn.fetchrow(START_SQL, job_id)
         if start is None:
             log.info("bulk_job_not_runnable", job_id=str(job_id))
@@ -96,8 +106,6 @@ async def run_job(context: AppContext, job_id: uuid.UUID) -> None:
             seconds=round(time.monotonic() - started, 3),
             search_seconds=round(search_seconds, 3),
         )
-    finally:
-        await conn.close()
 
 
 @contextlib.contextmanager
@@ -133,39 +141,42 @@ async def _import(
     seen = 0
     announcer = Announcer(context)
     committed: deque[list[Key]] = deque(maxlen=LAG)  # keys of the last batches before ``done``
-    reader = await connect(context)
     try:
-        async for batch in read_ahead(batches(reader, job_id)):
-            seen += batch.size
-            if seen <= done:
-                committed.append([(r.flight_number, r.departure_ts) for r in batch.rows])
-                if seen == done:
-                    await reannounce(context, conn, (k for keys in committed for k in keys))
-                    committed.clear()
-                continue
+        async with (
+            raw_connection(context.engine) as reader,
+            # Closed here, not whenever it is collected: its reads end before the reader goes back.
+            contextlib.aclosing(read_ahead(batches(reader, job_id))) as ahead,
+        ):
+            async for batch in ahead:
+                seen += batch.size
+                if seen <= done:
+                    committed.append([(r.flight_number, r.departure_ts) for r in batch.rows])
+                    if seen == done:
+                        await reannounce(context, conn, (k for keys in committed for k in keys))
+                        committed.clear()
+                    continue
 
-            async def record_progress(outcome: BatchOutcome, batch: Batch = batch) -> None:
-                nonlocal stored_errors
-                # Before this batch commits: a resumed job re-announces only the last LAG batches.
-                await announcer.before_commit()
-                errors = sorted(batch.errors + outcome.errors)
-                kept = errors[: max(MAX_ERRORS - stored_errors, 0)]
-                stored_errors += len(kept)
-                await conn.execute(
-                    PROGRESS_SQL,
-                    job_id,
-                    batch.size,
-                    outcome.inserted,
-                    outcome.updated,
-                    len(errors),
-                    orjson.dumps([{"row": line, "error": message} for line, message in kept]).decode(),
-                )
+                async def record_progress(outcome: BatchOutcome, batch: Batch = batch) -> None:
+                    nonlocal stored_errors
+                    # Before this batch commits: a resumed job re-announces only the last LAG batches.
+                    await announcer.before_commit()
+                    errors = sorted(batch.errors + outcome.errors)
+                    kept = errors[: max(MAX_ERRORS - stored_errors, 0)]
+                    stored_errors += len(kept)
+                    await conn.execute(
+                        PROGRESS_SQL,
+                        job_id,
+                        batch.size,
+                        outcome.inserted,
+                        outcome.updated,
+                        len(errors),
+                        orjson.dumps([{"row": line, "error": message} for line, message in kept]).decode(),
+                    )
 
-            outcome = await upsert_batch(conn, context, batch.rows, record_progress)
-            announcer.committed(outcome.changes)
+                outcome = await upsert_batch(conn, context, batch.rows, record_progress)
+                announcer.committed(outcome.changes)
         await announcer.wait()
     finally:
         announcer.cancel()
-        await reader.close()
     log.info("bulk_job_search_updates", job_id=str(job_id), calls=announcer.calls)
     return announcer.seconds

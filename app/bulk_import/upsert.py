@@ -1,8 +1,9 @@
 """One batch of validated rows into ``flights``: COPY to a staging table, one INSERT ... ON CONFLICT.
 
-Seat rule (as PUT, app/flights/service.py): a changed ``total_seats`` shifts the Redis counter
-first (it also counts reservations in flight), refusing to go below the seats held; the row then
-takes that counter as ``available_seats``. An unchanged total keeps ``available_seats``.
+Seat rule (the admin PUT's, one function: ``SeatInventory.shift_totals``): a changed ``total_seats``
+shifts the Redis counter first (it also counts reservations in flight), refusing to go below the
+seats held; the row then takes that counter as ``available_seats``. An unchanged total keeps
+``available_seats``.
 
 Concurrency is optimistic: the upsert only updates a row still carrying the id and version read
 before, so a flight changed by a PUT meanwhile is reported as a row error, never overwritten.
@@ -17,7 +18,6 @@ read, the unique index refuses the COPY and those rows take the upsert like the 
 
 from __future__ import annotations
 
-import asyncio
 import os
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
@@ -31,7 +31,6 @@ from asyncpg.pgproto.pgproto import UUID as PgUUID
 from app.airports.service import canonical_spellings
 from app.bulk_import.rows import Row
 from app.flights.events import FlightChange, FlightSnapshot
-from app.platform.errors import Conflict
 
 if TYPE_CHECKING:
     from app.context import AppContext
@@ -43,6 +42,7 @@ CREATE TEMP TABLE IF NOT EXISTS bulk_stage (
     available_seats integer, version bigint
 ) ON COMMIT DELETE ROWS
 """
+STAGE_DROP = "DROP TABLE IF EXISTS pg_temp.bulk_stage"
 STAGE_COLUMNS = (
     "id",
     "line",
@@ -99,7 +99,6 @@ ON CONFLICT (flight_number, departure_ts) DO UPDATE SET
 RETURNING f.id, (f.xmax = 0) AS inserted
 """
 CHANGED_MEANWHILE = "the flight was changed by another request during the import; upload this row again"
-ADJUST_PARALLELISM = 64
 
 Key = tuple[str, datetime]
 
@@ -157,31 +156,6 @@ async def existing_flights(conn: asyncpg.Connection, keys: Sequence[Key]) -> dic
     return {(r["flight_number"], r["departure_ts"]): r for r in records}
 
 
-async def _adjust_all(context: AppContext, deltas: dict[uuid.UUID, int]) -> dict[uuid.UUID, int | str]:
-    """Shift counters by the change of total_seats; the new count, or the refusal message."""
-    results: dict[uuid.UUID, int | str] = {}
-    items = list(deltas.items())
-    for start in range(0, len(items), ADJUST_PARALLELISM):
-        part = items[start : start + ADJUST_PARALLELISM]
-        outcomes = await asyncio.gather(
-            *(context.inventory.adjust_total(fid, delta) for fid, delta in part), return_exceptions=True
-        )
-        for (fid, _), outcome in zip(part, outcomes, strict=True):
-            if isinstance(outcome, Conflict):
-                results[fid] = str(outcome.detail)
-            elif isinstance(outcome, BaseException):
-                await _undo(context, {f: d for f, d in deltas.items() if isinstance(results.get(f), int)})
-                raise outcome
-            else:
-                results[fid] = outcome
-    return results
-
-
-async def _undo(context: AppContext, deltas: dict[uuid.UUID, int]) -> None:
-    for fid, delta in deltas.items():
-        await context.inventory.adjust_total(fid, -delta)
-
-
 async def _copy_fresh(conn: asyncpg.Connection, fresh: list[FlightSnapshot]) -> bool:
     """COPY new flights straight into ``flights``; False (nothing written) if one exists by now."""
     # FLIGHT_COLUMNS are a snapshot's fields then available_seats (all seats, for a new flight).
@@ -215,38 +189,35 @@ async def upsert_batch(
         if (key := (row.flight_number, row.departure_ts)) in existing
         and row.total_seats != existing[key]["total_seats"]
     }
-    adjusted = await _adjust_all(context, deltas) if deltas else {}
-    applied = {fid: d for fid, d in deltas.items() if isinstance(adjusted[fid], int)}
+    async with context.inventory.shift_totals(deltas) as shift:
+        staged: list[tuple[object, ...]] = []
+        fresh: list[FlightSnapshot] = []  # new flights, and their rows below
+        fresh_rows: list[Row] = []
+        planned: dict[uuid.UUID, tuple[Row, asyncpg.Record | None]] = {}
+        ids = iter(new_ids(len(latest) - len(existing)))
+        for row in latest:
+            before = existing.get((row.flight_number, row.departure_ts))
+            if before is None:
+                fresh.append(snapshot(row, next(ids)))
+                fresh_rows.append(row)
+                continue
+            if _unchanged(row, before):
+                # Nothing to write and nothing for search: as if applied at the moment it was read.
+                outcome.updated += 1
+                continue
+            fid, version = before["id"], before["version"]
+            if fid in shift.refused:
+                outcome.errors.append((row.line, str(shift.refused[fid].detail)))
+                continue
+            available = shift.counts.get(fid, row.total_seats)
+            planned[fid] = (row, before)
+            staged.append(
+                (fid, row.line, row.flight_number, row.source, row.destination, row.departure_ts,
+                 row.arrival_ts, row.total_seats, row.price, available, version)
+            )  # fmt: skip
 
-    staged: list[tuple[object, ...]] = []
-    fresh: list[FlightSnapshot] = []  # new flights, and their rows below
-    fresh_rows: list[Row] = []
-    planned: dict[uuid.UUID, tuple[Row, asyncpg.Record | None]] = {}
-    ids = iter(new_ids(len(latest) - len(existing)))
-    for row in latest:
-        before = existing.get((row.flight_number, row.departure_ts))
-        if before is None:
-            fresh.append(snapshot(row, next(ids)))
-            fresh_rows.append(row)
-            continue
-        if _unchanged(row, before):
-            # Nothing to write and nothing for search: as if applied at the moment it was read.
-            outcome.updated += 1
-            continue
-        fid, version = before["id"], before["version"]
-        available = adjusted.get(fid, row.total_seats)
-        if isinstance(available, str):
-            outcome.errors.append((row.line, available))
-            continue
-        planned[fid] = (row, before)
-        staged.append(
-            (fid, row.line, row.flight_number, row.source, row.destination, row.departure_ts,
-             row.arrival_ts, row.total_seats, row.price, available, version)
-        )  # fmt: skip
-
-    # New flights get no Redis counter: a missing counter is rebuilt from PostgreSQL on first use
-    # (booking, search, listing), so writing one per inserted flight would only slow the import.
-    try:
+        # New flights get no Redis counter: a missing counter is rebuilt from PostgreSQL on first use
+        # (booking, search, listing), so writing one per inserted flight would only slow the import.
         async with conn.transaction():
             done: dict[uuid.UUID, bool] = {}
             if fresh and await _copy_fresh(conn, fresh):
@@ -276,10 +247,5 @@ async def upsert_batch(
                     outcome.changes.append(FlightChange(record_snapshot(before), after))
             outcome.errors.sort()
             await record_progress(outcome)
-    except BaseException:
-        await _undo(context, applied)
-        raise
-    lost = {fid: d for fid, d in applied.items() if fid not in done}
-    if lost:
-        await _undo(context, lost)
+        shift.keep(done)
     return outcome

@@ -14,10 +14,13 @@ decrement of the live counter, never by neither (docs/decisions.md, "Booking").
 
 from __future__ import annotations
 
+import asyncio
 import secrets
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
+from contextlib import asynccontextmanager
 
+import asyncpg
 from redis.asyncio import Redis
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession, async_sessionmaker
@@ -71,6 +74,10 @@ _AVAILABLE_FROM_BOOKINGS = text(
 )
 
 
+# Counter shifts in flight at once when many flights change total_seats (a bulk import's batch).
+SHIFT_PARALLELISM = 64
+
+
 class CounterMissing(Exception):
     """The flight's counter is not in Redis; call ``rebuild`` and try again."""
 
@@ -84,23 +91,50 @@ def _lock_keys(flight_ids: Iterable[uuid.UUID]) -> list[int]:
     return sorted({seat_lock_key(fid) for fid in flight_ids})
 
 
+# $1 synchronous_commit for the transaction ('on' / 'off'), $2 the lock class, $3 the flights' keys.
+_LOCK_SEATS_SHARED = (
+    "SELECT set_config('synchronous_commit', $1, true), pg_advisory_xact_lock_shared($2, k) "
+    "FROM unnest($3::int4[]) AS k"
+)
+
+
 async def lock_seats_shared(
-    connection: AsyncConnection | AsyncSession, flight_ids: Iterable[uuid.UUID], *, durable: bool = True
+    connection: AsyncConnection | asyncpg.Connection, flight_ids: Iterable[uuid.UUID], *, durable: bool = True
 ) -> None:
     """Block counter rebuilds of these flights until the caller's transaction ends.
 
     Taken by every transaction that makes seats held or free in PostgreSQL (PENDING insert, FAILED,
-    CANCELLED), after its row changes and before it reads the counter generations. ``durable=False``
-    also lets the commit skip waiting for the WAL flush (same round trip): for a PENDING insert a
-    crash can only lose the row, i.e. leak seats, and the CONFIRMED update's flush covers it anyway.
+    CANCELLED), after its row changes and before it reads the counter generations; through
+    SQLAlchemy (settling bookings) or on a raw asyncpg connection (the booking group commit).
+    ``durable=False`` also lets the commit skip waiting for the WAL flush (same round trip): for a
+    PENDING insert a crash can only lose the row, i.e. leak seats, and the CONFIRMED update's flush
+    covers it anyway.
     """
-    await connection.execute(
-        text(
-            "SELECT set_config('synchronous_commit', :sync, true), pg_advisory_xact_lock_shared(:cls, k) "
-            "FROM unnest(CAST(:keys AS int4[])) AS k"
-        ),
-        {"cls": SEAT_LOCK_CLASS, "keys": _lock_keys(flight_ids), "sync": "on" if durable else "off"},
-    )
+    args = ("on" if durable else "off", SEAT_LOCK_CLASS, _lock_keys(flight_ids))
+    if isinstance(connection, AsyncConnection):
+        await connection.exec_driver_sql(_LOCK_SEATS_SHARED, args)
+    else:
+        await connection.fetch(_LOCK_SEATS_SHARED, *args)
+
+
+class TotalsShift:
+    """Seat counters shifted by a change of ``total_seats``, until the rows carrying them commit."""
+
+    def __init__(self) -> None:
+        self.counts: dict[uuid.UUID, int] = {}
+        self.refused: dict[uuid.UUID, Conflict] = {}
+        self.deltas: dict[uuid.UUID, int] = {}
+        self.kept: set[uuid.UUID] = set()
+
+    def available(self, flight_id: uuid.UUID) -> int:
+        """The flight's new count, its row's ``available_seats``; raises the refusal's Conflict."""
+        if flight_id in self.refused:
+            raise self.refused[flight_id]
+        return self.counts[flight_id]
+
+    def keep(self, flight_ids: Iterable[uuid.UUID]) -> None:
+        """These flights' rows committed with their new count: their shift stays."""
+        self.kept.update(flight_ids)
 
 
 class SeatInventory:
@@ -130,6 +164,40 @@ class SeatInventory:
                 raise Conflict("total_seats is below the seats already sold")
             if not await self.rebuild([flight_id], caller_holds_row_lock=True):
                 raise Conflict("The flight no longer exists")
+
+    @asynccontextmanager
+    async def shift_totals(self, deltas: Mapping[uuid.UUID, int]) -> AsyncIterator[TotalsShift]:
+        """The rule for a change of ``total_seats``, the admin PUT's and the bulk import's.
+
+        Redis first: each counter is shifted by its flight's change of total (it also counts
+        reservations whose PENDING row is not written yet), refusing to go below the seats held;
+        the row then takes the new count as ``available_seats``. The block writes the rows and
+        ``keep``s those committed; every other shift is undone when the block ends or raises.
+        """
+        shift = TotalsShift()
+        try:
+            items = list(deltas.items())
+            for start in range(0, len(items), SHIFT_PARALLELISM):
+                part = items[start : start + SHIFT_PARALLELISM]
+                outcomes = await asyncio.gather(
+                    *(self.adjust_total(fid, delta) for fid, delta in part), return_exceptions=True
+                )
+                failure: BaseException | None = None
+                for (fid, delta), outcome in zip(part, outcomes, strict=True):
+                    if isinstance(outcome, Conflict):
+                        shift.refused[fid] = outcome
+                    elif isinstance(outcome, BaseException):
+                        failure = failure or outcome
+                    else:
+                        shift.counts[fid] = outcome
+                        shift.deltas[fid] = delta
+                if failure is not None:
+                    raise failure
+            yield shift
+        finally:
+            for fid, delta in shift.deltas.items():
+                if fid not in shift.kept and delta:
+                    await self.adjust_total(fid, -delta)
 
     async def retire(self, flight_id: uuid.UUID, total_seats: int) -> bool:
         """Remove the counter of a flight about to be deleted; False if seats are reserved."""

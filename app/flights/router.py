@@ -1,18 +1,16 @@
-"""Admin API: single-flight management and airport timezones. Bulk upload lives in admin_bulk.py."""
+"""Admin API: single-flight management. Airport timezones live in app/airports/router.py, bulk upload
+in app/bulk_import/router.py."""
 
 from __future__ import annotations
 
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Query, Response, status
+from fastapi import APIRouter, Depends, Query, Response, status
 
 from app.accounts.deps import ContextDep, get_admin_user
-from app.airports import service as airports
-from app.airports.schemas import AirportOut, AirportTimezoneIn
 from app.flights import service as flights
 from app.flights.schemas import FlightFilter, FlightIn, FlightOut, FlightPage
-from app.platform.fields import AirportName
 from app.platform.responses import errors
 
 router = APIRouter(
@@ -60,20 +58,3 @@ async def update_flight(flight_id: uuid.UUID, data: FlightIn, context: ContextDe
 async def delete_flight(flight_id: uuid.UUID, context: ContextDep) -> Response:
     await flights.delete_flight(context, flight_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
-
-
-@router.get("/airports", response_model=list[AirportOut])
-async def list_airports(context: ContextDep) -> list[AirportOut]:
-    return await airports.list_all(context)
-
-
-@router.get("/airports/{name}", response_model=AirportOut, responses=errors(404))
-async def get_airport(name: Annotated[AirportName, Path()], context: ContextDep) -> AirportOut:
-    return await airports.get(context, name)
-
-
-@router.put("/airports/{name}", response_model=AirportOut, responses=errors(404))
-async def set_airport_timezone(
-    name: Annotated[AirportName, Path()], data: AirportTimezoneIn, context: ContextDep
-) -> AirportOut:
-    return await airports.set_timezone(context, name, data.timezone)

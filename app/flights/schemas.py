@@ -2,15 +2,28 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
 from app.airports.catalog import canonical, fold, tidy
-from app.platform.fields import AirportName, FlightNumber, Money, MoneyOut, UtcDatetime
+from app.models import flight_times
+from app.platform.fields import AirportName, FlightNumber, Money, MoneyOut
 
 MAX_SEATS_PER_FLIGHT = 1000
+
+
+def _within_limits(value: datetime) -> datetime:
+    # Checked before the conversion to UTC, which overflows near year 1 and 9999.
+    if not flight_times.time_allowed(value):
+        raise ValueError(flight_times.TIME_RANGE_MESSAGE)
+    return value.astimezone(UTC)
+
+
+FlightTime = Annotated[AwareDatetime, AfterValidator(_within_limits)]
+# A local date of departure, as search and the admin list take it.
+FlightDate = Annotated[dt.date, Field(ge=flight_times.FIRST_DATE, le=flight_times.LAST_DATE)]
 
 
 class FlightIn(BaseModel):
@@ -21,8 +34,8 @@ class FlightIn(BaseModel):
     flight_number: FlightNumber
     source: AirportName
     destination: AirportName
-    departure_ts: UtcDatetime
-    arrival_ts: UtcDatetime
+    departure_ts: FlightTime
+    arrival_ts: FlightTime
     total_seats: Annotated[int, Field(ge=1, le=MAX_SEATS_PER_FLIGHT)]
     price: Money
 
@@ -36,6 +49,8 @@ class FlightIn(BaseModel):
             raise ValueError("source and destination must differ")
         if self.arrival_ts <= self.departure_ts:
             raise ValueError("arrival_ts must be after departure_ts")
+        if not flight_times.duration_allowed(self.departure_ts, self.arrival_ts):
+            raise ValueError(flight_times.DURATION_MESSAGE)
         return self
 
 
@@ -61,6 +76,6 @@ class FlightPage(BaseModel):
 class FlightFilter(BaseModel):
     source: AirportName | None = None
     destination: AirportName | None = None
-    date: dt.date | None = None
+    date: FlightDate | None = None
     limit: Annotated[int, Field(ge=1, le=500)] = 50
     offset: Annotated[int, Field(ge=0, le=10_000_000)] = 0

@@ -2,7 +2,7 @@
 
 Seat rule (contract): sold seats are never lost. On update ``available_seats`` becomes
 ``total_seats`` minus seats held by PENDING and CONFIRMED bookings (and reservations in flight);
-a ``total_seats`` below what is held is a 409.
+a ``total_seats`` below what is held is a 409 (``SeatInventory.shift_totals``, as bulk import).
 """
 
 from __future__ import annotations
@@ -107,20 +107,19 @@ async def update(context: AppContext, flight_id: uuid.UUID, data: FlightIn) -> F
         if flight is None:
             raise NotFound("Flight not found")
         before = FlightSnapshot.of(flight)
-        delta = data.total_seats - flight.total_seats
-        # Redis first: it also counts reservations whose PENDING row is not written yet.
-        available = await context.inventory.adjust_total(flight_id, delta)
-        for field, value in data.model_dump().items():
-            setattr(flight, field, value)
-        flight.available_seats = available
-        flight.version += 1
-        try:
-            await session.commit()
-        except BaseException as exc:
-            await context.inventory.adjust_total(flight_id, -delta)
-            if isinstance(exc, IntegrityError):
+        async with context.inventory.shift_totals(
+            {flight_id: data.total_seats - flight.total_seats}
+        ) as shift:
+            available = shift.available(flight_id)
+            for field, value in data.model_dump().items():
+                setattr(flight, field, value)
+            flight.available_seats = available
+            flight.version += 1
+            try:
+                await session.commit()
+            except IntegrityError as exc:
                 raise Conflict(DUPLICATE_FLIGHT) from exc
-            raise
+            shift.keep([flight_id])
     await flights_changed(context, [FlightChange(before=before, after=FlightSnapshot.of(flight))])
     return (await with_live_seats(context, [flight]))[0]
 

@@ -29,6 +29,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB, UUID
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from app.models import flight_times
 from app.models.base import Base
 
 
@@ -86,6 +87,8 @@ class Flight(Base):
         CheckConstraint("price >= 0", name="price_nonnegative"),
         CheckConstraint("arrival_ts > departure_ts", name="arrival_after_departure"),
         CheckConstraint("source <> destination", name="distinct_endpoints"),
+        CheckConstraint(flight_times.TIMES_SQL, name="times_in_range"),
+        CheckConstraint(flight_times.DURATION_SQL, name="duration_within_limit"),
         Index("ix_flights_source_departure", "source", "departure_ts"),
         Index("ix_flights_destination", "destination"),
         Index("ix_flights_departure", "departure_ts"),

@@ -31,6 +31,7 @@ class Settings(BaseSettings):
     database_url: str | None = None
     db_connect_timeout_seconds: float = Field(default=5, gt=0)
     # Per statement, API only (workers run long bulk statements): a frozen database answers 503.
+    # Applied by app/platform/db.py to every connection of the process's pool.
     db_command_timeout_seconds: float = Field(default=15, gt=0)
     redis_url: str | None = None
     # Every Redis key starts with this; tests give each run its own, so runs never collide.
@@ -118,7 +119,7 @@ class Settings(BaseSettings):
 
     @property
     def psycopg_url(self) -> str:
-        """Plain libpq URL, for psycopg (procrastinate) and asyncpg used directly."""
+        """Plain libpq URL, for psycopg (the job queue) and tools outside the process's pool."""
         return to_driver_url(self.require_database_url(), "postgresql")
 
     def require_database_url(self) -> str:

@@ -20,6 +20,11 @@ SEARCH_CACHE = Counter(
     "Search requests answered from the Redis index (hit) or computed from PostgreSQL (miss)",
     ["result"],
 )
+SEARCH_SKIPPED_FLIGHTS = Counter(
+    "flightdesk_search_skipped_flights",
+    "Flight rows the search read and left out: times outside the contract's limits (rows stored "
+    "before the database refused them)",
+)
 JOB_QUEUE_DEPTH = Gauge("flightdesk_job_queue_depth", "Background jobs waiting or running", ["status"])
 SEAT_SYNC_LAG = Gauge(
     "flightdesk_seat_sync_lag_seconds", "Seconds since the seat counts were last written back to PostgreSQL"

@@ -9,9 +9,13 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
+import structlog
+
 from app.airports.catalog import timezone as shipped_timezone
 from app.airports.service import timezones
+from app.models import flight_times
 from app.platform.config import Settings
+from app.platform.metrics import SEARCH_SKIPPED_FLIGHTS
 from app.search.codec import FLIGHT
 from app.search.engine import Graph, Rules
 
@@ -24,7 +28,18 @@ FORMAT_VERSION = "3"
 # can be skipped at read time without a recomputation.
 DEPTH = 40
 
-_COLUMNS = "id, flight_number, source, destination, departure_ts, arrival_ts, total_seats, price"
+log = structlog.get_logger()
+
+# A row outside the contract's time limits (stored before migration 0004, or kept by it with its
+# constraints NOT VALID) is read without its times: never decoded (a year past 9999 cannot be),
+# never indexed or searched, logged and counted (fetch). The aggregates below skip such rows too.
+_SEARCHABLE = flight_times.SQL
+_COLUMNS = (
+    "id, flight_number, source, destination,"
+    f" CASE WHEN {_SEARCHABLE} THEN departure_ts END, CASE WHEN {_SEARCHABLE} THEN arrival_ts END,"
+    " total_seats, price"
+)
+_LOGGED_SKIPS = 20
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,7 +115,19 @@ async def fetch(context: AppContext, where: str, *args: Any) -> list[FlightRow]:
         raw = await connection.get_raw_connection()
         driver: Any = raw.driver_connection
         records = await driver.fetch(f"SELECT {_COLUMNS} FROM flights WHERE {where}", *args)  # noqa: S608
-    return [FlightRow(*record) for record in records]
+    rows = [FlightRow(*record) for record in records if record[4] is not None]
+    if len(rows) < len(records):
+        _skipped([record for record in records if record[4] is None])
+    return rows
+
+
+def _skipped(records: list[Any]) -> None:
+    SEARCH_SKIPPED_FLIGHTS.inc(len(records))
+    log.warning(
+        "search_flights_skipped_out_of_limits",
+        count=len(records),
+        flights=[f"{record[0]} {record[1]}" for record in records[:_LOGGED_SKIPS]],
+    )
 
 
 async def fetch_value(context: AppContext, query: str, *args: Any) -> Any:
@@ -110,13 +137,18 @@ async def fetch_value(context: AppContext, query: str, *args: Any) -> Any:
         return await driver.fetchval(query, *args)
 
 
+_LATEST_ARRIVAL = (
+    f"SELECT max(arrival_ts) FROM flights WHERE departure_ts >= $1 AND departure_ts <= $2 AND {_SEARCHABLE}"  # noqa: S608
+)
+
+
 async def horizon(context: AppContext, start: int, end: int, rules: Rules) -> int:
     """Latest departure (epoch s) any later leg of an itinerary starting in [start, end) can have."""
     limit = end
     for _ in range(rules.max_legs - 1):
         latest = await fetch_value(
             context,
-            "SELECT max(arrival_ts) FROM flights WHERE departure_ts >= $1 AND departure_ts <= $2",
+            _LATEST_ARRIVAL,
             _dt(start),
             _dt(limit),
         )
@@ -141,7 +173,10 @@ async def max_duration(context: AppContext, *, at_least: int = 0) -> int:
     key = context.keys.search_max_duration
     cached = await context.redis.get(key)
     if cached is None:
-        value = await fetch_value(context, "SELECT max(arrival_ts - departure_ts) FROM flights")
+        value = await fetch_value(
+            context,
+            f"SELECT max(arrival_ts - departure_ts) FROM flights WHERE {_SEARCHABLE}",  # noqa: S608
+        )
         at_least = max(at_least, int(value.total_seconds()) if value is not None else 0)
     elif int(cached) >= at_least:
         return int(cached)

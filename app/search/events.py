@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 import structlog
 from redis.exceptions import LockError
 
+from app.models import flight_times
 from app.search import build, data, incremental, index, patch, storage
 from app.search.incremental import Node
 
@@ -31,6 +32,9 @@ UPDATE_LOCK_WAIT_SECONDS = 2
 async def on_flights_changed(context: AppContext, changes: Sequence[FlightChange]) -> None:
     """Bring the index in line with committed flight changes (called after the commit)."""
 
+    changes = [c for c in map(_as_indexed, changes) if c.before is not None or c.after is not None]
+    if not changes:  # deletes of rows that were never indexed
+        return
     ids = list({s.id for c in changes for s in (c.before, c.after) if s is not None})
     snapshots = [s for c in changes for s in (c.before, c.after) if s is not None]
     departures = [int(s.departure_ts.timestamp()) for s in snapshots]
@@ -55,6 +59,16 @@ async def on_flights_changed(context: AppContext, changes: Sequence[FlightChange
     finally:
         with contextlib.suppress(LockError):
             await lock.release()
+
+
+def _as_indexed(change: FlightChange) -> FlightChange:
+    """The change as the index saw it: an old version outside the time limits (a row stored before
+    they existed, since updated or deleted) was never indexed, and its times may not even convert.
+    A new version is a committed row, within them: the database's constraints check every write."""
+    before = change.before
+    if before is not None and not flight_times.allowed(before.departure_ts, before.arrival_ts):
+        return change._replace(before=None)
+    return change
 
 
 async def _cards(context: AppContext, ids: list) -> list[FlightRow]:  # type: ignore[type-arg]

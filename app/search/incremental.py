@@ -21,6 +21,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, NamedTuple
 
+from app.models import flight_times
 from app.search import data
 from app.search.codec import FLIGHT, Records
 from app.search.engine import Rules
@@ -32,17 +33,20 @@ if TYPE_CHECKING:
 # One windowed index scan per (airport, window) (indexes (destination, arrival_ts) and (source,
 # departure_ts), migration 0003): LATERAL ... OFFSET 0 keeps the planner from hash-joining the
 # windows against a scan of the whole table, which it prefers at 270k flights (~200 ms, not ~20).
-_NEIGHBOURS = """
+# Only rows within the time limits, as every search read (data.py): the others were never indexed.
+_NEIGHBOURS = f"""
 SELECT f.* FROM unnest($1::text[], $2::timestamptz[], $3::timestamptz[]) AS w(airport, lo, hi),
   LATERAL (SELECT uuid_send(id), source, destination, extract(epoch FROM departure_ts)::bigint,
                   extract(epoch FROM arrival_ts)::bigint, (price * 100)::bigint
-             FROM flights WHERE destination = w.airport AND arrival_ts BETWEEN w.lo AND w.hi OFFSET 0) f
+             FROM flights WHERE destination = w.airport AND arrival_ts BETWEEN w.lo AND w.hi
+                            AND {flight_times.SQL} OFFSET 0) f
 UNION ALL
 SELECT f.* FROM unnest($4::text[], $5::timestamptz[], $6::timestamptz[]) AS w(airport, lo, hi),
   LATERAL (SELECT uuid_send(id), source, destination, extract(epoch FROM departure_ts)::bigint,
                   extract(epoch FROM arrival_ts)::bigint, (price * 100)::bigint
-             FROM flights WHERE source = w.airport AND departure_ts BETWEEN w.lo AND w.hi OFFSET 0) f
-"""
+             FROM flights WHERE source = w.airport AND departure_ts BETWEEN w.lo AND w.hi
+                            AND {flight_times.SQL} OFFSET 0) f
+"""  # noqa: S608 (constant text)
 
 
 class Node(NamedTuple):

@@ -124,7 +124,13 @@ async def reindex_dirty(context: AppContext) -> int:
         days = await storage.take_dirty(context, _DIRTY_BATCH)
         if not days:
             return written
-        failed = await build.build_days(context, days)
+        try:
+            failed = await build.build_days(context, days)
+        except BaseException:
+            # Back to the dirty set, for the job queued again (tasks._again).
+            with contextlib.suppress(Exception):
+                await storage.mark_dirty(context, days)
+            raise
         written += len(days) - len(failed)
         await storage.mark_dirty(context, failed)
     if await context.redis.scard(context.keys.search_dirty):

@@ -14,14 +14,14 @@ from typing import Any
 
 from pydantic import BaseModel, model_validator
 
-from app.flights.schemas import FlightOut
+from app.flights.schemas import FlightDate, FlightOut
 from app.platform.fields import AirportName, MoneyOut, SeatCount
 
 
 class SearchQuery(BaseModel):
     source: AirportName
     destination: AirportName
-    date: dt.date
+    date: FlightDate
     seats: SeatCount = 1
 
     @model_validator(mode="after")
@@ -55,6 +55,7 @@ _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 _NAME_LENGTHS = range(_constraint("source", "min_length"), _constraint("source", "max_length") + 1)
 _NAME_PATTERN = re.compile(_constraint("source", "pattern"))
 _SEATS = {str(n): n for n in range(_constraint("seats", "ge"), _constraint("seats", "le") + 1)}
+_DATES = range(_constraint("date", "ge").toordinal(), _constraint("date", "le").toordinal() + 1)
 
 
 def plain_search_params(params: Mapping[str, str]) -> tuple[str, str, dt.date, int] | None:
@@ -72,6 +73,8 @@ def plain_search_params(params: Mapping[str, str]) -> tuple[str, str, dt.date, i
     try:
         parsed = dt.date.fromisoformat(day)
     except ValueError:
+        return None
+    if parsed.toordinal() not in _DATES:
         return None
     return source, destination, parsed, _SEATS[seats]
 

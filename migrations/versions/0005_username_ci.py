@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0005_username_ci"
-down_revision: str | None = "0003"
+down_revision: str | None = "0004_flight_time_range"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
