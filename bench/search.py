@@ -3,7 +3,7 @@ HTTP throughput against /healthz on the same server.
 
     .venv/bin/python -m bench.search [--days 90] [--duration 15] [--port 8111] [--changes 24]
                                      [--server uvicorn|granian|both]
-        [--skip-seed] [--skip-national] [--skip-reindex] [--rebuild-only] [--skip-http]
+        [--skip-seed] [--skip-national] [--skip-reindex] [--rebuild-only] [--skip-http] [--cities]
 
 Creates its own database (on the machine's PostgreSQL, like tests/infra.py) and its own private
 Redis (so ``used_memory`` is the index alone), loads flights with COPY, creates their seat counters
@@ -38,6 +38,7 @@ from typing import Any
 import psycopg
 import redis
 
+from app.airports.catalog import canonical
 from app.cli import migrate
 from app.platform.config import Settings
 from app.platform.embedded import EmbeddedServers
@@ -265,8 +266,57 @@ SERVERS = {
 }  # fmt: skip
 
 
+# The national network's six hubs as airports of three cities (bench --cities): hub-to-hub traffic
+# becomes city pairs of 2 x 2 airport pairs, and each spoke is linked to 2-4 hubs, so to 1-3 cities.
+CITY_HUBS = {
+    "Delhi": "JFK",
+    "Mumbai": "EWR",
+    "Bangalore": "LHR",
+    "Hyderabad": "LGW",
+    "Chennai": "HND",
+    "Kolkata": "NRT",
+}
+CITIES = ("NYC", "LON", "TYO")
+
+
+def as_cities(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [
+        {
+            **r,
+            "source": CITY_HUBS.get(r["source"], r["source"]),
+            "destination": CITY_HUBS.get(r["destination"], r["destination"]),
+        }
+        for r in rows
+    ]
+
+
+def stored_spellings(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The rows as the API would store them (one spelling per airport, app/airports/catalog.py):
+    COPY bypasses the API."""
+    return [
+        {
+            **r,
+            "source": canonical(r["source"]) or r["source"],
+            "destination": canonical(r["destination"]) or r["destination"],
+        }
+        for r in rows
+    ]
+
+
+def _script(paths: list[str]) -> Path:
+    script = Path(tempfile.mkstemp(suffix=".lua")[1])
+    script.write_text(LUA % ",".join(f'"{p}"'.replace(" ", "%20") for p in paths))
+    return script
+
+
 def http_bench(
-    env: dict[str, str], port: int, rows: list[dict[str, Any]], duration: int, label: str, server: str
+    env: dict[str, str],
+    port: int,
+    rows: list[dict[str, Any]],
+    duration: int,
+    label: str,
+    server: str,
+    cities: bool = False,
 ) -> None:
     rng = random.Random(3)
     names = sorted({r["source"] for r in rows})
@@ -274,11 +324,17 @@ def http_bench(
     queries = []
     for _ in range(500):
         a, b = rng.sample(names, 2)
-        queries.append(
-            f'"/api/v1/search?source={a}&destination={b}&date={rng.choice(days)}"'.replace(" ", "%20")
-        )
-    script = Path(tempfile.mkstemp(suffix=".lua")[1])
-    script.write_text(LUA % ",".join(queries))
+        queries.append(f"/api/v1/search?source={a}&destination={b}&date={rng.choice(days)}")
+    targets = {"/healthz": None, "/api/v1/search": _script(queries)}
+    if cities:
+        # Half city to city (4 airport pairs each), half city to a spoke or a spoke to a city.
+        spokes = [n for n in names if n not in CITY_HUBS.values()]
+        city_queries = []
+        for k in range(500):
+            a, b = rng.sample(CITIES, 2) if k % 2 == 0 else (rng.choice(CITIES), rng.choice(spokes))
+            a, b = (a, b) if k % 4 != 3 else (b, a)
+            city_queries.append(f"/api/v1/search?source={a}&destination={b}&date={rng.choice(days)}")
+        targets["city search"] = _script(city_queries)
     results: dict[str, float] = {}
     command = SERVERS[server] + (["--port", str(port)] if server == "uvicorn" else [])
     server_process = subprocess.Popen(command, env=env, cwd=ROOT, start_new_session=True)
@@ -291,11 +347,13 @@ def http_bench(
             except subprocess.CalledProcessError:
                 time.sleep(0.2)
         wrk(f"{base}/healthz", None, 3)  # warm-up
-        wrk(base, script, 3)
+        for script in targets.values():
+            if script is not None:
+                wrk(base, script, 3)
         cpu: dict[str, float] = {}
-        for name, target in (("/healthz", (f"{base}/healthz", None)), ("/api/v1/search", (base, script))):
+        for name, script in targets.items():
             before = server_cpu(server_process.pid)
-            rps, p50, p99 = wrk(*target, duration)
+            rps, p50, p99 = wrk(f"{base}/healthz" if script is None else base, script, duration)
             # CPU per request of the server alone: less sensitive than req/s to a busy machine.
             cpu[name] = (server_cpu(server_process.pid) - before) / (rps * duration) * 1e6
             results[name] = rps
@@ -303,15 +361,18 @@ def http_bench(
                 f"[{label}] {server:7} {name:15} {rps:8.0f} req/s  p50 {p50:6.2f} ms  p99 {p99:6.2f} ms"
                 f"  {cpu[name]:5.0f} us server CPU/req"
             )
-        print(
-            f"[{label}] {server:7} search / healthz = {results['/api/v1/search'] / results['/healthz']:.0%}"
-            f" (server CPU per request: {cpu['/healthz'] / cpu['/api/v1/search']:.0%}),"
-            f" load average {os.getloadavg()[0]:.1f}"
-        )
+        for name in [n for n in targets if n != "/healthz"]:
+            print(
+                f"[{label}] {server:7} {name} / healthz = {results[name] / results['/healthz']:.0%}"
+                f" (server CPU per request: {cpu['/healthz'] / cpu[name]:.0%}),"
+                f" load average {os.getloadavg()[0]:.1f}"
+            )
     finally:
         server_process.terminate()
         server_process.wait(timeout=20)
-        script.unlink()
+        for script in targets.values():
+            if script is not None:
+                script.unlink()
 
 
 def scenario(label: str, rows: list[dict[str, Any]], args: argparse.Namespace) -> None:
@@ -357,7 +418,7 @@ def scenario(label: str, rows: list[dict[str, Any]], args: argparse.Namespace) -
         for server in (
             () if args.skip_http else ("uvicorn", "granian") if args.server == "both" else (args.server,)
         ):
-            http_bench(env, args.port, rows, args.duration, label, server)
+            http_bench(env, args.port, rows, args.duration, label, server, cities=args.cities)
         size = min(args.batch, len(rows))
         hook = batch_time(env, size)
         print(f"[{label}] bulk batch of {size} flights: search hook {hook * 1000:.0f} ms (invalidation)")
@@ -384,11 +445,15 @@ def main() -> None:
     parser.add_argument("--rebuild-only", action="store_true", help="stop after the rebuild and its figures")
     parser.add_argument("--skip-http", action="store_true", help="no HTTP throughput part")
     parser.add_argument("--server", choices=("uvicorn", "granian", "both"), default="both")
+    parser.add_argument(
+        "--cities", action="store_true", help="national: hubs as airports of NYC, LON, TYO; city searches too"
+    )
     args = parser.parse_args()
     if not args.skip_seed:
-        scenario("seed-like", datagen.seed_like(), args)
+        scenario("seed-like", stored_spellings(datagen.seed_like()), args)
     if not args.skip_national:
-        scenario("national", datagen.generate(days=args.days), args)
+        national = datagen.generate(days=args.days)
+        scenario("national", stored_spellings(as_cities(national) if args.cities else national), args)
 
 
 if __name__ == "__main__":

@@ -10,7 +10,7 @@ from fastapi.responses import Response
 
 from app.accounts.deps import ContextDep, get_admin_user
 from app.airports import service as airports
-from app.airports.schemas import AirportOut, AirportTimezoneIn, SuggestionOut
+from app.airports.schemas import AirportOut, AirportTimezoneIn, PlaceOut, SuggestionOut
 from app.platform.fields import AirportName
 from app.platform.responses import errors
 
@@ -28,6 +28,13 @@ admin_router = APIRouter(
 async def list_airports(context: ContextDep) -> Response:
     """Sorted names of every airport that appears in a flight (one spelling per airport)."""
     return Response(await airports.list_names(context), media_type="application/json")
+
+
+@router.get("/airports/places", response_model=list[PlaceOut])
+async def list_places(context: ContextDep) -> list[PlaceOut]:
+    """Every airport in a flight with its code, city, country and timezone: what local times are
+    shown in."""
+    return await airports.places(context)
 
 
 @router.get("/airports/suggest", response_model=list[SuggestionOut])

@@ -35,6 +35,14 @@ class AirportOut(BaseModel):
     is_default: bool
 
 
+class PlaceOut(BaseModel):
+    name: str  # the spelling its flights are stored under, as search results show it
+    code: str | None
+    city: str | None
+    country: str | None
+    timezone: str  # the one search uses for its local dates
+
+
 class SuggestionOut(BaseModel):
     code: str | None  # an airport's IATA code, or a city's metropolitan code
     name: str

@@ -15,13 +15,14 @@ from __future__ import annotations
 import functools
 import heapq
 import time
-import uuid
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
 import orjson
 
+from app.platform.redis.client import Keys
 from app.platform.redis.multiplex import encode
 from app.search import data, render, storage
 from app.search.codec import with_seats
@@ -52,9 +53,11 @@ async def _from_index(context: AppContext, pairs: Sequence[Pair], day: date, sea
     by_origin: dict[str, list[str]] = {}
     for source, destination in pairs:
         by_origin.setdefault(source, []).append(destination)
-    origins = list(by_origin)
     replies = await reads.execute_many(
-        *(encode("HMGET", storage.day_key(context, o, day), storage.BUILT, *by_origin[o]) for o in origins)
+        *(
+            encode("HMGET", storage.day_key(context, o, day), storage.BUILT, *ds)
+            for o, ds in by_origin.items()
+        )
     )
     blobs: list[bytes] = []
     for reply in replies:
@@ -63,45 +66,77 @@ async def _from_index(context: AppContext, pairs: Sequence[Pair], day: date, sea
         blobs.extend(blob for blob in reply[1:] if blob is not None and blob[2])
     if not blobs:
         return b"[]"
-    merged = list(heapq.merge(*(_entries(blob, n) for n, blob in enumerate(blobs))))
-    prepared = [render.prepared(blob) for blob in blobs]
-    # Counters and cards of the flights of the first RESULTS merged itineraries, in one trip.
-    wanted = _flights(merged[:RESULTS], prepared)
-    counts, cards = await _read_flights(context, reads, wanted)
-    chosen: list[tuple[int, int]] = []
-    for _, n, position in merged:
-        legs, departure, _tail = prepared[n][1][position]
-        ids = [prepared[n][0][i] for i in legs]
+    plan = _plan(tuple(blobs), context.keys.prefix)
+    seats_of, cards_of = await reads.execute_many(plan.seats_command, plan.cards_command)
+    counts = dict(zip(plan.likely, seats_of, strict=True))
+    cards = dict(zip(plan.likely, cards_of, strict=True))
+    chosen: list[tuple[tuple[bytes, ...], bytes]] = []
+    for ids, departure, tail in plan.entries:
+        if departure <= now:
+            continue
         if any(i not in counts for i in ids):  # beyond the first RESULTS: read the rest once
-            more = _flights(merged, prepared) - counts.keys()
-            extra_counts, extra_cards = await _read_flights(context, reads, more)
-            counts.update(extra_counts)
-            cards.update(extra_cards)
-        if departure > now and all(counts[i] is not None and int(counts[i]) >= seats for i in ids):
-            chosen.append((n, position))
+            rest = list({i for entry in plan.entries for i in entry[0]} - counts.keys())
+            more_seats, more_cards = await _read_flights(context, reads, rest)
+            counts.update(more_seats)
+            cards.update(more_cards)
+        if any(counts[i] is None for i in ids):
+            return None  # a counter not loaded yet: the per-pair searches rebuild it
+        if all(int(counts[i]) >= seats for i in ids):
+            chosen.append((ids, tail))
             if len(chosen) == RESULTS:
                 break
-        if position == len(prepared[n][1]) - 1 and blobs[n][0] != 1:  # the end of a cut list
-            return None
+    if len(chosen) < RESULTS and not plan.complete:  # the merge ran past the end of a cut list
+        return None
     body = []
-    for n, position in chosen:
-        legs, _, tail = prepared[n][1][position]
-        flights = []
-        for i in legs:
-            raw = prepared[n][0][i]
-            card = cards.get(raw)
-            if card is None:  # not cached (or deleted): the per-pair searches know
-                return None
-            flights.append(with_seats(card, int(counts[raw] or 0)))
-        body.append((flights, tail))
+    for ids, tail in chosen:
+        if any(cards.get(i) is None for i in ids):  # a card not cached (or a flight deleted)
+            return None
+        body.append(([with_seats(cards[i], int(counts[i])) for i in ids], tail))
     return render.body(body)
+
+
+@dataclass(frozen=True, slots=True)
+class _Plan:
+    """The merge of some stored lists, worked out once per distinct set of lists."""
+
+    # In the index's order: each itinerary's flight ids, first departure and JSON tail, up to
+    # the end of the first cut list to run out (past it the order is not known).
+    entries: tuple[tuple[tuple[bytes, ...], int, bytes], ...]
+    complete: bool  # no cut list ran out: the entries are every itinerary of every pair
+    likely: tuple[bytes, ...]  # the flights of the first RESULTS entries
+    seats_command: bytes
+    cards_command: bytes
+
+
+@functools.lru_cache(maxsize=render.PREPARED_LISTS)
+def _plan(blobs: tuple[bytes, ...], prefix: str) -> _Plan:
+    merged: list[_Entry] = list(heapq.merge(*(_entries(blob, n) for n, blob in enumerate(blobs))))
+    prepared = [render.prepared(blob) for blob in blobs]
+    last = {n: len(prepared[n][1]) - 1 for n, blob in enumerate(blobs) if blob[0] != 1}
+    entries = []
+    complete = True
+    for _, n, position in merged:
+        legs, departure, tail = prepared[n][1][position]
+        entries.append((tuple(prepared[n][0][i] for i in legs), departure, tail))
+        if last.get(n) == position:
+            complete = False
+            break
+    likely = tuple(dict.fromkeys(i for ids, _, _ in entries[:RESULTS] for i in ids))
+    keys = Keys(prefix)
+    names = [_uuid_text(raw.hex()) for raw in likely]
+    return _Plan(
+        tuple(entries),
+        complete,
+        likely,
+        encode("MGET", *(keys.seats(name) for name in names)),
+        encode("MGET", *(keys.flight_card(name) for name in names)),
+    )
 
 
 def _entries(blob: bytes, n: int) -> list[_Entry]:
     return [(key, n, position) for position, key in enumerate(_keys(blob))]
 
 
-@functools.lru_cache(maxsize=render.PREPARED_LISTS)
 def _keys(blob: bytes) -> tuple[tuple[int, int, int, tuple[bytes, ...]], ...]:
     """Each itinerary's order key (codec.order_key), from the list's flight table."""
     table = render.flight_table(blob)
@@ -111,27 +146,18 @@ def _keys(blob: bytes) -> tuple[tuple[int, int, int, tuple[bytes, ...]], ...]:
     )
 
 
-def _flights(entries: Sequence[_Entry], prepared: Sequence[Any]) -> set[bytes]:
-    return {prepared[n][0][i] for _, n, position in entries for i in prepared[n][1][position][0]}
-
-
 async def _read_flights(
-    context: AppContext, reads: Any, raw_ids: set[bytes]
+    context: AppContext, reads: Any, raw_ids: list[bytes]
 ) -> tuple[dict[bytes, Any], dict[bytes, Any]]:
     if not raw_ids:
         return {}, {}
-    ids = list(raw_ids)
-    names = [_uuid_text(raw.hex()) for raw in ids]
+    names = [_uuid_text(raw.hex()) for raw in raw_ids]
     keys = context.keys
     seats, cards = await reads.execute_many(
         encode("MGET", *(keys.seats(name) for name in names)),
         encode("MGET", *(keys.flight_card(name) for name in names)),
     )
-    counts = dict(zip(ids, seats, strict=True))
-    if any(value is None for value in seats):  # a counter not loaded yet: rebuilt from PostgreSQL
-        rebuilt = await context.inventory.rebuild([_uuid(raw) for raw, v in counts.items() if v is None])
-        counts.update({raw: rebuilt.get(_uuid(raw), 0) for raw, v in counts.items() if v is None})
-    return counts, dict(zip(ids, cards, strict=True))
+    return dict(zip(raw_ids, seats, strict=True)), dict(zip(raw_ids, cards, strict=True))
 
 
 async def _merged_searches(context: AppContext, pairs: Sequence[Pair], day: date, seats: int) -> bytes:
@@ -154,7 +180,3 @@ def _order(itinerary: Any) -> tuple[int, str, int, list[str]]:
 
 def _uuid_text(h: str) -> str:
     return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
-
-
-def _uuid(raw: bytes) -> uuid.UUID:
-    return uuid.UUID(bytes=raw)

@@ -169,8 +169,8 @@ export function Leg({ flight, timezoneOf }: { flight: Flight; timezoneOf: Timezo
             {flight.flight_number}
           </Text>{" "}
           · {formatDay(flight.departure_ts, fromZone)} · {formatDuration(minutesBetween(flight.departure_ts, flight.arrival_ts))} ·{" "}
-          local times ({zoneLabel(fromZone)}
-          {toZone !== fromZone ? ` / ${zoneLabel(toZone)}` : ""})
+          local times ({zoneLabel(fromZone, flight.departure_ts)}
+          {toZone !== fromZone ? ` / ${zoneLabel(toZone, flight.arrival_ts)}` : ""})
         </Text>
       </Stack>
     </Group>

@@ -1,14 +1,17 @@
-import { ActionIcon, Autocomplete, Button, Grid, NumberInput, Paper, TextInput, Tooltip } from "@mantine/core";
+import { ActionIcon, Button, Grid, NumberInput, Paper, TextInput, Tooltip } from "@mantine/core";
 import { useForm } from "@mantine/form";
 import { IconArrowsLeftRight, IconSearch } from "@tabler/icons-react";
 import { useEffect } from "react";
 
 import { sameAirport } from "../lib/validation";
+import * as api from "../services/api";
+import AirportField, { type Suggest } from "./AirportField";
 import { addDays, today } from "../lib/time";
 import type { SearchParams } from "../types";
 
 interface Props {
-  airports: string[];
+  // Where suggestions come from (the API's GET /api/v1/airports/suggest unless a test says).
+  suggest?: Suggest;
   initial?: Partial<SearchParams>;
   onSearch: (params: SearchParams) => void;
   searching?: boolean;
@@ -20,7 +23,7 @@ function earliestDate(): string {
   return addDays(today(Intl.DateTimeFormat().resolvedOptions().timeZone), -1);
 }
 
-export default function SearchForm({ airports, initial, onSearch, searching = false }: Props) {
+export default function SearchForm({ suggest = api.suggestAirports, initial, onSearch, searching = false }: Props) {
   const form = useForm({
     mode: "controlled",
     initialValues: {
@@ -71,34 +74,14 @@ export default function SearchForm({ airports, initial, onSearch, searching = fa
     }),
   );
 
-  const comboboxProps = { withinPortal: true, shadow: "md" } as const;
-
   return (
     <Paper withBorder shadow="xs" p="md" component="form" onSubmit={submit} noValidate aria-label="Search flights" role="search">
       <Grid align="flex-start" gap="sm">
         <Grid.Col span={{ base: 12, sm: 6, md: 3 }}>
-          <Autocomplete
-            label="From"
-            placeholder="City or airport"
-            data={airports}
-            limit={8}
-            comboboxProps={comboboxProps}
-            autoComplete="off"
-            data-testid="search-source"
-            {...form.getInputProps("source")}
-          />
+          <AirportField label="From" testId="search-source" suggest={suggest} {...form.getInputProps("source")} />
         </Grid.Col>
         <Grid.Col span={{ base: 12, sm: 6, md: 3 }} style={{ position: "relative" }}>
-          <Autocomplete
-            label="To"
-            placeholder="City or airport"
-            data={airports}
-            limit={8}
-            comboboxProps={comboboxProps}
-            autoComplete="off"
-            data-testid="search-destination"
-            {...form.getInputProps("destination")}
-          />
+          <AirportField label="To" testId="search-destination" suggest={suggest} {...form.getInputProps("destination")} />
         </Grid.Col>
         <Grid.Col span={{ base: 12, md: "content" }} pt={{ base: 0, md: 25 }}>
           <Tooltip label="Swap origin and destination">

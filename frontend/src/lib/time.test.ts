@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 
-import { dayOffset, formatDuration, formatTime, localDate, makeTimezoneLookup, utcToZoned, zonedToUtc } from "./time";
+import { dayOffset, formatDuration, formatTime, localDate, makeTimezoneLookup, utcToZoned, zonedToUtc, zoneLabel } from "./time";
 
 describe("times are shown in the airport's zone", () => {
   it("formats a UTC instant as Indian local time", () => {
@@ -55,5 +55,17 @@ describe("durations", () => {
     [315, "5h 15m"],
   ])("%i minutes read as %s", (minutes, text) => {
     expect(formatDuration(minutes)).toBe(text);
+  });
+});
+
+describe("zoneLabel", () => {
+  it("names a zone by its abbreviation at the instant, else by its offset", () => {
+    expect(zoneLabel("Asia/Kolkata")).toBe("IST");
+    expect(zoneLabel("America/New_York", "2027-01-05T12:00:00Z")).toBe("EST");
+    expect(zoneLabel("America/New_York", "2027-07-05T12:00:00Z")).toBe("EDT");
+    expect(zoneLabel("Europe/London", "2027-07-05T12:00:00Z")).toBe("BST");
+    expect(zoneLabel("Pacific/Auckland", "2027-01-05T12:00:00Z")).toBe("NZDT");
+    expect(zoneLabel("Australia/Adelaide", "2027-01-05T12:00:00Z")).toBe("ACDT");
+    expect(zoneLabel("Pacific/Apia", "2027-01-05T12:00:00Z")).toMatch(/^GMT\+13/);
   });
 });

@@ -63,12 +63,28 @@ export function formatDateTime(iso: string, timeZone: string): string {
   }).format(new Date(iso));
 }
 
-/** Short zone label for display: "IST" for Asia/Kolkata, "UTC", or the IANA name's city. */
-export function zoneLabel(timeZone: string): string {
+const abbreviations = new Map<string, Intl.DateTimeFormat>();
+
+/**
+ * The zone's abbreviation at an instant (now by default): "IST", "EST" / "EDT", "GMT" / "BST",
+ * "UTC"; where no locale has a name for it, its offset ("GMT+13").
+ */
+export function zoneLabel(timeZone: string, at: string | Date = new Date()): string {
   if (timeZone === "Asia/Kolkata") return "IST";
   if (timeZone === "UTC" || timeZone === "Etc/UTC") return "UTC";
-  const parts = format(timeZone, { timeZoneName: "short" }).formatToParts(new Date());
-  return parts.find((p) => p.type === "timeZoneName")?.value ?? timeZone;
+  let offset = timeZone;
+  for (const locale of ["en-US", "en-GB", "en-AU", "en-NZ", "en-IN"]) {
+    const key = `${locale}|${timeZone}`;
+    let formatter = abbreviations.get(key);
+    if (!formatter) {
+      formatter = new Intl.DateTimeFormat(locale, { timeZone, timeZoneName: "short" });
+      abbreviations.set(key, formatter);
+    }
+    const name = formatter.formatToParts(new Date(at)).find((p) => p.type === "timeZoneName")?.value;
+    if (name && /^[A-Z]{2,5}$/.test(name)) return name;
+    if (name && offset === timeZone) offset = name;
+  }
+  return offset;
 }
 
 /** YYYY-MM-DD of an instant in the given zone. */

@@ -8,7 +8,7 @@ import SearchForm from "../components/SearchForm";
 import { saveSelection } from "../lib/selection";
 import * as api from "../services/api";
 import { errorMessage } from "../services/errors";
-import { useAirports, useTimezoneLookup } from "../services/hooks";
+import { useTimezoneLookup } from "../services/hooks";
 import type { SortKey } from "../lib/itinerary";
 import type { Itinerary, SearchParams } from "../types";
 
@@ -26,7 +26,6 @@ export default function HomePage() {
   const navigate = useNavigate();
   const params = paramsFrom(url);
   const sort: SortKey = url.get("sort") === "duration" ? "duration" : "price";
-  const airports = useAirports();
   const timezoneOf = useTimezoneLookup();
 
   const results = useQuery({
@@ -69,16 +68,10 @@ export default function HomePage() {
         </Stack>
       )}
       <SearchForm
-        airports={airports.data ?? []}
         initial={params ?? undefined}
         onSearch={onSearch}
         searching={results.isFetching}
       />
-      {airports.isError && (
-        <Text size="sm" c="dimmed">
-          Airport suggestions are unavailable right now; you can still type a city.
-        </Text>
-      )}
 
       {params && results.isPending && (
         <Stack gap="sm" data-testid="results-loading" aria-busy="true">

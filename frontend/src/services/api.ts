@@ -4,6 +4,8 @@ import createClient, { type Middleware } from "openapi-fetch";
 
 import type {
   AirportInfo,
+  AirportPlace,
+  AirportSuggestion,
   Booking,
   BookingRequest,
   BookingResult,
@@ -84,6 +86,14 @@ export function me(): Promise<User> {
 
 export function airports(): Promise<string[]> {
   return unwrap(client.GET("/api/v1/airports"));
+}
+
+export function airportPlaces(): Promise<AirportPlace[]> {
+  return unwrap(client.GET("/api/v1/airports/places"));
+}
+
+export function suggestAirports(q: string): Promise<AirportSuggestion[]> {
+  return unwrap(client.GET("/api/v1/airports/suggest", { params: { query: { q } } }));
 }
 
 export function search(params: SearchParams): Promise<Itinerary[]> {

@@ -10,11 +10,13 @@ export function useAirports() {
 }
 
 /**
- * The zone each airport's times are shown in: the seed's Indian cities are Asia/Kolkata; an admin
- * also sees the zones set in the admin API. Everything else falls back to UTC, labelled as such.
+ * The zone each airport's times are shown in: the one search uses, from the API (every airport in
+ * a flight, GET /api/v1/airports/places); an admin also sees airports set up without flights yet.
+ * Until those load, the seed's Indian cities are Asia/Kolkata and the rest UTC, labelled as such.
  */
 export function useTimezoneLookup(): TimezoneLookup {
   const { user } = useAuth();
+  const places = useQuery({ queryKey: ["airports", "places"], queryFn: api.airportPlaces, staleTime: 60_000 });
   const admin = useQuery({
     queryKey: ["admin", "airports"],
     queryFn: api.adminAirports,
@@ -23,8 +25,8 @@ export function useTimezoneLookup(): TimezoneLookup {
   });
   return useMemo(() => {
     const zones: Record<string, string> = {};
-    // Entries marked is_default carry the server's DEFAULT_TIMEZONE, which is what search uses for them.
     for (const airport of admin.data ?? []) zones[airport.name] = airport.timezone;
+    for (const place of places.data ?? []) zones[place.name] = place.timezone;
     return makeTimezoneLookup(zones);
-  }, [admin.data]);
+  }, [admin.data, places.data]);
 }

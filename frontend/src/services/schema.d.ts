@@ -119,9 +119,50 @@ export interface paths {
         };
         /**
          * List Airports
-         * @description Sorted names of every airport that appears in a flight.
+         * @description Sorted names of every airport that appears in a flight (one spelling per airport).
          */
         get: operations["list_airports_api_v1_airports_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/airports/places": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Places
+         * @description Every airport in a flight with its code, city, country and timezone: what local times are
+         *     shown in.
+         */
+        get: operations["list_places_api_v1_airports_places_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/airports/suggest": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Suggest
+         * @description Up to 10 airports with flights and cities with such airports matching ``q``, best first.
+         */
+        get: operations["suggest_api_v1_airports_suggest_get"];
         put?: never;
         post?: never;
         delete?: never;
@@ -289,6 +330,12 @@ export interface components {
     schemas: {
         /** AirportOut */
         AirportOut: {
+            /** City */
+            city: string | null;
+            /** Code */
+            code: string | null;
+            /** Country */
+            country: string | null;
             /** Is Default */
             is_default: boolean;
             /** Name */
@@ -542,6 +589,19 @@ export interface components {
          * @enum {string}
          */
         JobStatus: "PENDING" | "IN_PROGRESS" | "COMPLETED" | "FAILED";
+        /** PlaceOut */
+        PlaceOut: {
+            /** City */
+            city: string | null;
+            /** Code */
+            code: string | null;
+            /** Country */
+            country: string | null;
+            /** Name */
+            name: string;
+            /** Timezone */
+            timezone: string;
+        };
         /** Readiness */
         Readiness: {
             /**
@@ -559,6 +619,24 @@ export interface components {
              * @enum {string}
              */
             status: "ok" | "unavailable";
+        };
+        /** SuggestionOut */
+        SuggestionOut: {
+            /** City */
+            city: string | null;
+            /** Code */
+            code: string | null;
+            /** Country */
+            country: string | null;
+            /**
+             * Kind
+             * @enum {string}
+             */
+            kind: "airport" | "city";
+            /** Name */
+            name: string;
+            /** Timezone */
+            timezone: string;
         };
         /** Token */
         Token: {
@@ -1306,6 +1384,57 @@ export interface operations {
                 };
                 content: {
                     "application/json": string[];
+                };
+            };
+        };
+    };
+    list_places_api_v1_airports_places_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PlaceOut"][];
+                };
+            };
+        };
+    };
+    suggest_api_v1_airports_suggest_get: {
+        parameters: {
+            query?: {
+                q?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SuggestionOut"][];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
                 };
             };
         };

@@ -1,4 +1,5 @@
 import { MantineProvider } from "@mantine/core";
+import { QueryClient, QueryClientProvider } from "@tanstack/react-query";
 import { render } from "@testing-library/react";
 import type { ReactElement } from "react";
 
@@ -7,10 +8,13 @@ import type { Flight, Itinerary } from "../types";
 
 export function renderUi(ui: ReactElement) {
   // env="test" turns off transitions and portals, so what opens is at once in the document.
+  const queries = new QueryClient({ defaultOptions: { queries: { retry: false } } });
   return render(
-    <MantineProvider theme={theme} env="test">
-      {ui}
-    </MantineProvider>,
+    <QueryClientProvider client={queries}>
+      <MantineProvider theme={theme} env="test">
+        {ui}
+      </MantineProvider>
+    </QueryClientProvider>,
   );
 }
 

@@ -13,6 +13,8 @@ export type FlightInput = Schemas["FlightIn"];
 export type FlightPage = Schemas["FlightPage"];
 export type FlightFilters = NonNullable<paths["/admin/flights"]["get"]["parameters"]["query"]>;
 export type AirportInfo = Schemas["AirportOut"];
+export type AirportPlace = Schemas["PlaceOut"];
+export type AirportSuggestion = Schemas["SuggestionOut"];
 
 export type Itinerary = Schemas["Itinerary"];
 // The app always sends seats (the API would default it to 1).

@@ -155,13 +155,13 @@ export default function FlightsAdmin() {
                     <Table.Td className="tabular">
                       {formatDateTime(flight.departure_ts, fromZone)}{" "}
                       <Text span size="xs" c="dimmed">
-                        {zoneLabel(fromZone)}
+                        {zoneLabel(fromZone, flight.departure_ts)}
                       </Text>
                     </Table.Td>
                     <Table.Td className="tabular">
                       {formatDateTime(flight.arrival_ts, toZone)}{" "}
                       <Text span size="xs" c="dimmed">
-                        {zoneLabel(toZone)}
+                        {zoneLabel(toZone, flight.arrival_ts)}
                       </Text>
                     </Table.Td>
                     <Table.Td ta="right" className="tabular" data-testid="flight-seats">
