@@ -97,25 +97,25 @@ async def test_a_search_answer_is_exactly_the_documented_itinerary_list(
 ) -> None:
     day = (datetime.now(UTC) + timedelta(days=10)).replace(hour=6, minute=0, second=0, microsecond=0)
     await create_flight(
-        client, admin_headers, flight_number="D1", source="AAA", destination="CCC", departure=day
+        client, admin_headers, flight_number="D1", source="Aville", destination="Cville", departure=day
     )
     await create_flight(
-        client, admin_headers, flight_number="L1", source="AAA", destination="BBB", departure=day, price=100.5
+        client, admin_headers, flight_number="L1", source="Aville", destination="Bville", departure=day, price=100.5
     )
     await create_flight(
         client,
         admin_headers,
         flight_number="L2",
-        source="BBB",
-        destination="CCC",
+        source="Bville",
+        destination="Cville",
         departure=day + timedelta(hours=3),
         price=150.25,
     )
     await index.rebuild(context)
     adapter = TypeAdapter(list[Itinerary])
     # The pre-serialised fast path, and the declared endpoint (surrounding spaces are not "plain").
-    for source in ("AAA", " AAA "):
-        params = {"source": source, "destination": "CCC", "date": str(day.date()), "seats": "1"}
+    for source in ("Aville", " Aville "):
+        params = {"source": source, "destination": "Cville", "date": str(day.date()), "seats": "1"}
         response = await client.get("/api/v1/search", params=params)
         assert response.status_code == 200, response.text
         body = response.json()
