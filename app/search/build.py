@@ -27,7 +27,7 @@ from redis.asyncio.cluster import RedisCluster
 
 from app.platform.redis.client import Keys
 from app.search import data, storage
-from app.search.codec import HEADER
+from app.search.codec import encode_list
 from app.search.engine import Graph, Rules, search_keys
 from app.search.storage import OriginDay
 
@@ -102,35 +102,19 @@ def encode_day(shared: Shared, origin: str, day: Any) -> tuple[dict[str, bytes],
         encoded = encode_origin_day(shared.compiled, code, start, end, shared.rules, data.DEPTH)
         return {graph.airports[d]: blob for d, blob in encoded.items()}, end + 2 * 86400
     heaps = search_keys(graph, code, start, end, shared.rules, data.DEPTH)
-    airports, records = graph.airports, shared.records
-    bits, legs_shift, cost_shift = heaps.bits, heaps.legs_shift, heaps.cost_shift
-    mask, legs_mask = (1 << bits) - 1, (1 << legs_shift) - 1
+    airports, record, legs, cost_shift = (
+        graph.airports,
+        shared.records.__getitem__,
+        heaps.legs,
+        heaps.cost_shift,
+    )
     lists: dict[str, bytes] = {}
     for destination, heap in heaps.heaps.items():
-        if not heap:
-            continue
-        # Inline decoding of the packed keys (Heaps.decode): this loop runs for every itinerary.
-        table: dict[int, int] = {}
-        body = bytearray()
-        for negative in sorted(heap, reverse=True):
-            key = -negative
-            count = (key >> legs_shift) & 3
-            packed = key & legs_mask
-            body.append(count)
-            legs = (
-                (packed,)
-                if count == 1
-                else (packed >> bits, packed & mask)
-                if count == 2
-                else (packed >> 2 * bits, (packed >> bits) & mask, packed & mask)
-            )
-            for flight in legs:
-                index = table.get(flight)
-                if index is None:
-                    index = table[flight] = len(table)
-                body.append(index)
-        head = HEADER.pack(len(heap) < data.DEPTH, len(heap), len(table), (-min(heap)) >> cost_shift)
-        lists[airports[destination]] = head + b"".join([records[i] for i in table]) + body
+        if heap:
+            # The heap holds negated keys: its best itinerary is its largest value.
+            itineraries = map(legs, sorted([-negative for negative in heap]))
+            complete, worst = len(heap) < data.DEPTH, (-min(heap)) >> cost_shift
+            lists[airports[destination]] = encode_list(itineraries, complete, worst, record)
     return lists, end + 2 * 86400
 
 
