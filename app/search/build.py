@@ -11,20 +11,20 @@ from __future__ import annotations
 import asyncio
 import os
 import time
-import uuid
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from multiprocessing import get_context
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any
 
 import orjson
 import redis
 import structlog
 from redis.asyncio.cluster import RedisCluster
 
+from app.flights.events import FlightSnapshot
 from app.platform.redis.client import Keys
 from app.search import data, storage
 from app.search.codec import encode_list
@@ -146,7 +146,7 @@ def _compute_chunk(bounds: tuple[int, int]) -> list[int]:
 
 
 async def build_days(
-    context: AppContext, days: Sequence[OriginDay], *, rows: list[data.FlightRow] | None = None
+    context: AppContext, days: Sequence[OriginDay], *, rows: list[FlightSnapshot] | None = None
 ) -> list[OriginDay]:
     """Compute and write the given days from PostgreSQL; returns the days another writer changed
     meanwhile (not written: they stay as that writer left them)."""
@@ -211,13 +211,13 @@ async def build_days(
     return [days[k] for k in failed]
 
 
-def all_days(rows: Sequence[data.FlightRow], zones: data.Zones) -> list[OriginDay]:
+def all_days(rows: Sequence[FlightSnapshot], zones: data.Zones) -> list[OriginDay]:
     """Every airport (origin or destination) on every local date from the first departure to the
     last: a day with no departures is stored too (built and empty), so it is a cache hit."""
     if not rows:
         return []
-    first = min(r.departure for r in rows)
-    last = max(r.departure for r in rows)
+    first = int(min(r.departure_ts for r in rows).timestamp())
+    last = int(max(r.departure_ts for r in rows).timestamp())
     airports = {r.source for r in rows} | {r.destination for r in rows}
     days: list[OriginDay] = []
     for airport in airports:
@@ -226,27 +226,6 @@ def all_days(rows: Sequence[data.FlightRow], zones: data.Zones) -> list[OriginDa
             days.append((airport, day))
             day = day.fromordinal(day.toordinal() + 1)
     return days
-
-
-class CardSource(Protocol):
-    """What a card is made of: a PostgreSQL row (data.FlightRow) or a committed FlightSnapshot."""
-
-    @property
-    def id(self) -> uuid.UUID: ...
-    @property
-    def flight_number(self) -> str: ...
-    @property
-    def source(self) -> str: ...
-    @property
-    def destination(self) -> str: ...
-    @property
-    def departure_ts(self) -> datetime: ...
-    @property
-    def arrival_ts(self) -> datetime: ...
-    @property
-    def total_seats(self) -> int: ...
-    @property
-    def price(self) -> Any: ...
 
 
 # KEYS: cards; ARGV: per card its value and its TTL in seconds. Single Redis only (the keys live in
@@ -258,7 +237,7 @@ return #KEYS
 _CARDS_PER_CALL = 2000
 
 
-async def write_cards(context: AppContext, rows: Sequence[CardSource], *, retries: int = 0) -> None:
+async def write_cards(context: AppContext, rows: Sequence[FlightSnapshot], *, retries: int = 0) -> None:
     """Every flight's card, overwriting what is there (so a card a search loaded earlier from
     PostgreSQL never outlives the change); it expires 3 days after the flight lands. A chunk whose
     reply timed out is sent again up to ``retries`` times (the SETs are idempotent)."""
@@ -293,7 +272,7 @@ async def _write_chunk(
     await pipe.execute()
 
 
-def card(r: CardSource) -> bytes:
+def card(r: FlightSnapshot) -> bytes:
     """The flight's JSON as the admin API writes it (FlightOut), without available_seats."""
     body = orjson.dumps(
         {

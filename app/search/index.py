@@ -165,7 +165,7 @@ async def invalidate_airport(context: AppContext, airport: str) -> None:
     """The airport's local dates moved: every day of it, old and new dates, is recomputed."""
     zones = await data.Zones.load(context)
     rows = await data.fetch(context, "source = $1 AND departure_ts >= $2", airport, build.cutoff())
-    days = {(airport, zones.local_date(airport, r.departure)) for r in rows}
+    days = {(airport, zones.local_date(airport, int(r.departure_ts.timestamp()))) for r in rows}
     pattern = context.keys.search_day(airport, "*")
     async for key in context.redis.scan_iter(match=pattern, count=1000):
         days.add((airport, date.fromisoformat(key.decode().rsplit(":", 1)[1])))

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from redis.asyncio.cluster import RedisCluster
 
+from app.flights.events import FlightSnapshot
 from app.platform.metrics import SEARCH_CACHE
 from app.platform.redis.client import Keys
 from app.platform.redis.multiplex import encode
@@ -226,7 +227,7 @@ async def _exact(
     )
     firsts = {r.destination for r in ends if r.source == source}
     lasts = {r.source for r in ends if r.destination == destination}
-    middle: list[data.FlightRow] = []
+    middle: list[FlightSnapshot] = []
     if rules.max_legs >= 3 and firsts and lasts:
         middle = await data.fetch(
             context,
