@@ -8,12 +8,9 @@ happened, see announce.py), so no row is lost or applied twice.
 
 from __future__ import annotations
 
-import contextlib
-import gc
 import time
 import uuid
 from collections import deque
-from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 import asyncpg
@@ -23,6 +20,7 @@ import structlog
 from app.bulk_import.announce import LAG, Announcer, reannounce
 from app.bulk_import.reading import Batch, batches, read_ahead
 from app.bulk_import.upsert import STAGE_DDL, BatchOutcome, Key, upsert_batch
+from app.platform.gc_tuning import fewer_collections
 
 if TYPE_CHECKING:
     from app.context import AppContext
@@ -98,24 +96,6 @@ async def run_job(context: AppContext, job_id: uuid.UUID) -> None:
         )
     finally:
         await conn.close()
-
-
-@contextlib.contextmanager
-def fewer_collections() -> Iterator[None]:
-    """Run the cyclic garbage collector less often while importing.
-
-    A batch makes several objects a row (fields, rows, snapshots, COPY records), nearly none in a
-    cycle, and keeps them until the batch ends: at the default threshold (700 allocations) the
-    collector runs hundreds of times a batch and re-walks those live objects each time, which
-    measured ~40% of the import's CPU (18 instead of 32-38 µs a row at 100,000). Collection stays
-    on; the process runs one job at a time (procrastinate concurrency 1).
-    """
-    previous = gc.get_threshold()
-    gc.set_threshold(100_000, 50, 1000)
-    try:
-        yield
-    finally:
-        gc.set_threshold(*previous)
 
 
 async def finish(conn: asyncpg.Connection, job_id: uuid.UUID, status: str, message: str | None) -> None:

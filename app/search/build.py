@@ -14,7 +14,7 @@ import time
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC
 from multiprocessing import get_context
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -26,7 +26,7 @@ from redis.asyncio.cluster import RedisCluster
 
 from app.flights.events import FlightSnapshot
 from app.platform.redis.client import Keys
-from app.search import data, storage
+from app.search import data, lifetime, storage
 from app.search.codec import encode_list
 from app.search.engine import Graph, Rules, search_keys
 from app.search.storage import OriginDay
@@ -95,12 +95,12 @@ def encode_day(shared: Shared, origin: str, day: Any) -> tuple[dict[str, bytes],
     start, end = shared.zones.bounds(origin, day)
     code = graph.code.get(origin)
     if code is None:
-        return {}, end + 2 * 86400
+        return {}, lifetime.day_expires_at(end)
     if shared.compiled is not None:
         from app.search.compiled import encode_origin_day
 
         encoded = encode_origin_day(shared.compiled, code, start, end, shared.rules, data.DEPTH)
-        return {graph.airports[d]: blob for d, blob in encoded.items()}, end + 2 * 86400
+        return {graph.airports[d]: blob for d, blob in encoded.items()}, lifetime.day_expires_at(end)
     heaps = search_keys(graph, code, start, end, shared.rules, data.DEPTH)
     airports, record, legs, cost_shift = (
         graph.airports,
@@ -115,7 +115,7 @@ def encode_day(shared: Shared, origin: str, day: Any) -> tuple[dict[str, bytes],
             itineraries = map(legs, sorted([-negative for negative in heap]))
             complete, worst = len(heap) < data.DEPTH, (-min(heap)) >> cost_shift
             lists[airports[destination]] = encode_list(itineraries, complete, worst, record)
-    return lists, end + 2 * 86400
+    return lists, lifetime.day_expires_at(end)
 
 
 def _compute_chunk(bounds: tuple[int, int]) -> list[int]:
@@ -249,7 +249,7 @@ async def write_cards(context: AppContext, rows: Sequence[FlightSnapshot], *, re
         keys = [context.keys.flight_card(r.id) for r in chunk]
         args: list[Any] = []
         for r in chunk:
-            args += [card(r), int(max(r.arrival_ts.timestamp() - now, 0)) + 3 * 86400]
+            args += [card(r), lifetime.card_ttl(r.arrival_ts.timestamp(), now)]
         for attempt in range(retries + 1):
             try:
                 await _write_chunk(context, script, cluster, keys, args)
@@ -288,7 +288,3 @@ def card(r: FlightSnapshot) -> bytes:
         option=orjson.OPT_UTC_Z,
     )
     return body[:-1] + b',"available_seats":'
-
-
-def cutoff() -> datetime:
-    return datetime.fromtimestamp(time.time() - 2 * 86400, UTC)

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 import structlog
 from redis.exceptions import LockError
 
-from app.search import build, data, incremental, index, patch, storage
+from app.search import build, data, incremental, index, lifetime, patch, storage
 
 if TYPE_CHECKING:
     from app.context import AppContext
@@ -100,7 +100,7 @@ async def _patch(context: AppContext, changes: Sequence[FlightChange], ids: list
     plan = incremental.plan(old, new, pool, zones, rules)
     stale, refill = await patch.apply(context, plan, {i.bytes for i in ids})
     if stale:
-        await storage.invalidate(context, stale, {d: index.expiry(d[1]) for d in stale})
+        await storage.invalidate(context, stale, {d: lifetime.day_expires_at_utc(d[1]) for d in stale})
     if refill:
         await storage.mark_dirty(context, refill)
     if stale or refill:

@@ -13,15 +13,14 @@ through a hub flight that could enter no list are never built. patch.py reads an
 
 from __future__ import annotations
 
-import contextlib
-import gc
 from bisect import bisect_left, bisect_right
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from app.flights.events import FlightSnapshot
+from app.platform.gc_tuning import without_cyclic_gc
 from app.search import data
 from app.search.codec import FLIGHT, Records
 from app.search.engine import Rules
@@ -154,21 +153,6 @@ def _windows(items: Iterable[tuple[str, int, int]]) -> list[list[Any]]:
 
 
 Days = Callable[[GraphFlight], OriginDay]
-
-
-@contextlib.contextmanager
-def without_cyclic_gc() -> Iterator[None]:
-    """For a synchronous, allocation-heavy step (a hub change's shapes, candidates and merges build
-    ~10^5-10^6 tuples that form no cycles and die by reference counting): the allocations would
-    otherwise trigger full collections that scan them, 80-100 ms each at national scale."""
-    if not gc.isenabled():
-        yield
-        return
-    gc.disable()
-    try:
-        yield
-    finally:
-        gc.enable()
 
 
 def day_of(zones: data.Zones) -> Days:
