@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import UTC
 from multiprocessing import get_context
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import orjson
 import redis
@@ -85,10 +85,6 @@ def compiled_engine(graph: Graph, records: list[bytes], rules: Rules, days: int,
     return arrays
 
 
-_shared: Shared | None = None
-_client: redis.Redis | None = None  # a forked build process's own connection
-
-
 def encode_day(shared: Shared, origin: str, day: Any) -> tuple[dict[str, bytes], int]:
     """The day's lists by destination, and when the hash may expire."""
     graph = shared.graph
@@ -118,31 +114,48 @@ def encode_day(shared: Shared, origin: str, day: Any) -> tuple[dict[str, bytes],
     return lists, lifetime.day_expires_at(end)
 
 
+class BuildProcess:
+    """A forked build process: the build it inherited from its parent (fork copies it, nothing is
+    pickled) and its own Redis connection. The pool's initializer (``start``) makes each process's
+    one instance from the ``Shared`` it was forked with; every task then runs on it."""
+
+    current: ClassVar[BuildProcess | None] = None
+
+    def __init__(self, shared: Shared) -> None:
+        self.shared = shared
+        self.client = redis.Redis.from_url(shared.redis_url)
+        self.replace = self.client.register_script(storage.REPLACE)
+
+    @classmethod
+    def start(cls, shared: Shared) -> None:
+        cls.current = cls(shared)
+
+    def compute(self, lo: int, hi: int) -> list[int]:
+        """Compute and write days[lo:hi]; the indices whose write was refused."""
+        shared = self.shared
+        failed: list[int] = []
+        # Pipelines of a few MB: Redis interleaves other clients' commands between them.
+        for first in range(lo, hi, _DAYS_PER_PIPELINE):
+            last = min(first + _DAYS_PER_PIPELINE, hi)
+            pipe = self.client.pipeline(transaction=False)
+            for k in range(first, last):
+                origin, day = shared.days[k]
+                mapping, expire_at = encode_day(shared, origin, day)
+                key = shared.keys.search_day(origin, day.isoformat())
+                self.replace(
+                    keys=[key],
+                    args=storage.replace_args(shared.gens[k], expire_at, shared.tag, mapping),
+                    client=pipe,
+                )
+            failed += [first + k for k, ok in enumerate(pipe.execute()) if not ok]
+        return failed
+
+
 def _compute_chunk(bounds: tuple[int, int]) -> list[int]:
-    """In a forked process: compute and write days[lo:hi]; the indices whose write was refused."""
-    global _client
-    shared = _shared
-    assert shared is not None
-    if _client is None:
-        _client = redis.Redis.from_url(shared.redis_url)
-    script = _client.register_script(storage.REPLACE)
-    failed: list[int] = []
-    lo, hi = bounds
-    # Pipelines of a few MB: Redis interleaves other clients' commands between them.
-    for first in range(lo, hi, _DAYS_PER_PIPELINE):
-        last = min(first + _DAYS_PER_PIPELINE, hi)
-        pipe = _client.pipeline(transaction=False)
-        for k in range(first, last):
-            origin, day = shared.days[k]
-            mapping, expire_at = encode_day(shared, origin, day)
-            key = shared.keys.search_day(origin, day.isoformat())
-            script(
-                keys=[key],
-                args=storage.replace_args(shared.gens[k], expire_at, shared.tag, mapping),
-                client=pipe,
-            )
-        failed += [first + k for k, ok in enumerate(pipe.execute()) if not ok]
-    return failed
+    """A pool task, run in a build process (module-level: the pool pickles its name and ``bounds``)."""
+    process = BuildProcess.current
+    assert process is not None, "BuildProcess.start runs first in every build process"
+    return process.compute(*bounds)
 
 
 async def build_days(
@@ -150,7 +163,6 @@ async def build_days(
 ) -> list[OriginDay]:
     """Compute and write the given days from PostgreSQL; returns the days another writer changed
     meanwhile (not written: they stay as that writer left them)."""
-    global _shared
     days = sorted(set(days))
     if not days:
         return []
@@ -196,16 +208,16 @@ async def build_days(
             failed += [lo + k for k, ok in enumerate(results) if not ok]
             await asyncio.sleep(0)  # let this process's other work through
     else:
-        _shared = shared  # inherited by the forked processes below
-        try:
-            loop = asyncio.get_running_loop()
-            with ProcessPoolExecutor(workers, mp_context=get_context("fork")) as pool:
-                for part in await asyncio.gather(
-                    *(loop.run_in_executor(pool, _compute_chunk, c) for c in chunks)
-                ):
-                    failed += part
-        finally:
-            _shared = None
+        loop = asyncio.get_running_loop()
+        fork = get_context("fork")
+        # The initializer's arguments reach the forked processes by fork, not by pickling.
+        with ProcessPoolExecutor(
+            workers, mp_context=fork, initializer=BuildProcess.start, initargs=(shared,)
+        ) as pool:
+            for part in await asyncio.gather(
+                *(loop.run_in_executor(pool, _compute_chunk, c) for c in chunks)
+            ):
+                failed += part
     origins = {origin for origin, _ in days}
     await context.redis.sadd(context.keys.search_origins, *origins)
     return [days[k] for k in failed]
