@@ -28,7 +28,7 @@ from app.platform.jobs import JobQueue, new_app
 from app.platform.redis.client import Keys, create_redis
 from app.platform.redis.multiplex import Multiplexed
 from app.platform.security import PasswordWork, hashing_slots
-from app.search import events as search_events
+from app.search import hooks as search_hooks
 from app.search import tasks as search_tasks
 
 
@@ -91,10 +91,10 @@ class AppContext(Platform):
             await airports.invalidate_names(self)
 
         async def index_flights(changes: Sequence[FlightChange]) -> None:
-            await search_events.on_flights_changed(self, changes)
+            await search_hooks.on_flights_changed(self, changes)
 
         async def reindex_airport(airport: str) -> None:
-            await search_events.on_airport_timezone_changed(self, airport)
+            await search_hooks.on_airport_timezone_changed(self, airport)
 
         self.flight_changes.subscribe(names_changed)
         self.flight_changes.subscribe(index_flights)

@@ -5,11 +5,11 @@ from __future__ import annotations
 from app.bulk_import.demo_data import load_if_empty
 from app.context import AppContext
 from app.platform.context import ensure_epoch
-from app.search import events as search_events
+from app.search import hooks as search_hooks
 
 
 async def on_api_startup(context: AppContext) -> None:
     await ensure_epoch(context)
-    await search_events.on_startup(context)
+    await search_hooks.on_startup(context)
     if context.settings.demo_data:
         await load_if_empty(context)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -23,6 +22,7 @@ from app.lifecycle import on_api_startup
 from app.platform import health
 from app.platform.config import Settings, get_settings
 from app.platform.errors import install_error_handlers
+from app.platform.gc_tuning import freeze_startup_heap
 from app.platform.logging import configure_logging
 from app.platform.observability import install_observability
 from app.platform.proxies import TrustedProxies
@@ -79,16 +79,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.include_router(router)
     mount_frontend(app, settings.frontend_dist)
     return app
-
-
-def freeze_startup_heap() -> None:
-    """Move what startup built (modules, app, pools: ~160k objects, all living as long as the
-    process) out of the collector's sight, once per process: a full collection walked them all,
-    a pause of 0.1-0.2 s that was the search p99 under load. Once, so a process creating many
-    apps (the tests) does not freeze each one's garbage for good."""
-    if gc.get_freeze_count() == 0:
-        gc.collect()
-        gc.freeze()
 
 
 def mount_frontend(app: FastAPI, dist: Path) -> None:

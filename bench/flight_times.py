@@ -25,6 +25,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 from app.bulk_import.rows import to_row
 from app.cli import migrate
+from app.flights.events import FlightSnapshot
 from app.models import flight_times
 from app.platform.config import to_driver_url
 from app.search import build, data
@@ -54,7 +55,7 @@ async def read_times(database_url: str, rounds: int) -> tuple[list[float], list[
                 raw = await connection.get_raw_connection()
                 driver: Any = raw.driver_connection
                 records = await driver.fetch(f"{_PLAIN} WHERE departure_ts >= $1", cutoff)
-            [data.FlightRow(*record) for record in records]
+            [FlightSnapshot._make(record) for record in records]
             plain.append(time.perf_counter() - started)
     finally:
         await engine.dispose()

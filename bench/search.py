@@ -139,7 +139,7 @@ def change_times(env: dict[str, str], samples: int) -> dict[str, list[float]]:
     async def go() -> dict[str, list[float]]:
         from app.flights.events import FlightChange, FlightSnapshot
         from app.search.data import fetch
-        from app.search.events import on_flights_changed
+        from app.search.hooks import on_flights_changed
 
         context = await _context(env)
         rng = random.Random(5)
@@ -212,7 +212,7 @@ def batch_time(env: dict[str, str], size: int) -> float:
     async def go() -> float:
         from app.flights.events import FlightChange, FlightSnapshot
         from app.search.data import fetch
-        from app.search.events import on_flights_changed
+        from app.search.hooks import on_flights_changed
 
         context = await _context(env)
         try:

@@ -16,7 +16,7 @@ import httpx
 import pytest
 from sqlalchemy import text
 
-from app.booking.group_commit import Confirm, FlightRow, Pending
+from app.booking.group_commit import Confirm, FlightWithSeats, Pending
 from app.booking.ledger import Claim, FlightGone
 from app.booking.reservation import BatchedLuaStrategy, Hold, SoldOut
 from app.context import AppContext
@@ -32,7 +32,7 @@ async def _user_id(client: httpx.AsyncClient) -> uuid.UUID:
 
 async def _flight(
     context: AppContext, client: httpx.AsyncClient, admin: dict[str, str], seats: int
-) -> FlightRow:
+) -> FlightWithSeats:
     created = await create_flight(
         client, admin, total_seats=seats, flight_number=f"BT-{uuid.uuid4().hex[:6]}"
     )
@@ -40,7 +40,7 @@ async def _flight(
     return flights[uuid.UUID(created["id"])]
 
 
-def _pending(user_id: uuid.UUID, flight: FlightRow, hold: Hold, claim: Claim | None = None) -> Pending:
+def _pending(user_id: uuid.UUID, flight: FlightWithSeats, hold: Hold, claim: Claim | None = None) -> Pending:
     booking_ids = claim.booking_ids if claim else [uuid.uuid4()]
     return Pending(user_id, booking_ids, None, [flight], hold.seats, [hold], datetime.now(UTC), claim)
 

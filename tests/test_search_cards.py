@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import text
 
 from app.context import AppContext
-from app.flights.events import FlightChange, flights_changed
+from app.flights.events import FlightChange, FlightSnapshot, flights_changed
 from app.search import data, index
 from tests.search_reference import brute_force
 from tests.test_search_updates import DAY, network, run_search_worker, search, snapshot
@@ -70,7 +70,7 @@ async def test_a_flight_changed_during_a_full_rebuild_keeps_its_new_card(
     fetch = data.fetch
     changed_meanwhile = False
 
-    async def fetch_then_change(*args: Any) -> list[data.FlightRow]:
+    async def fetch_then_change(*args: Any) -> list[FlightSnapshot]:
         nonlocal changed_meanwhile
         rows = await fetch(*args)
         if not changed_meanwhile:

@@ -4,11 +4,13 @@ and encodes it as codec.encode_list does: on random graphs with many ties in pri
 from __future__ import annotations
 
 import uuid
-from typing import Any
+from datetime import UTC, datetime
+from decimal import Decimal
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from app.flights.events import FlightSnapshot
 from app.search import compiled
 from app.search.codec import encode_list
 from app.search.data import graph_of
@@ -36,18 +38,17 @@ rules = st.builds(
 )
 
 
-class Row:
-    """What data.graph_of reads from a flight row."""
-
-    def __init__(self, source: int, destination: int, departure: int, duration: int, price: int) -> None:
-        from datetime import UTC, datetime
-        from decimal import Decimal
-
-        self.id = uuid.uuid4()
-        self.source, self.destination = f"A{source}", f"A{destination}"
-        self.departure_ts = datetime.fromtimestamp(departure, UTC)
-        self.arrival_ts = datetime.fromtimestamp(departure + duration, UTC)
-        self.price = Decimal(price) / 100
+def flight(source: int, destination: int, departure: int, duration: int, price: int) -> FlightSnapshot:
+    return FlightSnapshot(
+        uuid.uuid4(),
+        "FD1",
+        f"A{source}",
+        f"A{destination}",
+        datetime.fromtimestamp(departure, UTC),
+        datetime.fromtimestamp(departure + duration, UTC),
+        100,
+        Decimal(price) / 100,
+    )
 
 
 @settings(max_examples=200, deadline=None, suppress_health_check=list(HealthCheck))
@@ -55,7 +56,7 @@ class Row:
 def test_compiled_engine_equals_python_engine(
     specs: list[tuple[int, int, int, int, int]], rules: Rules, depth: int, hours: int
 ) -> None:
-    rows: list[Any] = [Row(*spec) for spec in specs if spec[0] != spec[1]]
+    rows = [flight(*spec) for spec in specs if spec[0] != spec[1]]
     graph, records = graph_of(rows)
     arrays = compiled.CompiledGraph.of(graph, records)
     for origin in range(len(graph.airports)):
@@ -76,8 +77,7 @@ def test_compiled_engine_equals_python_engine(
 def test_an_empty_graph_and_an_empty_window_find_nothing() -> None:
     graph, records = graph_of([])
     assert compiled.CompiledGraph.of(graph, records).graph.ids == []
-    one: list[Any] = [Row(0, 1, BASE, HOUR, 100)]
-    graph, records = graph_of(one)
+    graph, records = graph_of([flight(0, 1, BASE, HOUR, 100)])
     arrays = compiled.CompiledGraph.of(graph, records)
     rules = Rules(0, HOUR, 3)
     assert compiled.encode_origin_day(arrays, 0, BASE + 1, BASE + HOUR, rules, 40) == {}

@@ -21,7 +21,7 @@ from app.flights.events import FlightChange, FlightSnapshot
 from app.search import data, index
 from app.search import storage as store
 from app.search.codec import decode_list
-from app.search.events import on_flights_changed
+from app.search.hooks import on_flights_changed
 from tests.search_reference import brute_force
 
 AIRPORTS = ["AAA", "BBB", "CCC", "DDD", "EEE"]

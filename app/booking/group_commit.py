@@ -77,7 +77,10 @@ WHERE k.user_id = u.user_id AND k.key = u.key
 """
 
 
-class FlightRow(NamedTuple):
+class FlightWithSeats(NamedTuple):
+    """A flight as booking reads it: every column, with available_seats (the booking's checks and
+    its reply need them; search's flights never carry a seat count)."""
+
     id: uuid.UUID
     flight_number: str
     source: str
@@ -107,7 +110,7 @@ class Pending:
     user_id: uuid.UUID
     booking_ids: Sequence[uuid.UUID]
     group_id: uuid.UUID | None
-    flights: Sequence[FlightRow]
+    flights: Sequence[FlightWithSeats]
     seats: int
     holds: Sequence[Hold]
     now: datetime
@@ -128,7 +131,7 @@ class Record:
     body: Any
 
 
-Loaded = tuple[bool, dict[uuid.UUID, FlightRow]]
+Loaded = tuple[bool, dict[uuid.UUID, FlightWithSeats]]
 Confirmed = tuple[list[BookingRow], dict[uuid.UUID, int]]
 
 
@@ -169,7 +172,7 @@ class BookingStore:
         async with raw_connection(self.engine) as connection:
             found = await connection.fetch(_READ, user_ids, flight_ids)
         users = set(found[0][0])
-        flights = {row[1]: FlightRow(*row[1:]) for row in found if row[1] is not None}
+        flights = {row[1]: FlightWithSeats(*row[1:]) for row in found if row[1] is not None}
         return [
             (user_id in users, {fid: flights[fid] for fid in fids if fid in flights})
             for user_id, fids in items

@@ -17,7 +17,7 @@ from app.models import Booking, BookingStatus, Flight
 if TYPE_CHECKING:
     from redis.asyncio import Redis
 
-    from app.booking.group_commit import FlightRow
+    from app.booking.group_commit import FlightWithSeats
     from app.context import AppContext
     from app.flights.inventory import SeatInventory
     from app.platform.redis.client import Keys
@@ -65,7 +65,7 @@ async def publish_seat_changes(
     return counts
 
 
-def booking_out(row: Any, flight: Flight | FlightRow, available: int | None) -> BookingOut:
+def booking_out(row: Any, flight: Flight | FlightWithSeats, available: int | None) -> BookingOut:
     out = FlightOut.model_validate(flight)
     if available is not None:
         out.available_seats = available
@@ -84,7 +84,7 @@ def booking_out(row: Any, flight: Flight | FlightRow, available: int | None) -> 
 
 def reply_for(
     rows: Iterable[Any],
-    flights: Mapping[uuid.UUID, Flight] | Mapping[uuid.UUID, FlightRow],
+    flights: Mapping[uuid.UUID, Flight] | Mapping[uuid.UUID, FlightWithSeats],
     counts: Mapping[uuid.UUID, int],
     *,
     leg_order: Sequence[uuid.UUID],

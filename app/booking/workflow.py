@@ -19,7 +19,7 @@ from sqlalchemy import select
 
 from app.accounts.deps import NOT_AUTHENTICATED
 from app.booking import idempotency, ledger
-from app.booking.group_commit import Confirm, FlightRow, Pending, Record
+from app.booking.group_commit import Confirm, FlightWithSeats, Pending, Record
 from app.booking.payments import gateway_for
 from app.booking.replies import Reply, booking_out, reply_for, seats_changed
 from app.booking.reservation import (
@@ -164,7 +164,7 @@ async def _read_and_reserve(
     user_id: uuid.UUID,
     legs: Sequence[uuid.UUID],
     seats: int,
-) -> tuple[bool, dict[uuid.UUID, FlightRow], list[Hold]]:
+) -> tuple[bool, dict[uuid.UUID, FlightWithSeats], list[Hold]]:
     read, reservation = await asyncio.gather(
         context.booking_store.reads.submit((user_id, legs)),
         reserve_all(context, strategy, legs, seats),
@@ -187,7 +187,10 @@ async def _read_and_reserve(
 
 
 def _check_user_and_flights(
-    context: AppContext, user_exists: bool, legs: Sequence[uuid.UUID], flights: Mapping[uuid.UUID, FlightRow]
+    context: AppContext,
+    user_exists: bool,
+    legs: Sequence[uuid.UUID],
+    flights: Mapping[uuid.UUID, FlightWithSeats],
 ) -> None:
     if not user_exists:
         raise NOT_AUTHENTICATED
@@ -243,7 +246,7 @@ async def cancel(context: AppContext, user: User, booking_id: uuid.UUID) -> Book
     return booking_out(mine, leg_flights[mine.flight_id], counts.get(mine.flight_id))
 
 
-def _check_bookable(legs: Sequence[uuid.UUID], flights: Mapping[uuid.UUID, FlightRow]) -> None:
+def _check_bookable(legs: Sequence[uuid.UUID], flights: Mapping[uuid.UUID, FlightWithSeats]) -> None:
     if len(flights) != len(legs):
         BOOKINGS.labels("NOT_FOUND").inc()
         raise NotFound("Flight not found")
@@ -253,7 +256,7 @@ def _check_bookable(legs: Sequence[uuid.UUID], flights: Mapping[uuid.UUID, Fligh
         raise Conflict("The flight has already departed")
 
 
-def _check_connections(context: AppContext, flights: Sequence[FlightRow]) -> None:
+def _check_connections(context: AppContext, flights: Sequence[FlightWithSeats]) -> None:
     """Legs must connect as search would offer them: same airport, MIN_CONNECTION..MAX_LAYOVER later."""
     settings = context.settings
     if len(flights) > settings.max_stops + 1:

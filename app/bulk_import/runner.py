@@ -9,11 +9,10 @@ happened, see announce.py), so no row is lost or applied twice.
 from __future__ import annotations
 
 import contextlib
-import gc
 import time
 import uuid
 from collections import deque
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING
 
 import asyncpg
@@ -24,6 +23,7 @@ from app.bulk_import.announce import LAG, Announcer, reannounce
 from app.bulk_import.reading import Batch, batches, read_ahead
 from app.bulk_import.upsert import STAGE_DDL, STAGE_DROP, BatchOutcome, Key, upsert_batch
 from app.platform.db import raw_connection
+from app.platform.gc_tuning import fewer_collections
 
 if TYPE_CHECKING:
     from app.context import AppContext
@@ -106,24 +106,6 @@ async def run_job(context: AppContext, job_id: uuid.UUID) -> None:
             seconds=round(time.monotonic() - started, 3),
             search_seconds=round(search_seconds, 3),
         )
-
-
-@contextlib.contextmanager
-def fewer_collections() -> Iterator[None]:
-    """Run the cyclic garbage collector less often while importing.
-
-    A batch makes several objects a row (fields, rows, snapshots, COPY records), nearly none in a
-    cycle, and keeps them until the batch ends: at the default threshold (700 allocations) the
-    collector runs hundreds of times a batch and re-walks those live objects each time, which
-    measured ~40% of the import's CPU (18 instead of 32-38 µs a row at 100,000). Collection stays
-    on; the process runs one job at a time (procrastinate concurrency 1).
-    """
-    previous = gc.get_threshold()
-    gc.set_threshold(100_000, 50, 1000)
-    try:
-        yield
-    finally:
-        gc.set_threshold(*previous)
 
 
 async def finish(conn: asyncpg.Connection, job_id: uuid.UUID, status: str, message: str | None) -> None:

@@ -11,23 +11,23 @@ from __future__ import annotations
 import asyncio
 import os
 import time
-import uuid
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC
 from multiprocessing import get_context
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import orjson
 import redis
 import structlog
 from redis.asyncio.cluster import RedisCluster
 
+from app.flights.events import FlightSnapshot
 from app.platform.redis.client import Keys
-from app.search import data, storage
-from app.search.codec import HEADER
+from app.search import data, lifetime, storage
+from app.search.codec import encode_list
 from app.search.engine import Graph, Rules, search_keys
 from app.search.storage import OriginDay
 
@@ -85,88 +85,84 @@ def compiled_engine(graph: Graph, records: list[bytes], rules: Rules, days: int,
     return arrays
 
 
-_shared: Shared | None = None
-_client: redis.Redis | None = None  # a forked build process's own connection
-
-
 def encode_day(shared: Shared, origin: str, day: Any) -> tuple[dict[str, bytes], int]:
     """The day's lists by destination, and when the hash may expire."""
     graph = shared.graph
     start, end = shared.zones.bounds(origin, day)
     code = graph.code.get(origin)
     if code is None:
-        return {}, end + 2 * 86400
+        return {}, lifetime.day_expires_at(end)
     if shared.compiled is not None:
         from app.search.compiled import encode_origin_day
 
         encoded = encode_origin_day(shared.compiled, code, start, end, shared.rules, data.DEPTH)
-        return {graph.airports[d]: blob for d, blob in encoded.items()}, end + 2 * 86400
+        return {graph.airports[d]: blob for d, blob in encoded.items()}, lifetime.day_expires_at(end)
     heaps = search_keys(graph, code, start, end, shared.rules, data.DEPTH)
-    airports, records = graph.airports, shared.records
-    bits, legs_shift, cost_shift = heaps.bits, heaps.legs_shift, heaps.cost_shift
-    mask, legs_mask = (1 << bits) - 1, (1 << legs_shift) - 1
+    airports, record, legs, cost_shift = (
+        graph.airports,
+        shared.records.__getitem__,
+        heaps.legs,
+        heaps.cost_shift,
+    )
     lists: dict[str, bytes] = {}
     for destination, heap in heaps.heaps.items():
-        if not heap:
-            continue
-        # Inline decoding of the packed keys (Heaps.decode): this loop runs for every itinerary.
-        table: dict[int, int] = {}
-        body = bytearray()
-        for negative in sorted(heap, reverse=True):
-            key = -negative
-            count = (key >> legs_shift) & 3
-            packed = key & legs_mask
-            body.append(count)
-            legs = (
-                (packed,)
-                if count == 1
-                else (packed >> bits, packed & mask)
-                if count == 2
-                else (packed >> 2 * bits, (packed >> bits) & mask, packed & mask)
-            )
-            for flight in legs:
-                index = table.get(flight)
-                if index is None:
-                    index = table[flight] = len(table)
-                body.append(index)
-        head = HEADER.pack(len(heap) < data.DEPTH, len(heap), len(table), (-min(heap)) >> cost_shift)
-        lists[airports[destination]] = head + b"".join([records[i] for i in table]) + body
-    return lists, end + 2 * 86400
+        if heap:
+            # The heap holds negated keys: its best itinerary is its largest value.
+            itineraries = map(legs, sorted([-negative for negative in heap]))
+            complete, worst = len(heap) < data.DEPTH, (-min(heap)) >> cost_shift
+            lists[airports[destination]] = encode_list(itineraries, complete, worst, record)
+    return lists, lifetime.day_expires_at(end)
+
+
+class BuildProcess:
+    """A forked build process: the build it inherited from its parent (fork copies it, nothing is
+    pickled) and its own Redis connection. The pool's initializer (``start``) makes each process's
+    one instance from the ``Shared`` it was forked with; every task then runs on it."""
+
+    current: ClassVar[BuildProcess | None] = None
+
+    def __init__(self, shared: Shared) -> None:
+        self.shared = shared
+        self.client = redis.Redis.from_url(shared.redis_url)
+        self.replace = self.client.register_script(storage.REPLACE)
+
+    @classmethod
+    def start(cls, shared: Shared) -> None:
+        cls.current = cls(shared)
+
+    def compute(self, lo: int, hi: int) -> list[int]:
+        """Compute and write days[lo:hi]; the indices whose write was refused."""
+        shared = self.shared
+        failed: list[int] = []
+        # Pipelines of a few MB: Redis interleaves other clients' commands between them.
+        for first in range(lo, hi, _DAYS_PER_PIPELINE):
+            last = min(first + _DAYS_PER_PIPELINE, hi)
+            pipe = self.client.pipeline(transaction=False)
+            for k in range(first, last):
+                origin, day = shared.days[k]
+                mapping, expire_at = encode_day(shared, origin, day)
+                key = shared.keys.search_day(origin, day.isoformat())
+                self.replace(
+                    keys=[key],
+                    args=storage.replace_args(shared.gens[k], expire_at, shared.tag, mapping),
+                    client=pipe,
+                )
+            failed += [first + k for k, ok in enumerate(pipe.execute()) if not ok]
+        return failed
 
 
 def _compute_chunk(bounds: tuple[int, int]) -> list[int]:
-    """In a forked process: compute and write days[lo:hi]; the indices whose write was refused."""
-    global _client
-    shared = _shared
-    assert shared is not None
-    if _client is None:
-        _client = redis.Redis.from_url(shared.redis_url)
-    script = _client.register_script(storage.REPLACE)
-    failed: list[int] = []
-    lo, hi = bounds
-    # Pipelines of a few MB: Redis interleaves other clients' commands between them.
-    for first in range(lo, hi, _DAYS_PER_PIPELINE):
-        last = min(first + _DAYS_PER_PIPELINE, hi)
-        pipe = _client.pipeline(transaction=False)
-        for k in range(first, last):
-            origin, day = shared.days[k]
-            mapping, expire_at = encode_day(shared, origin, day)
-            key = shared.keys.search_day(origin, day.isoformat())
-            script(
-                keys=[key],
-                args=storage.replace_args(shared.gens[k], expire_at, shared.tag, mapping),
-                client=pipe,
-            )
-        failed += [first + k for k, ok in enumerate(pipe.execute()) if not ok]
-    return failed
+    """A pool task, run in a build process (module-level: the pool pickles its name and ``bounds``)."""
+    process = BuildProcess.current
+    assert process is not None, "BuildProcess.start runs first in every build process"
+    return process.compute(*bounds)
 
 
 async def build_days(
-    context: AppContext, days: Sequence[OriginDay], *, rows: list[data.FlightRow] | None = None
+    context: AppContext, days: Sequence[OriginDay], *, rows: list[FlightSnapshot] | None = None
 ) -> list[OriginDay]:
     """Compute and write the given days from PostgreSQL; returns the days another writer changed
     meanwhile (not written: they stay as that writer left them)."""
-    global _shared
     days = sorted(set(days))
     if not days:
         return []
@@ -212,28 +208,28 @@ async def build_days(
             failed += [lo + k for k, ok in enumerate(results) if not ok]
             await asyncio.sleep(0)  # let this process's other work through
     else:
-        _shared = shared  # inherited by the forked processes below
-        try:
-            loop = asyncio.get_running_loop()
-            with ProcessPoolExecutor(workers, mp_context=get_context("fork")) as pool:
-                for part in await asyncio.gather(
-                    *(loop.run_in_executor(pool, _compute_chunk, c) for c in chunks)
-                ):
-                    failed += part
-        finally:
-            _shared = None
+        loop = asyncio.get_running_loop()
+        fork = get_context("fork")
+        # The initializer's arguments reach the forked processes by fork, not by pickling.
+        with ProcessPoolExecutor(
+            workers, mp_context=fork, initializer=BuildProcess.start, initargs=(shared,)
+        ) as pool:
+            for part in await asyncio.gather(
+                *(loop.run_in_executor(pool, _compute_chunk, c) for c in chunks)
+            ):
+                failed += part
     origins = {origin for origin, _ in days}
     await context.redis.sadd(context.keys.search_origins, *origins)
     return [days[k] for k in failed]
 
 
-def all_days(rows: Sequence[data.FlightRow], zones: data.Zones) -> list[OriginDay]:
+def all_days(rows: Sequence[FlightSnapshot], zones: data.Zones) -> list[OriginDay]:
     """Every airport (origin or destination) on every local date from the first departure to the
     last: a day with no departures is stored too (built and empty), so it is a cache hit."""
     if not rows:
         return []
-    first = min(r.departure for r in rows)
-    last = max(r.departure for r in rows)
+    first = int(min(r.departure_ts for r in rows).timestamp())
+    last = int(max(r.departure_ts for r in rows).timestamp())
     airports = {r.source for r in rows} | {r.destination for r in rows}
     days: list[OriginDay] = []
     for airport in airports:
@@ -242,27 +238,6 @@ def all_days(rows: Sequence[data.FlightRow], zones: data.Zones) -> list[OriginDa
             days.append((airport, day))
             day = day.fromordinal(day.toordinal() + 1)
     return days
-
-
-class CardSource(Protocol):
-    """What a card is made of: a PostgreSQL row (data.FlightRow) or a committed FlightSnapshot."""
-
-    @property
-    def id(self) -> uuid.UUID: ...
-    @property
-    def flight_number(self) -> str: ...
-    @property
-    def source(self) -> str: ...
-    @property
-    def destination(self) -> str: ...
-    @property
-    def departure_ts(self) -> datetime: ...
-    @property
-    def arrival_ts(self) -> datetime: ...
-    @property
-    def total_seats(self) -> int: ...
-    @property
-    def price(self) -> Any: ...
 
 
 # KEYS: cards; ARGV: per card its value and its TTL in seconds. Single Redis only (the keys live in
@@ -274,7 +249,7 @@ return #KEYS
 _CARDS_PER_CALL = 2000
 
 
-async def write_cards(context: AppContext, rows: Sequence[CardSource], *, retries: int = 0) -> None:
+async def write_cards(context: AppContext, rows: Sequence[FlightSnapshot], *, retries: int = 0) -> None:
     """Every flight's card, overwriting what is there (so a card a search loaded earlier from
     PostgreSQL never outlives the change); it expires 3 days after the flight lands. A chunk whose
     reply timed out is sent again up to ``retries`` times (the SETs are idempotent)."""
@@ -286,7 +261,7 @@ async def write_cards(context: AppContext, rows: Sequence[CardSource], *, retrie
         keys = [context.keys.flight_card(r.id) for r in chunk]
         args: list[Any] = []
         for r in chunk:
-            args += [card(r), int(max(r.arrival_ts.timestamp() - now, 0)) + 3 * 86400]
+            args += [card(r), lifetime.card_ttl(r.arrival_ts.timestamp(), now)]
         for attempt in range(retries + 1):
             try:
                 await _write_chunk(context, script, cluster, keys, args)
@@ -309,7 +284,7 @@ async def _write_chunk(
     await pipe.execute()
 
 
-def card(r: CardSource) -> bytes:
+def card(r: FlightSnapshot) -> bytes:
     """The flight's JSON as the admin API writes it (FlightOut), without available_seats."""
     body = orjson.dumps(
         {
@@ -325,7 +300,3 @@ def card(r: CardSource) -> bytes:
         option=orjson.OPT_UTC_Z,
     )
     return body[:-1] + b',"available_seats":'
-
-
-def cutoff() -> datetime:
-    return datetime.fromtimestamp(time.time() - 2 * 86400, UTC)

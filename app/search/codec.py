@@ -18,7 +18,8 @@ from __future__ import annotations
 
 import struct
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Hashable, Iterable, Sequence
+from typing import TypeVar, cast
 
 FLIGHT = struct.Struct("<16sIIq")
 HEADER = struct.Struct("<BBBq")
@@ -27,6 +28,8 @@ _ID = 16
 
 # An itinerary as stored: its legs' 32-byte records in travel order.
 Records = tuple[bytes, ...]
+# A leg as an encoder's caller names it: its record, or a key that maps to one (encode_list).
+L = TypeVar("L", bound=Hashable)
 
 
 def record(flight_id: uuid.UUID, departure: int, arrival: int, cents: int) -> bytes:
@@ -39,21 +42,40 @@ def order_key(itinerary: Records) -> tuple[int, int, int, tuple[bytes, ...]]:
     return (sum(leg[3] for leg in legs), legs[-1][2], len(legs), tuple(leg[0] for leg in legs))
 
 
-def encode_list(itineraries: Sequence[Records], complete: bool, worst: int | None = None) -> bytes:
-    """``itineraries`` in order; ``worst`` (the last one's price) is computed when not given."""
-    table: dict[bytes, int] = {}
+def encode_list(
+    itineraries: Iterable[Sequence[L]],
+    complete: bool,
+    worst: int | None = None,
+    record: Callable[[L], bytes] | None = None,
+) -> bytes:
+    """THE list encoder: the definition of the list format's bytes (see the module docstring).
+
+    ``itineraries`` in order, each its legs in travel order; a leg is its 32-byte record, or with
+    ``record`` anything hashable that names one flight (the build passes graph indices and the
+    records by index, so no record is looked up twice). The flight table lists the distinct legs
+    in order of first appearance. ``worst`` (the last itinerary's price) is computed when not given.
+
+    Every other producer of list bytes must produce these bytes exactly: ``encode_merged`` (the
+    patch path's re-encoder, tests/test_search_codec.py) and the numba kernel's ``compiled._encode``
+    (tests/test_search_engine_compiled.py).
+    """
+    table: dict[L, int] = {}
     body = bytearray()
+    count = 0
+    last: Sequence[L] = ()
     for legs in itineraries:
+        count += 1
         body.append(len(legs))
-        for raw in legs:
-            index = table.get(raw)
+        for leg in legs:
+            index = table.get(leg)
             if index is None:
-                index = table[raw] = len(table)
+                index = table[leg] = len(table)
             body.append(index)
+        last = legs
+    flights = b"".join(cast(Iterable[bytes], table) if record is None else map(record, table))
     if worst is None:
-        worst = sum(FLIGHT.unpack(r)[3] for r in itineraries[-1]) if itineraries else 0
-    head = HEADER.pack(1 if complete else 0, len(itineraries), len(table), worst)
-    return head + b"".join(table) + bytes(body)
+        worst = sum(FLIGHT.unpack_from(flights, table[leg] * FLIGHT.size)[3] for leg in last)
+    return HEADER.pack(1 if complete else 0, count, len(table), worst) + flights + bytes(body)
 
 
 def header(blob: bytes) -> tuple[bool, int, int]:
@@ -164,10 +186,12 @@ class Stored:
 
 
 def encode_merged(stored: Stored, items: Sequence[int | Records], complete: bool, worst: int) -> bytes:
-    """encode_list of ``items`` (positions in ``stored`` or new itineraries' records) byte for
-    byte: the flight table in order of first appearance. Kept itineraries' index bytes are
-    renumbered with one bytes.translate each (first appearance: dict.fromkeys over the index
-    bytes), not leg by leg: re-encoding is most of a hub change's CPU."""
+    """encode_list's bytes for ``items`` (positions in ``stored`` or new itineraries' records),
+    without decoding the kept itineraries: the patch path's fast re-encoder, byte for byte equal
+    to encode_list (tests/test_search_codec.py); it falls back to encode_list when the table
+    would outgrow a u8 index. Kept itineraries' index bytes are renumbered with one
+    bytes.translate each (first appearance: dict.fromkeys over the index bytes), not leg by leg:
+    re-encoding is most of a hub change's CPU."""
     blob, start, size = stored.blob, HEADER.size, FLIGHT.size
     table_end = start + blob[2] * size
     # New records (candidates' legs not in the table) get indices after the table's.

@@ -1,10 +1,10 @@
-"""What the search reads from PostgreSQL: flights (as graph rows and cards), timezones, rules."""
+"""What the search reads from PostgreSQL: flights (``FlightSnapshot``s, for the graph and the cards),
+timezones, rules."""
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
@@ -13,6 +13,7 @@ import structlog
 
 from app.airports.catalog import timezone as shipped_timezone
 from app.airports.service import timezones
+from app.flights.events import FlightSnapshot
 from app.models import flight_times
 from app.platform.config import Settings
 from app.platform.metrics import SEARCH_SKIPPED_FLIGHTS
@@ -40,30 +41,6 @@ _COLUMNS = (
     " total_seats, price"
 )
 _LOGGED_SKIPS = 20
-
-
-@dataclass(frozen=True, slots=True)
-class FlightRow:
-    id: uuid.UUID
-    flight_number: str
-    source: str
-    destination: str
-    departure_ts: datetime
-    arrival_ts: datetime
-    total_seats: int
-    price: Any  # Decimal
-
-    @property
-    def departure(self) -> int:
-        return int(self.departure_ts.timestamp())
-
-    @property
-    def arrival(self) -> int:
-        return int(self.arrival_ts.timestamp())
-
-    @property
-    def cents(self) -> int:
-        return int(self.price * 100)
 
 
 def rules_of(settings: Settings) -> Rules:
@@ -109,13 +86,15 @@ class Zones:
         return int(start.timestamp()), int(end.timestamp())
 
 
-async def fetch(context: AppContext, where: str, *args: Any) -> list[FlightRow]:
-    """Flights matching a SQL condition, through asyncpg directly (fast for 100k+ rows)."""
+async def fetch(context: AppContext, where: str, *args: Any) -> list[FlightSnapshot]:
+    """Flights matching a SQL condition, through asyncpg directly (fast for 100k+ rows), as the
+    same snapshots a flight change carries (one shape for a flight's committed columns)."""
     async with context.engine.connect() as connection:
         raw = await connection.get_raw_connection()
         driver: Any = raw.driver_connection
         records = await driver.fetch(f"SELECT {_COLUMNS} FROM flights WHERE {where}", *args)  # noqa: S608
-    rows = [FlightRow(*record) for record in records if record[4] is not None]
+    make = FlightSnapshot._make
+    rows = [make(record) for record in records if record[4] is not None]
     if len(rows) < len(records):
         _skipped([record for record in records if record[4] is None])
     return rows
@@ -191,7 +170,7 @@ def window_condition(start: int, end: int) -> tuple[str, list[Any]]:
     return "departure_ts >= $1 AND departure_ts <= $2", [_dt(start), _dt(end)]
 
 
-def graph_of(rows: Sequence[FlightRow]) -> tuple[Graph, list[bytes]]:
+def graph_of(rows: Sequence[FlightSnapshot]) -> tuple[Graph, list[bytes]]:
     """The engine's graph, and each flight's 32-byte list record by graph index."""
     graph = Graph.build(
         (

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import uuid
 from bisect import bisect_left, bisect_right
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from heapq import heappush, heapreplace
 
@@ -120,6 +120,22 @@ _ARRIVAL_BITS = 34  # epoch seconds up to the year 2514
 _NO_LIMIT = 1 << 62
 
 
+def _legs_decoder(bits: int) -> Callable[[int], tuple[int, ...]]:
+    legs_shift = 3 * bits
+    mask, legs_mask = (1 << bits) - 1, (1 << legs_shift) - 1
+
+    def legs(key: int) -> tuple[int, ...]:
+        count = (key >> legs_shift) & 3
+        packed = key & legs_mask
+        if count == 1:
+            return (packed,)
+        if count == 2:
+            return (packed >> bits, packed & mask)
+        return (packed >> 2 * bits, (packed >> bits) & mask, packed & mask)
+
+    return legs
+
+
 class Heaps:
     """Bounded max-heaps of packed itinerary keys, one per destination.
 
@@ -134,6 +150,8 @@ class Heaps:
         self.depth = depth
         self.heaps: dict[int, list[int]] = {}
         self.worst: dict[int, int] = {}  # cost of the worst kept itinerary, once a heap is full
+        # A key's flight indices in travel order (a closure: the build calls it per itinerary).
+        self.legs = _legs_decoder(self.bits)
 
     def key(self, cost: int, arrival: int, legs: tuple[int, ...]) -> int:
         packed = 0
@@ -154,19 +172,8 @@ class Heaps:
             self.worst[destination] = (-heap[0]) >> self.cost_shift
 
     def decode(self, key: int) -> Itinerary:
-        bits = self.bits
-        mask = (1 << bits) - 1
-        count = (key >> self.legs_shift) & 3
-        packed = key & ((1 << self.legs_shift) - 1)
-        legs: tuple[int, ...]
-        if count == 1:
-            legs = (packed,)
-        elif count == 2:
-            legs = (packed >> bits, packed & mask)
-        else:
-            legs = (packed >> 2 * bits, (packed >> bits) & mask, packed & mask)
         arrival = (key >> (self.legs_shift + 2)) & ((1 << _ARRIVAL_BITS) - 1)
-        return key >> self.cost_shift, arrival, legs
+        return key >> self.cost_shift, arrival, self.legs(key)
 
     def result(self) -> Result:
         lists: dict[int, list[Itinerary]] = {}

@@ -13,15 +13,15 @@ through a hub flight that could enter no list are never built. patch.py reads an
 
 from __future__ import annotations
 
-import contextlib
-import gc
 from bisect import bisect_left, bisect_right
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, NamedTuple
 
+from app.flights.events import FlightSnapshot
 from app.models import flight_times
+from app.platform.gc_tuning import without_cyclic_gc
 from app.search import data
 from app.search.codec import FLIGHT, Records
 from app.search.engine import Rules
@@ -49,7 +49,10 @@ SELECT f.* FROM unnest($4::text[], $5::timestamptz[], $6::timestamptz[]) AS w(ai
 """  # noqa: S608 (constant text)
 
 
-class Node(NamedTuple):
+class GraphFlight(NamedTuple):
+    """A flight as the search graph and the list records hold it: raw id, airports, epoch seconds,
+    price in cents (a ``FlightSnapshot`` in numbers; ``record`` packs it for a list)."""
+
     id: bytes  # the uuid's 16 raw bytes (as list records hold them)
     source: str
     destination: str
@@ -58,17 +61,17 @@ class Node(NamedTuple):
     cents: int
 
 
-def record(flight: Node) -> bytes:
+def record(flight: GraphFlight) -> bytes:
     return FLIGHT.pack(flight.id, flight.departure, flight.arrival, flight.cents)
 
 
 class Pool:
     """Flights by the airport they leave (sorted by departure) and reach (sorted by arrival)."""
 
-    def __init__(self, nodes: Iterable[Node]) -> None:
+    def __init__(self, nodes: Iterable[GraphFlight]) -> None:
         self.nodes = list(set(nodes))
-        self.leaving: dict[str, tuple[list[int], list[Node]]] = {}
-        self.reaching: dict[str, tuple[list[int], list[Node]]] = {}
+        self.leaving: dict[str, tuple[list[int], list[GraphFlight]]] = {}
+        self.reaching: dict[str, tuple[list[int], list[GraphFlight]]] = {}
         for n in sorted(self.nodes, key=lambda n: n.departure):
             self.leaving.setdefault(n.source, ([], []))[1].append(n)
         for n in sorted(self.nodes, key=lambda n: n.arrival):
@@ -78,24 +81,31 @@ class Pool:
         for times, nodes in self.reaching.values():
             times.extend(n.arrival for n in nodes)
 
-    def before(self, flight: Node, rules: Rules) -> list[Node]:
+    def before(self, flight: GraphFlight, rules: Rules) -> list[GraphFlight]:
         times, nodes = self.reaching.get(flight.source, ([], []))
         lo = bisect_left(times, flight.departure - rules.max_layover)
         return nodes[lo : bisect_right(times, flight.departure - rules.min_connection)]
 
-    def after(self, flight: Node, rules: Rules) -> list[Node]:
+    def after(self, flight: GraphFlight, rules: Rules) -> list[GraphFlight]:
         times, nodes = self.leaving.get(flight.destination, ([], []))
         lo = bisect_left(times, flight.arrival + rules.min_connection)
         return nodes[lo : bisect_right(times, flight.arrival + rules.max_layover)]
 
 
-def node_of(row: data.FlightRow) -> Node:
-    return Node(row.id.bytes, row.source, row.destination, row.departure, row.arrival, row.cents)
+def graph_flight(snapshot: FlightSnapshot) -> GraphFlight:
+    return GraphFlight(
+        snapshot.id.bytes,
+        snapshot.source,
+        snapshot.destination,
+        int(snapshot.departure_ts.timestamp()),
+        int(snapshot.arrival_ts.timestamp()),
+        int(snapshot.price * 100),
+    )
 
 
-async def neighbours(context: AppContext, flights: Sequence[Node], rules: Rules) -> list[Node]:
+async def neighbours(context: AppContext, flights: Sequence[GraphFlight], rules: Rules) -> list[GraphFlight]:
     """Every flight that can precede or follow ``flights`` within max_legs-1 connections."""
-    found: dict[tuple[bytes, int], Node] = {}
+    found: dict[tuple[bytes, int], GraphFlight] = {}
     into, out = list(flights), list(flights)
     async with context.engine.connect() as connection:
         raw = await connection.get_raw_connection()
@@ -114,7 +124,7 @@ async def neighbours(context: AppContext, flights: Sequence[Node], rules: Rules)
             after = {n.destination for n in out}
             into, out = [], []
             for r in records:
-                node = Node(*r)
+                node = GraphFlight(*r)
                 if (node.id, node.departure) in found:
                     continue
                 found[node.id, node.departure] = node
@@ -146,22 +156,7 @@ def _windows(items: Iterable[tuple[str, int, int]]) -> list[list[Any]]:
     ]
 
 
-Days = Callable[[Node], OriginDay]
-
-
-@contextlib.contextmanager
-def without_cyclic_gc() -> Iterator[None]:
-    """For a synchronous, allocation-heavy step (a hub change's shapes, candidates and merges build
-    ~10^5-10^6 tuples that form no cycles and die by reference counting): the allocations would
-    otherwise trigger full collections that scan them, 80-100 ms each at national scale."""
-    if not gc.isenabled():
-        yield
-        return
-    gc.disable()
-    try:
-        yield
-    finally:
-        gc.enable()
+Days = Callable[[GraphFlight], OriginDay]
 
 
 def day_of(zones: data.Zones) -> Days:
@@ -169,7 +164,7 @@ def day_of(zones: data.Zones) -> Days:
     seen so far are kept as [start, end) epochs, so most look-ups are two comparisons."""
     seen: dict[str, list[tuple[int, int, OriginDay]]] = {}
 
-    def find(first: Node) -> OriginDay:
+    def find(first: GraphFlight) -> OriginDay:
         spans = seen.setdefault(first.source, [])
         at = first.departure
         for start, end, day in spans:
@@ -190,13 +185,15 @@ class Shapes:
     ``before`` = (p, its origin-day, [(q, origin-day)]) for itineraries p-flight... and
     q-p-flight; ``after`` = (s, [u]) for flight-s... and flight-s-u."""
 
-    flight: Node
+    flight: GraphFlight
     day: OriginDay
     legs: int
-    before: list[tuple[Node, OriginDay, list[tuple[Node, OriginDay]]]] = field(default_factory=list)
-    after: list[tuple[Node, list[Node]]] = field(default_factory=list)
+    before: list[tuple[GraphFlight, OriginDay, list[tuple[GraphFlight, OriginDay]]]] = field(
+        default_factory=list
+    )
+    after: list[tuple[GraphFlight, list[GraphFlight]]] = field(default_factory=list)
     # Flights of the pool that are no longer current (old versions): never in a candidate.
-    stale: frozenset[Node] = frozenset()
+    stale: frozenset[GraphFlight] = frozenset()
 
     def pairs(self) -> dict[OriginDay, set[str]]:
         """(origin-day, destination) of every itinerary through the flight."""
@@ -219,10 +216,10 @@ class Shapes:
         """Add every itinerary through the flight whose price is within its list's bound (lists
         of origin-days missing from ``bounds`` take nothing: they are not patched)."""
         f = self.flight
-        records: dict[Node, bytes] = {}
+        records: dict[GraphFlight, bytes] = {}
         stale = self.stale
 
-        def add(day: OriginDay, destination: str, legs: tuple[Node, ...]) -> None:
+        def add(day: OriginDay, destination: str, legs: tuple[GraphFlight, ...]) -> None:
             if stale and not stale.isdisjoint(legs):
                 return
             raw = []
@@ -267,7 +264,7 @@ class Shapes:
                     add(q_day, f.destination, (q, p, f))
 
 
-def shapes(flight: Node, pool: Pool, rules: Rules, days: Days) -> Shapes:
+def shapes(flight: GraphFlight, pool: Pool, rules: Rules, days: Days) -> Shapes:
     legs = min(rules.max_legs, 3)
     shape = Shapes(flight, days(flight), legs)
     if legs < 2:
@@ -305,14 +302,24 @@ class Plan:
     inserts: list[Shapes]
 
 
-def plan(old: Sequence[Node], new: Sequence[Node], pool: list[Node], zones: data.Zones, rules: Rules) -> Plan:
+def plan(
+    old: Sequence[GraphFlight],
+    new: Sequence[GraphFlight],
+    pool: list[GraphFlight],
+    zones: data.Zones,
+    rules: Rules,
+) -> Plan:
     """See _plan (run without the cyclic collector: without_cyclic_gc)."""
     with without_cyclic_gc():
         return _plan(old, new, pool, zones, rules)
 
 
 def _plan(
-    old: Sequence[Node], new: Sequence[Node], pool: list[Node], zones: data.Zones, rules: Rules
+    old: Sequence[GraphFlight],
+    new: Sequence[GraphFlight],
+    pool: list[GraphFlight],
+    zones: data.Zones,
+    rules: Rules,
 ) -> Plan:
     """One pool for both worlds: old versions are left out of candidates, and new versions only
     widen the (origin-day, destination) pairs the old ones may be in. A version with the same
@@ -324,7 +331,7 @@ def _plan(
     days = day_of(zones)
     known: dict[tuple[str, str, int, int], Shapes] = {}
 
-    def shapes_of(flight: Node) -> Shapes:
+    def shapes_of(flight: GraphFlight) -> Shapes:
         key = (flight.source, flight.destination, flight.departure, flight.arrival)
         found = known.get(key)
         if found is None:

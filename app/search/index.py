@@ -19,7 +19,7 @@ import structlog
 from redis.asyncio.lock import Lock
 from redis.exceptions import LockError
 
-from app.search import build, data, storage
+from app.search import build, data, lifetime, storage
 from app.search.storage import OriginDay
 
 if TYPE_CHECKING:
@@ -87,7 +87,7 @@ async def rebuild(context: AppContext, *, wait: bool = True) -> bool:
         zones = await data.Zones.load(context)
         # A minute back: a transaction's updated_at is its start, which may precede this read.
         snapshot_at = datetime.now(UTC) - timedelta(minutes=1)
-        rows = await data.fetch(context, "departure_ts >= $1", build.cutoff())
+        rows = await data.fetch(context, "departure_ts >= $1", lifetime.oldest_departure())
         loaded = time.monotonic()
         days = build.all_days(rows, zones)
         # The cards are written while the build processes compute (this process is idle then).
@@ -99,7 +99,7 @@ async def rebuild(context: AppContext, *, wait: bool = True) -> bool:
         # A flight changed while this ran had its card written after its commit, and this
         # rebuild's card from the older read may have landed after that: write those again.
         changed = await data.fetch(
-            context, "departure_ts >= $1 AND updated_at >= $2", build.cutoff(), snapshot_at
+            context, "departure_ts >= $1 AND updated_at >= $2", lifetime.oldest_departure(), snapshot_at
         )
         await build.write_cards(context, changed, retries=3)
         if failed:
@@ -160,7 +160,7 @@ async def invalidate_around(
         day = first
         while day <= last:
             days.append((origin, day))
-            expire_at[origin, day] = expiry(day)
+            expire_at[origin, day] = lifetime.day_expires_at_utc(day)
             day += timedelta(days=1)
     count = await storage.invalidate(context, days, expire_at)
     await request_reindex(context)
@@ -170,17 +170,15 @@ async def invalidate_around(
 async def invalidate_airport(context: AppContext, airport: str) -> None:
     """The airport's local dates moved: every day of it, old and new dates, is recomputed."""
     zones = await data.Zones.load(context)
-    rows = await data.fetch(context, "source = $1 AND departure_ts >= $2", airport, build.cutoff())
-    days = {(airport, zones.local_date(airport, r.departure)) for r in rows}
+    rows = await data.fetch(
+        context, "source = $1 AND departure_ts >= $2", airport, lifetime.oldest_departure()
+    )
+    days = {(airport, zones.local_date(airport, int(r.departure_ts.timestamp()))) for r in rows}
     pattern = context.keys.search_day(airport, "*")
     async for key in context.redis.scan_iter(match=pattern, count=1000):
         days.add((airport, date.fromisoformat(key.decode().rsplit(":", 1)[1])))
-    await storage.invalidate(context, days, {d: expiry(d[1]) for d in days})
+    await storage.invalidate(context, days, {d: lifetime.day_expires_at_utc(d[1]) for d in days})
     await request_reindex(context)
-
-
-def expiry(day: date) -> int:
-    return int(datetime.combine(day + timedelta(days=3), datetime.min.time(), tzinfo=UTC).timestamp())
 
 
 async def request_reindex(context: AppContext, *, full: bool = False) -> None:

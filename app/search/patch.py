@@ -15,6 +15,7 @@ from __future__ import annotations
 from bisect import bisect_right
 from typing import TYPE_CHECKING, Any
 
+from app.platform.gc_tuning import without_cyclic_gc
 from app.search import data, storage
 from app.search.codec import (
     Key,
@@ -26,7 +27,7 @@ from app.search.codec import (
     mentions,
     order_key,
 )
-from app.search.incremental import Plan, without_cyclic_gc
+from app.search.incremental import Plan
 from app.search.storage import OriginDay
 
 if TYPE_CHECKING:

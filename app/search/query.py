@@ -21,10 +21,11 @@ from typing import TYPE_CHECKING, Any
 
 from redis.asyncio.cluster import RedisCluster
 
+from app.flights.events import FlightSnapshot
 from app.platform.metrics import SEARCH_CACHE
 from app.platform.redis.client import Keys
 from app.platform.redis.multiplex import encode
-from app.search import build, data, index, render, storage
+from app.search import build, data, index, lifetime, render, storage
 from app.search.codec import FLIGHT, flight_ids, with_seats
 from app.search.engine import search_origin
 
@@ -116,8 +117,6 @@ async def _cards(
         fetched = {**fetched, **await _more(context, ids, unfetched, context.keys.flight_card)}
     absent = [uuid.UUID(bytes=ids[i]) for i in used if fetched[i] is None]
     loaded = await _cards_from_database(context, absent) if absent else {}
-    if loaded:
-        await _remember_cards(context, loaded)
     cards = {i: fetched[i] or loaded.get(uuid.UUID(bytes=ids[i])) for i in used}
     return {i: card for i, card in cards.items() if card is not None} if None not in cards.values() else None
 
@@ -192,21 +191,21 @@ async def _request(context: AppContext, source: str, day: date) -> None:
         await index.request_reindex(context, full=not await index.is_ready(context))
 
 
-_CARD_TTL_SECONDS = 3 * 86400
-
-
-async def _remember_cards(context: AppContext, loaded: dict[uuid.UUID, bytes]) -> None:
-    """Write cards read from PostgreSQL back to Redis. NX: every flight change writes its card with
-    a plain SET after its commit, so a card read before a change can never overwrite it."""
-    pipe = context.redis.pipeline(transaction=False)
-    for flight_id, body in loaded.items():
-        pipe.set(context.keys.flight_card(flight_id), body, ex=_CARD_TTL_SECONDS, nx=True)
-    await pipe.execute()
-
-
 async def _cards_from_database(context: AppContext, ids: list[uuid.UUID]) -> dict[uuid.UUID, bytes]:
-    # The same reader and encoder as the index writes: one card format, one code path.
-    return {r.id: build.card(r) for r in await data.fetch(context, "id = ANY($1::uuid[])", ids)}
+    """The cards of flights missing from Redis, read from PostgreSQL (the same reader and encoder as
+    the index writes: one card format, one code path) and written back. NX: every flight change
+    writes its card with a plain SET after its commit, so a card read before a change can never
+    overwrite it."""
+    rows = await data.fetch(context, "id = ANY($1::uuid[])", ids)
+    cards = {r.id: build.card(r) for r in rows}
+    if rows:
+        now = time.time()
+        pipe = context.redis.pipeline(transaction=False)
+        for r in rows:
+            ttl = lifetime.card_ttl(r.arrival_ts.timestamp(), now)
+            pipe.set(context.keys.flight_card(r.id), cards[r.id], ex=ttl, nx=True)
+        await pipe.execute()
+    return cards
 
 
 async def _exact(
@@ -226,7 +225,7 @@ async def _exact(
     )
     firsts = {r.destination for r in ends if r.source == source}
     lasts = {r.source for r in ends if r.destination == destination}
-    middle: list[data.FlightRow] = []
+    middle: list[FlightSnapshot] = []
     if rules.max_legs >= 3 and firsts and lasts:
         middle = await data.fetch(
             context,

@@ -34,8 +34,8 @@ async def search(params: Annotated[SearchQuery, Query()], request: Request) -> A
 
 
 async def _answer(request: Request, source: str, destination: str, day: Any, seats: int) -> Response:
-    # The context straight from app state, not through the sync ContextDep: FastAPI runs a sync
-    # dependency in its thread pool, a thread hop that cost more than the whole cached search.
+    # The context straight from app state, not through ContextDep (an async dependency): this also
+    # answers the shortcut route, which runs instead of FastAPI's dependency solving.
     context: AppContext = request.app.state.context
     # Any spelling of an airport, or a city (all of its airports with flights).
     sources, destinations = await spellings(context, source), await spellings(context, destination)

@@ -12,13 +12,11 @@ import structlog
 from redis.exceptions import LockError
 
 from app.models import flight_times
-from app.search import build, data, incremental, index, patch, storage
-from app.search.incremental import Node
+from app.search import build, data, incremental, index, lifetime, patch, storage
 
 if TYPE_CHECKING:
     from app.context import AppContext
     from app.flights.events import FlightChange, FlightSnapshot
-    from app.search.data import FlightRow
 
 log = structlog.get_logger()
 
@@ -52,7 +50,9 @@ async def on_flights_changed(context: AppContext, changes: Sequence[FlightChange
     if not await lock.acquire():
         log.warning("search_update_lock_busy_invalidating", flights=len(ids))
         current = await _cards(context, ids)
-        await index.invalidate_around(context, departures + [r.departure for r in current], sources)
+        await index.invalidate_around(
+            context, departures + [int(r.departure_ts.timestamp()) for r in current], sources
+        )
         return
     try:
         await _patch(context, changes, ids)
@@ -71,7 +71,7 @@ def _as_indexed(change: FlightChange) -> FlightChange:
     return change
 
 
-async def _cards(context: AppContext, ids: list) -> list[FlightRow]:  # type: ignore[type-arg]
+async def _cards(context: AppContext, ids: list) -> list[FlightSnapshot]:  # type: ignore[type-arg]
     """The flights' current rows; their cards rewritten, deleted flights' cards removed."""
 
     current = await data.fetch(context, "id = ANY($1::uuid[])", ids)
@@ -106,31 +106,19 @@ async def _patch(context: AppContext, changes: Sequence[FlightChange], ids: list
 
     # Read after taking the lock: every change whose hook ran before is in this read.
     current = await _cards(context, ids)
-    old = [_node(c.before) for c in changes if c.before is not None]
-    new = [incremental.node_of(r) for r in current]
+    old = [incremental.graph_flight(c.before) for c in changes if c.before is not None]
+    new = [incremental.graph_flight(r) for r in current]
     rules = data.rules_of(context.settings)
     zones = await incremental.zones(context)
     pool = await incremental.neighbours(context, old + new, rules)
     plan = incremental.plan(old, new, pool, zones, rules)
     stale, refill = await patch.apply(context, plan, {i.bytes for i in ids})
     if stale:
-        await storage.invalidate(context, stale, {d: index.expiry(d[1]) for d in stale})
+        await storage.invalidate(context, stale, {d: lifetime.day_expires_at_utc(d[1]) for d in stale})
     if refill:
         await storage.mark_dirty(context, refill)
     if stale or refill:
         await index.request_reindex(context)
-
-
-def _node(snapshot: FlightSnapshot) -> Node:
-
-    return Node(
-        snapshot.id.bytes,
-        snapshot.source,
-        snapshot.destination,
-        int(snapshot.departure_ts.timestamp()),
-        int(snapshot.arrival_ts.timestamp()),
-        int(snapshot.price * 100),
-    )
 
 
 async def on_airport_timezone_changed(context: AppContext, airport: str) -> None:
