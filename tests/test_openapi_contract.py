@@ -100,7 +100,13 @@ async def test_a_search_answer_is_exactly_the_documented_itinerary_list(
         client, admin_headers, flight_number="D1", source="Aville", destination="Cville", departure=day
     )
     await create_flight(
-        client, admin_headers, flight_number="L1", source="Aville", destination="Bville", departure=day, price=100.5
+        client,
+        admin_headers,
+        flight_number="L1",
+        source="Aville",
+        destination="Bville",
+        departure=day,
+        price=100.5,
     )
     await create_flight(
         client,
