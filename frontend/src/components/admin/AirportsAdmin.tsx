@@ -45,8 +45,8 @@ export default function AirportsAdmin() {
   return (
     <Paper withBorder>
       <Text size="sm" c="dimmed" p="sm">
-        Search reads a travel date in the origin airport's local time, and times are shown in each airport's zone. Airports
-        without a zone of their own use the server's default.
+        Search reads a travel date in the origin airport's local time, and times are shown in each airport's zone. Every IATA
+        airport comes with its zone; a zone set here overrides it, and names no data set knows use the server's default.
       </Text>
       <ScrollArea type="auto">
         <Table miw={560} data-testid="airports-table" verticalSpacing="xs">
@@ -60,7 +60,17 @@ export default function AirportsAdmin() {
           <Table.Tbody>
             {airports.data.map((airport) => (
               <Table.Tr key={airport.name} data-testid="airport-row" data-airport={airport.name}>
-                <Table.Td fw={500}>{airport.name}</Table.Td>
+                <Table.Td>
+                  <Text size="sm" fw={500}>
+                    {airport.name}
+                    {airport.code && airport.code !== airport.name ? ` (${airport.code})` : ""}
+                  </Text>
+                  {(airport.city || airport.country) && (
+                    <Text size="xs" c="dimmed" data-testid="airport-place">
+                      {[airport.city, airport.country].filter(Boolean).join(", ")}
+                    </Text>
+                  )}
+                </Table.Td>
                 <Table.Td>
                   {editing === airport.name ? (
                     <form
@@ -99,7 +109,7 @@ export default function AirportsAdmin() {
                       </Text>
                       {airport.is_default && (
                         <Badge size="xs" variant="light" color="gray">
-                          default
+                          {airport.code ? "IATA data" : "default"}
                         </Badge>
                       )}
                     </Group>
