@@ -17,6 +17,7 @@ from app.api.shortcut import shortcut_route
 from app.core.context import AppContext
 from app.core.security import InvalidToken, decode_access_token
 from app.schemas.booking import BookingGroupOut, BookingIn, BookingOut
+from app.schemas.common import Text
 from app.services import booking
 from app.services.booking.idempotency import MAX_KEY_LENGTH
 from app.services.booking.workflow import NOT_AUTHENTICATED
@@ -56,7 +57,7 @@ async def create_booking(
     data: BookingIn,
     context: ContextDep,
     user_id: TokenSubject,
-    idempotency_key: Annotated[str | None, Header(min_length=1, max_length=MAX_KEY_LENGTH)] = None,
+    idempotency_key: Annotated[Text | None, Header(min_length=1, max_length=MAX_KEY_LENGTH)] = None,
 ) -> Response:
     return await _book(context, user_id, data, idempotency_key)
 
@@ -79,7 +80,8 @@ async def _well_formed(request: Request) -> tuple[uuid.UUID, BookingIn, str | No
         scheme.lower() != "bearer"
         or not token
         or content_type.partition(";")[0].strip().lower() != "application/json"
-        or (key is not None and not 1 <= len(key) <= MAX_KEY_LENGTH)
+        # The declared endpoint's checks of the key; a header (latin-1) holds no surrogate.
+        or (key is not None and not (1 <= len(key) <= MAX_KEY_LENGTH and "\x00" not in key))
     ):
         return None
     settings = request.app.state.context.settings
