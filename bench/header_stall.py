@@ -6,13 +6,15 @@ A real API server process (`python -m app.cli api`) with its own fresh database 
 prefix (removed afterwards), no worker. A thread asks for /healthz every 10 ms and records when
 each answer arrives. First for ``--seconds`` with nothing else going on (the machine's own noise),
 then while an admin uploads a CSV whose header line is ``--header-kb`` KB long (distinct
-unexpected column names) followed by one valid row. Prints the longest gap between two /healthz answers in each phase, the upload's status and
-how long it took. Issue #12 (defect 6): a 100 KB header took 13.5 s and /healthz stalled 13.4 s.
+unexpected column names) followed by one valid row. Prints the longest gap between two /healthz
+answers in each phase, the upload's status and how long it took. Issue #12 (defect 6): a 100 KB
+header took 13.5 s and /healthz stalled 13.4 s.
 """
 
 from __future__ import annotations
 
 import argparse
+import itertools
 import os
 import subprocess
 import sys
@@ -61,7 +63,7 @@ class Prober(threading.Thread):
     def longest_gap(self, start: float, end: float) -> float:
         """The longest time without an answer between ``start`` and ``end``."""
         times = [start, *(t for t in self.answers if start <= t <= end), end]
-        return max(b - a for a, b in zip(times, times[1:], strict=False))
+        return max(b - a for a, b in itertools.pairwise(times))
 
 
 def start_api(env: dict[str, str], port: int) -> subprocess.Popen[bytes]:
