@@ -94,10 +94,19 @@ def mount_frontend(app: FastAPI, dist: Path) -> None:
     async def spa(path: str) -> FileResponse:
         if path.startswith(API_PREFIXES):
             raise HTTPException(status_code=404, detail="Not Found")
+        return FileResponse(built_file(root, path) or index)
+
+
+def built_file(root: Path, path: str) -> Path | None:
+    """The file under ``root`` that the URL path names, if any. A path no file can have (a NUL,
+    a name longer than the filesystem allows) names none: the filesystem raises on those."""
+    if not path or "\x00" in path:
+        return None
+    try:
         candidate = (root / path).resolve()
-        if path and candidate.is_file() and candidate.is_relative_to(root):
-            return FileResponse(candidate)
-        return FileResponse(index)
+        return candidate if candidate.is_relative_to(root) and candidate.is_file() else None
+    except (OSError, ValueError):
+        return None
 
 
 def __getattr__(name: str) -> FastAPI:

@@ -23,7 +23,7 @@ from sqlalchemy.exc import IntegrityError
 from app import cli
 from app.context import AppContext
 from app.platform.config import to_driver_url
-from app.search import index
+from app.search import index, lifetime
 from app.search import storage as store
 from app.search.tasks import REBUILD_TASK, REINDEX_TASK
 from tests import infra
@@ -525,7 +525,7 @@ async def test_a_failed_reindex_keeps_its_days_and_is_queued_again(
             text("DELETE FROM procrastinate_jobs WHERE task_name = :t"), {"t": REINDEX_TASK}
         )
     days = [("Aville", DAY), ("Bville", DAY)]
-    await store.invalidate(context, days, {d: index.expiry(d[1]) for d in days})
+    await store.invalidate(context, days, {d: lifetime.day_expires_at_utc(d[1]) for d in days})
     await index.request_reindex(context)
     async with context.engine.begin() as connection:
         await connection.execute(text("ALTER TABLE airports RENAME TO airports_away"))

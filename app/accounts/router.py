@@ -2,17 +2,41 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, HTTPException, Request, status
+from fastapi import APIRouter, Depends, Form, HTTPException, Request, status
 from fastapi.security import OAuth2PasswordRequestForm
 
 from app.accounts import users
 from app.accounts.deps import ContextDep, CurrentUser
 from app.accounts.schemas import Token, UserCreate, UserOut
+from app.platform.fields import Text
 from app.platform.proxies import TrustedProxies
 from app.platform.responses import errors
 from app.platform.security import create_access_token
 
 router = APIRouter(prefix="/api/v1/auth", tags=["auth"], responses=errors(503))
+
+
+class LoginForm(OAuth2PasswordRequestForm):
+    """OAuth2's password form, each field Text: a NUL is a 422 before the username is looked up."""
+
+    def __init__(
+        self,
+        *,
+        grant_type: Annotated[str | None, Form(pattern="^password$")] = None,  # "password" or nothing
+        username: Annotated[Text, Form()],
+        password: Annotated[Text, Form(json_schema_extra={"format": "password"})],
+        scope: Annotated[Text, Form()] = "",
+        client_id: Annotated[Text | None, Form()] = None,
+        client_secret: Annotated[Text | None, Form(json_schema_extra={"format": "password"})] = None,
+    ) -> None:
+        super().__init__(
+            grant_type=grant_type,
+            username=username,
+            password=password,
+            scope=scope,
+            client_id=client_id,
+            client_secret=client_secret,
+        )
 
 
 async def client_address(request: Request) -> str:
@@ -37,9 +61,7 @@ async def register(data: UserCreate, request: Request, context: ContextDep) -> U
 @router.post(
     "/token", response_model=Token, responses=errors(401, 429, e401="Incorrect username or password")
 )
-async def token(
-    form: Annotated[OAuth2PasswordRequestForm, Depends()], request: Request, context: ContextDep
-) -> Token:
+async def token(form: Annotated[LoginForm, Depends()], request: Request, context: ContextDep) -> Token:
     limits = request.app.state.rate_limits
     client = await client_address(request)
     # Before any lookup or hash: a spray of usernames from one client stops here.

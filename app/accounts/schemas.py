@@ -5,8 +5,12 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, StringConstraints
 
-Username = Annotated[str, StringConstraints(min_length=3, max_length=32, pattern=r"^[A-Za-z0-9_.-]+$")]
-Password = Annotated[str, StringConstraints(min_length=8, max_length=128)]
+from app.platform.fields import PLAIN_TEXT
+
+Username = Annotated[
+    str, StringConstraints(min_length=3, max_length=32, pattern=r"^[A-Za-z0-9_.-]+$"), PLAIN_TEXT
+]
+Password = Annotated[str, StringConstraints(min_length=8, max_length=128), PLAIN_TEXT]
 
 
 class UserCreate(BaseModel):

@@ -11,7 +11,7 @@ from fastapi.responses import Response
 from app.accounts.deps import ContextDep, get_admin_user
 from app.airports import service as airports
 from app.airports.schemas import AirportOut, AirportTimezoneIn, PlaceOut, SuggestionOut
-from app.platform.fields import AirportName
+from app.platform.fields import PLAIN_TEXT, AirportName
 from app.platform.responses import errors
 
 router = APIRouter(prefix="/api/v1", tags=["airports"])
@@ -39,7 +39,8 @@ async def list_places(context: ContextDep) -> list[PlaceOut]:
 
 @router.get("/airports/suggest", response_model=list[SuggestionOut])
 async def suggest(
-    context: ContextDep, q: Annotated[str, Query(max_length=64, pattern=r"^[^\x00-\x1f\x7f]*$")] = ""
+    context: ContextDep,
+    q: Annotated[str, Query(max_length=64, pattern=r"^[^\x00-\x1f\x7f]*$"), PLAIN_TEXT] = "",
 ) -> list[SuggestionOut]:
     """Up to 10 airports with flights and cities with such airports matching ``q``, best first."""
     return await airports.suggest(context, q)

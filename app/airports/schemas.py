@@ -5,6 +5,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, StringConstraints
 
+from app.platform.fields import PLAIN_TEXT
+
 
 def _iana_zone(value: str) -> str:
     try:
@@ -15,7 +17,10 @@ def _iana_zone(value: str) -> str:
 
 
 TimezoneName = Annotated[
-    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64), AfterValidator(_iana_zone)
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=64),
+    PLAIN_TEXT,
+    AfterValidator(_iana_zone),
 ]
 
 

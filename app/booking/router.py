@@ -16,6 +16,7 @@ from app.accounts.deps import NOT_AUTHENTICATED, ContextDep, CurrentUser, oauth2
 from app.booking import replies, workflow
 from app.booking.idempotency import MAX_KEY_LENGTH
 from app.booking.schemas import BookingGroupOut, BookingIn, BookingOut
+from app.platform.fields import Text
 from app.platform.responses import errors
 from app.platform.shortcut import shortcut_route
 
@@ -60,7 +61,7 @@ async def create_booking(
     data: BookingIn,
     context: ContextDep,
     user_id: TokenSubject,
-    idempotency_key: Annotated[str | None, Header(min_length=1, max_length=MAX_KEY_LENGTH)] = None,
+    idempotency_key: Annotated[Text | None, Header(min_length=1, max_length=MAX_KEY_LENGTH)] = None,
 ) -> Response:
     return await _book(context, user_id, data, idempotency_key)
 
@@ -83,7 +84,8 @@ async def _well_formed(request: Request) -> tuple[uuid.UUID, BookingIn, str | No
         scheme.lower() != "bearer"
         or not token
         or content_type.partition(";")[0].strip().lower() != "application/json"
-        or (key is not None and not 1 <= len(key) <= MAX_KEY_LENGTH)
+        # The declared endpoint's checks of the key; a header (latin-1) holds no surrogate.
+        or (key is not None and not (1 <= len(key) <= MAX_KEY_LENGTH and "\x00" not in key))
     ):
         return None
     user_id = user_id_of(request.app.state.context.settings, token)

@@ -3,6 +3,10 @@
 The body is never held whole: the ``file`` part is checked as it arrives (UTF-8 text, header,
 size) and written to ``bulk_job_chunks`` in 1 MiB pieces inside the transaction that creates the
 job, so a rejected upload leaves nothing behind and an accepted one is readable by any worker.
+Parsing and checking run in a worker thread, a batch of the body at a time: their cost grows with
+what the client sends (python-multipart is pure Python; a body of many tiny parts costs ~10 ms per
+64 KiB), and the event loop keeps answering other requests meanwhile. Every check is linear in
+the body and the header line is bounded, so no input costs more than its size.
 """
 
 from __future__ import annotations
@@ -17,17 +21,23 @@ from python_multipart.exceptions import FormParserError
 from python_multipart.multipart import MultipartParser, parse_options_header
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
+from starlette.concurrency import run_in_threadpool
 
 from app.bulk_import.rows import parse_header
 from app.platform.errors import Invalid, PayloadTooLarge
+from app.platform.fields import plain_text
 
 if TYPE_CHECKING:
     from app.context import AppContext
 
 CHUNK_BYTES = 1 << 20
-MAX_HEADER_BYTES = 64 << 10
+# The longest line taken up to the CSV header (the real header is 74 characters: room for spaces
+# and quotes); a longer one is refused as soon as that much of it has arrived.
+MAX_HEADER_CHARS = 4 << 10
 # Room for the multipart envelope (boundaries, part headers) around the file itself.
 ENVELOPE_BYTES = 64 << 10
+# Body bytes handed to the parsing thread at once: one thread hop per batch, not per network read.
+PARSE_BATCH_BYTES = 256 << 10
 FILE_FIELD = "file"
 
 
@@ -44,18 +54,24 @@ class _MultipartFile:
         self._header_value = b""
         self._in_file = False
         self.seen_file = False
+        # Set by the closing boundary: without it the body was cut short, and so maybe the file.
+        self.complete = False
         self.filename: str | None = None
-        self._parser = MultipartParser(
-            boundary,
-            callbacks={
-                "on_part_begin": self._part_begin,
-                "on_header_field": self._header_field,
-                "on_header_value": self._header_value_cb,
-                "on_header_end": self._header_end,
-                "on_part_data": self._part_data,
-                "on_part_end": self._part_end,
-            },
-        )
+        try:  # python-multipart refuses a boundary over 256 bytes here
+            self._parser = MultipartParser(
+                boundary,
+                callbacks={
+                    "on_part_begin": self._part_begin,
+                    "on_header_field": self._header_field,
+                    "on_header_value": self._header_value_cb,
+                    "on_header_end": self._header_end,
+                    "on_part_data": self._part_data,
+                    "on_part_end": self._part_end,
+                    "on_end": self._end,
+                },
+            )
+        except FormParserError as exc:
+            raise Invalid(f"Malformed multipart body: {exc}") from None
 
     def feed(self, data: bytes) -> list[bytes]:
         try:
@@ -64,6 +80,9 @@ class _MultipartFile:
             raise Invalid(f"Malformed multipart body: {exc}") from None
         pieces, self._pieces = self._pieces, []
         return pieces
+
+    def _end(self) -> None:
+        self.complete = True
 
     def _part_begin(self) -> None:
         self._in_file = False
@@ -80,7 +99,11 @@ class _MultipartFile:
             if options.get(b"name") == FILE_FIELD.encode() and not self.seen_file:
                 self._in_file = self.seen_file = True
                 raw_name = options.get(b"filename")
-                self.filename = raw_name.decode("utf-8", "replace")[:255] if raw_name else None
+                if raw_name:
+                    try:
+                        self.filename = plain_text(raw_name.decode("utf-8", "replace")[:255])
+                    except ValueError as exc:
+                        raise Invalid(f"The file name {exc}") from None
         self._header_name = self._header_value = b""
 
     def _part_data(self, data: bytes, start: int, end: int) -> None:
@@ -101,6 +124,7 @@ class _CsvFileSink:
         self._max_rows = max_rows
         self._decoder = codecs.getincrementaldecoder("utf-8-sig")()
         self._buffer = bytearray()
+        # The line received so far while looking for the header (at most MAX_HEADER_CHARS).
         self._head = ""
         self.header_checked = False
         self.has_rows = False
@@ -114,7 +138,8 @@ class _CsvFileSink:
         """Lines after the header; the worker replaces it with the exact count of records."""
         return max(self.newlines - (1 if self.ends_with_newline else 0), 0)
 
-    async def write(self, data: bytes) -> None:
+    def check(self, data: bytes) -> None:
+        """Check the next piece of the file and keep it for ``store`` (CPU only: any thread)."""
         self.size += len(data)
         if self.size > self._max_bytes:
             raise PayloadTooLarge(too_large(self._max_bytes))
@@ -124,10 +149,8 @@ class _CsvFileSink:
             raise PayloadTooLarge(f"The file has more than {self._max_rows} rows")
         self._check_text(self._decode(data))
         self._buffer += data
-        while len(self._buffer) >= CHUNK_BYTES:
-            await self._flush(CHUNK_BYTES)
 
-    async def close(self) -> None:
+    def check_end(self) -> None:
         self._check_text(self._decode(b"", final=True))
         if not self.header_checked:
             if not self._head.strip():
@@ -135,6 +158,15 @@ class _CsvFileSink:
             self._check_header(self._head)
         if not self.has_rows:
             raise Invalid("The file has a header but no rows")
+
+    async def store(self) -> None:
+        """Write the whole chunks checked so far."""
+        while len(self._buffer) >= CHUNK_BYTES:
+            await self._flush(CHUNK_BYTES)
+
+    async def close(self) -> None:
+        self.check_end()
+        await self.store()
         if self._buffer:
             await self._flush()
 
@@ -152,17 +184,21 @@ class _CsvFileSink:
             if not self.has_rows and decoded.strip():
                 self.has_rows = True
             return
-        self._head += decoded
-        # Blank lines before the header are skipped, as the worker skips blank lines anywhere.
-        while (newline := self._head.find("\n")) >= 0 and not self._head[:newline].strip():
-            self._head = self._head[newline + 1 :]
-        if newline < 0:
-            if len(self._head) > MAX_HEADER_BYTES:
-                raise Invalid("The first line is too long to be a CSV header")
-            return
-        self._check_header(self._head[:newline])
-        self.has_rows = bool(self._head[newline + 1 :].strip())
-        self._head = ""
+        # Linear: each character is looked at once, and what is carried over is one bounded line.
+        text, start = self._head + decoded, 0
+        while (newline := text.find("\n", start)) >= 0:
+            line = text[start:newline]
+            if len(line) > MAX_HEADER_CHARS:
+                raise Invalid(_LONG_HEADER)
+            if line.strip():
+                self._check_header(line)
+                self.has_rows = bool(text[newline + 1 :].strip())
+                self._head = ""
+                return
+            start = newline + 1  # blank lines before the header are skipped, as the worker does
+        self._head = text[start:]
+        if len(self._head) > MAX_HEADER_CHARS:
+            raise Invalid(_LONG_HEADER)
 
     def _check_header(self, line: str) -> None:
         fields = next(csv.reader([line]), [])
@@ -180,6 +216,9 @@ class _CsvFileSink:
         )
         self.chunks += 1
         del self._buffer[:size]
+
+
+_LONG_HEADER = f"A line up to the CSV header is over {MAX_HEADER_CHARS} characters: not a flights CSV"
 
 
 def too_large(max_bytes: int) -> str:
@@ -208,12 +247,20 @@ async def receive_upload(
             {"id": job_id, "user": user_id},
         )
         sink = _CsvFileSink(connection, job_id, max_bytes, settings.max_upload_rows)
+        batch = bytearray()
         async for data in body:
             received += len(data)
             if received > max_bytes + ENVELOPE_BYTES:
                 raise PayloadTooLarge(too_large(max_bytes))
-            for piece in multipart.feed(data):
-                await sink.write(piece)
+            batch += data
+            if len(batch) >= PARSE_BATCH_BYTES:
+                await run_in_threadpool(_parse, multipart, sink, bytes(batch))
+                batch.clear()
+                await sink.store()
+        if batch:
+            await run_in_threadpool(_parse, multipart, sink, bytes(batch))
+        if not multipart.complete:
+            raise Invalid("The multipart body ends before its closing boundary: was the upload cut short?")
         if not multipart.seen_file:
             raise Invalid("No file: send the CSV in a multipart field named 'file'")
         await sink.close()
@@ -222,6 +269,11 @@ async def receive_upload(
             {"id": job_id, "name": multipart.filename, "rows": sink.estimated_rows},
         )
     return job_id
+
+
+def _parse(multipart: _MultipartFile, sink: _CsvFileSink, data: bytes) -> None:
+    for piece in multipart.feed(data):
+        sink.check(piece)
 
 
 async def store_csv(context: AppContext, data: bytes, *, filename: str) -> uuid.UUID:
@@ -233,6 +285,6 @@ async def store_csv(context: AppContext, data: bytes, *, filename: str) -> uuid.
             {"id": job_id, "name": filename},
         )
         sink = _CsvFileSink(connection, job_id, len(data), context.settings.max_upload_rows)
-        await sink.write(data)
+        sink.check(data)
         await sink.close()
     return job_id

@@ -8,6 +8,7 @@ integers and decimals) and produces exactly what ``FlightIn`` would; anything el
 from __future__ import annotations
 
 import re
+from collections import Counter
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -51,9 +52,10 @@ class RowError(Exception):
 def parse_header(fields: list[str]) -> list[int]:
     """Positions of COLUMNS in the header; ValueError with a readable message when it does not match."""
     names = [name.strip() for name in fields]
-    missing = [c for c in COLUMNS if c not in names]
+    counts = Counter(names)  # linear in the header, whatever its length (names.count was quadratic)
+    missing = [c for c in COLUMNS if c not in counts]
     extra = [n for n in names if n not in COLUMNS]
-    duplicated = sorted({n for n in names if names.count(n) > 1})
+    duplicated = sorted(n for n, times in counts.items() if times > 1)
     problems = []
     if missing:
         problems.append(f"missing {', '.join(missing)}")

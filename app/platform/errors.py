@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import math
+from collections.abc import Callable
+from decimal import Decimal
 from typing import Any
 
 import asyncpg
 import redis.exceptions
 import structlog
 from fastapi import FastAPI, Request
-from fastapi.encoders import jsonable_encoder
+from fastapi.encoders import decimal_encoder, jsonable_encoder
 from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
@@ -114,6 +117,31 @@ def _bytes_as_text(value: bytes) -> str:
     return value.decode("utf-8", errors="replace")
 
 
+def _text_as_utf8(value: str) -> str:
+    # An unpaired surrogate (JSON can spell one, \ud800) has no UTF-8 form: echoed as that escape.
+    return value if value.isascii() else value.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
+def _finite_number(value: float) -> float | str:
+    # JSON has no NaN or Infinity (Python's parser takes them): echoed as the text that was sent.
+    if math.isfinite(value):
+        return value
+    return "NaN" if math.isnan(value) else ("Infinity" if value > 0 else "-Infinity")
+
+
+def _finite_decimal(value: Decimal) -> int | float | str:
+    return decimal_encoder(value) if value.is_finite() else _finite_number(float(value))
+
+
+# What a 422 echoes of the request, made encodable: whatever was sent, the answer is valid JSON.
+_ECHO_ENCODERS: dict[Any, Callable[[Any], Any]] = {
+    bytes: _bytes_as_text,
+    str: _text_as_utf8,
+    float: _finite_number,
+    Decimal: _finite_decimal,
+}
+
+
 # FastAPI's answer when a body cannot even be decoded (JSON that is not UTF-8, a broken form).
 _BODY_NOT_PARSED = "There was an error parsing the body"
 
@@ -131,8 +159,8 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
     async def _invalid_request(_: Request, exc: RequestValidationError) -> JSONResponse:
         errors = [_redact_secrets(dict(error)) for error in exc.errors()]
-        # A binary body is echoed as bytes; FastAPI's own handler fails on it with a 500 (fuzzing).
-        body = jsonable_encoder(errors, custom_encoder={bytes: _bytes_as_text})
+        # FastAPI's own handler fails with a 500 on bytes, NaN and lone surrogates (fuzzing).
+        body = jsonable_encoder(errors, custom_encoder=_ECHO_ENCODERS)
         return JSONResponse({"detail": body}, status_code=422)
 
     @app.exception_handler(DomainError)
