@@ -233,6 +233,27 @@ async def test_any_spelling_of_an_airport_is_one_airport_and_finds_the_same_flig
     ).status_code == 422
 
 
+async def test_a_flight_takes_the_spelling_of_an_airport_an_admin_set_up_before_its_first_flight(
+    client: httpx.AsyncClient, admin_headers: dict[str, str]
+) -> None:
+    put = await client.put(
+        "/admin/airports/Quux Field", json={"timezone": "Asia/Dubai"}, headers=admin_headers
+    )
+    assert put.status_code == 200, put.text
+    flight = await create_flight(
+        client, admin_headers, flight_number="Q1", source="quux  field", destination="Delhi"
+    )
+    assert flight["source"] == "Quux Field"
+    places = (await client.get("/api/v1/airports/places")).json()
+    assert {
+        "name": "Quux Field",
+        "code": None,
+        "city": None,
+        "country": None,
+        "timezone": "Asia/Dubai",
+    } in places
+
+
 async def test_a_csv_row_with_a_lowercase_name_joins_the_airport_already_known(
     client: httpx.AsyncClient, admin_headers: dict[str, str], context: AppContext
 ) -> None:

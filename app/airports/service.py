@@ -89,6 +89,10 @@ async def canonical_spellings(context: AppContext, texts: Iterable[str]) -> dict
     unknown = texts - result.keys()
     if unknown:
         used = (await in_use(context)).by_fold
+        if any(catalog.fold(text) not in used for text in unknown):
+            # An airport set up by an admin before its first flight keeps the admin's spelling.
+            set_up = {catalog.fold(name): name for name in await timezones(context)}
+            used = {**set_up, **used}
         new: dict[str, str] = {}  # the same spelling for two new variants in one batch
         for text in sorted(unknown):
             key = catalog.fold(text)
