@@ -11,7 +11,7 @@ from __future__ import annotations
 import functools
 import time
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 import orjson
@@ -53,6 +53,8 @@ class InUse:
 
     names: frozenset[str]
     by_fold: dict[str, str]
+    # Search terms already resolved against these names (the hot path's memo; bounded).
+    terms: dict[str, list[str]] = field(default_factory=dict)
 
 
 @functools.lru_cache(maxsize=4)
@@ -72,6 +74,7 @@ async def in_use(context: AppContext) -> InUse:
 # at once when this process changes flights (invalidate_names); another process's new airport is
 # seen within _RECENT_SECONDS.
 _RECENT_SECONDS = 1.0
+_TERMS = 10_000
 _recent: dict[str, tuple[float, InUse]] = {}  # by the key space's names key
 
 
@@ -108,16 +111,24 @@ async def spellings(context: AppContext, text: str) -> list[str]:
     if known is not None:
         return [known]
     used = await _in_use_recent(context)
+    memo = used.terms.get(text)
+    if memo is not None:
+        return memo
     city = catalog.city_named(text)
     if city is None:
         key = catalog.fold(text)
         if key not in used.by_fold:  # perhaps new since: read again
             used = await in_use(context)
-        return [used.by_fold.get(key, catalog.tidy(text))]
-    members = [catalog.spelling(code) for code in city.airports]
-    own = used.by_fold.get(catalog.fold(city.name)), used.by_fold.get(catalog.fold(text))
-    found = [name for name in (*members, *own) if name is not None and name in used.names]
-    return sorted(set(found)) or [catalog.tidy(text)]
+        found = [used.by_fold[key]] if key in used.by_fold else []
+    else:
+        members = [catalog.spelling(code) for code in city.airports]
+        own = used.by_fold.get(catalog.fold(city.name)), used.by_fold.get(catalog.fold(text))
+        found = sorted({name for name in (*members, *own) if name is not None and name in used.names})
+    if not found:
+        return [catalog.tidy(text)]
+    if len(used.terms) < _TERMS:
+        used.terms[text] = found
+    return found
 
 
 async def timezones(context: AppContext) -> dict[str, str]:
