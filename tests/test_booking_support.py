@@ -16,6 +16,7 @@ from typing import Any
 import httpx
 from sqlalchemy import text
 
+from app.core import redis_client
 from app.core.context import AppContext
 from app.main import create_app
 from app.services.rate_limit import RateLimits
@@ -101,8 +102,8 @@ async def next_message(pubsub: Any, timeout: float = 5.0) -> str | None:
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout
     while (left := deadline - loop.time()) > 0:
-        message = await pubsub.get_message(ignore_subscribe_messages=True, timeout=left)
-        if message is not None and message.get("type") == "message":
+        message = await redis_client.next_message(pubsub, wait_seconds=left)
+        if message is not None and message.get("type") in ("message", "smessage"):
             data = message["data"]
             return data.decode() if isinstance(data, bytes) else str(data)
     return None

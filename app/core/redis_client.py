@@ -7,13 +7,32 @@ flight (seat counter, lock) stays in one Redis Cluster slot.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
+from typing import Any, cast
 
 from redis.asyncio import Redis
+from redis.asyncio.client import Pipeline, PubSub
+from redis.asyncio.cluster import ClusterPipeline, ClusterPubSub, RedisCluster
+from redis.commands.core import AsyncScript
 
 from app.core.config import Settings
 
 
 def create_redis(settings: Settings, *, max_connections: int = 200) -> Redis:
+    """The process's client: a single Redis, or with REDIS_CLUSTER a cluster client seeded by
+    REDIS_URL. Typed as ``Redis``: every command FlightDesk sends is one both clients take (keys of
+    one slot per command, script and transaction; see docs/scaling.md), and the few places whose
+    form differs on a cluster test ``isinstance(redis, RedisCluster)``."""
+    if settings.redis_cluster:
+        cluster = RedisCluster.from_url(
+            settings.require_redis_url(),
+            decode_responses=False,
+            max_connections=max_connections,
+            socket_connect_timeout=2,
+            socket_timeout=5,
+            health_check_interval=30,
+        )
+        return cast(Redis, cluster)
     return Redis.from_url(
         settings.require_redis_url(),
         decode_responses=False,
@@ -22,6 +41,49 @@ def create_redis(settings: Settings, *, max_connections: int = 200) -> Redis:
         socket_timeout=5,
         health_check_interval=30,
     )
+
+
+async def queue_script(
+    pipe: Pipeline | ClusterPipeline, script: AsyncScript, keys: Sequence[Any], args: Sequence[Any]
+) -> None:
+    """Queue a script call on a pipeline. A cluster pipeline refuses EVALSHA (a node restarted
+    empty lost its script cache, and the pipeline cannot load it there): it sends the script
+    itself (EVAL, a few hundred bytes; the node caches the compiled script by its SHA)."""
+    if isinstance(pipe, ClusterPipeline):
+        pipe.execute_command("EVAL", script.script, len(keys), *keys, *args)
+    else:
+        await script(keys=keys, args=args, client=pipe)
+
+
+def publish(pipe: Pipeline | ClusterPipeline, channel: str, message: str) -> None:
+    """Queue a seat_updates message. On a cluster a sharded message (SPUBLISH): it goes to the one
+    shard owning the channel's slot, where plain PUBLISH is copied to every node over the bus;
+    the worker listens with SSUBSCRIBE there (app/workers/seat_sync.py)."""
+    if isinstance(pipe, ClusterPipeline):
+        pipe.execute_command("SPUBLISH", channel, message)
+    else:
+        pipe.publish(channel, message)
+
+
+async def subscribe(redis: Redis, channel: str) -> PubSub:
+    """A subscription to ``channel`` as ``publish`` sends to it (SSUBSCRIBE on a cluster: the
+    client connects to the shard owning the channel's slot)."""
+    pubsub = redis.pubsub(ignore_subscribe_messages=True)
+    if isinstance(pubsub, ClusterPubSub):
+        await pubsub.ssubscribe(channel)
+    else:
+        await pubsub.subscribe(channel)
+    return pubsub
+
+
+async def next_message(pubsub: PubSub, wait_seconds: float) -> dict[str, Any] | None:
+    """The next message of a ``subscribe`` subscription, or None after ``wait_seconds``."""
+    message: dict[str, Any] | None
+    if isinstance(pubsub, ClusterPubSub):
+        message = await pubsub.get_sharded_message(ignore_subscribe_messages=True, timeout=wait_seconds)
+    else:
+        message = await pubsub.get_message(ignore_subscribe_messages=True, timeout=wait_seconds)
+    return message
 
 
 class Keys:

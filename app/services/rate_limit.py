@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from limits import RateLimitItem, parse
-from limits.aio.storage import RedisStorage
+from limits.aio.storage import RedisClusterStorage, RedisStorage
 from limits.aio.strategies import FixedWindowRateLimiter
 
 from app.core.config import Settings
@@ -20,10 +20,10 @@ def parse_limit(spec: str) -> RateLimitItem | None:
 
 class RateLimits:
     def __init__(self, settings: Settings) -> None:
-        url = settings.require_redis_url().replace("redis://", "async+redis://", 1)
-        self.storage = RedisStorage(
-            url, implementation="redispy", key_prefix=f"{settings.redis_key_prefix}:rl"
-        )
+        scheme = "async+redis+cluster://" if settings.redis_cluster else "async+redis://"
+        url = settings.require_redis_url().replace("redis://", scheme, 1)
+        storage = RedisClusterStorage if settings.redis_cluster else RedisStorage
+        self.storage = storage(url, implementation="redispy", key_prefix=f"{settings.redis_key_prefix}:rl")
         self.limiter = FixedWindowRateLimiter(self.storage)
         self.login = parse_limit(settings.login_rate_limit)
         self.register = parse_limit(settings.register_rate_limit)

@@ -17,7 +17,7 @@ import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from functools import partial
-from typing import Protocol
+from typing import Any, Protocol
 
 from redis.asyncio import Redis
 from redis.exceptions import LockError, NoScriptError, WatchError
@@ -129,7 +129,8 @@ class BatchedLuaStrategy(LuaStrategy):
             keys = [self.keys.seats(flight_id), self.keys.seat_generation(flight_id)]
             # EVALSHA without redis-py's per-execute SCRIPT EXISTS check; NOSCRIPT runs each alone,
             # through the Script object, which loads it.
-            pipe.evalsha(self._reserve.sha, 2, *keys, seats, secrets.token_hex(8))
+            # execute_command: a cluster pipeline refuses pipe.evalsha, not the command itself.
+            pipe.execute_command("EVALSHA", self._reserve.sha, 2, *keys, seats, secrets.token_hex(8))
         replies = await pipe.execute(raise_on_error=False)
         if any(isinstance(reply, NoScriptError) for reply in replies):
             raise RunAlone("script not loaded")
@@ -163,7 +164,9 @@ class LockWatchStrategy:
             while True:
                 try:
                     await pipe.watch(seats_key, gen_key)
-                    current, generation = await pipe.mget(seats_key, gen_key)
+                    # execute_command: a cluster pipeline refuses pipe.mget (the keys share a slot).
+                    reply: Any = await pipe.execute_command("MGET", seats_key, gen_key)
+                    current, generation = reply
                     if current is None:
                         raise CounterMissing(flight_id)
                     if int(current) < seats:
@@ -184,7 +187,8 @@ class LockWatchStrategy:
             while True:
                 try:
                     await pipe.watch(seats_key, gen_key)
-                    current, current_generation = await pipe.mget(seats_key, gen_key)
+                    reply: Any = await pipe.execute_command("MGET", seats_key, gen_key)
+                    current, current_generation = reply
                     if current is None or current_generation != generation:
                         await pipe.unwatch()  # type: ignore[no-untyped-call]
                         return False

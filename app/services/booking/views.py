@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import select
 
 from app.core.context import AppContext
+from app.core.redis_client import publish
 from app.models import Booking, BookingStatus, Flight
 from app.schemas.booking import BookingGroupOut, BookingOut
 from app.schemas.flights import FlightOut
@@ -53,7 +54,7 @@ async def publish_seat_changes(
         return {}
     pipe = redis.pipeline(transaction=False)
     for flight_id in flight_ids:
-        pipe.publish(channel, str(flight_id))
+        publish(pipe, channel, str(flight_id))
     # Also marked here: pub/sub drops messages while the write-back worker is down.
     pipe.sadd(keys.seat_sync_dirty, *(str(fid) for fid in flight_ids))
     for flight_id in flight_ids:

@@ -26,7 +26,7 @@ import structlog
 from redis.asyncio.cluster import RedisCluster
 
 from app.core.context import AppContext
-from app.core.redis_client import Keys
+from app.core.redis_client import Keys, queue_script
 from app.services.search import data, store
 from app.services.search.codec import HEADER
 from app.services.search.engine import Graph, Rules, search_keys
@@ -55,6 +55,7 @@ class Shared:
     days: list[OriginDay]
     gens: list[bytes]
     compiled: Any = None  # compiled.CompiledGraph when the compiled engine runs this build
+    cluster: bool = False  # redis_url is a seed node of a Redis Cluster
 
 
 def compiled_engine(graph: Graph, records: list[bytes], rules: Rules, days: int, data_dir: Path) -> Any:
@@ -84,7 +85,7 @@ def compiled_engine(graph: Graph, records: list[bytes], rules: Rules, days: int,
 
 
 _shared: Shared | None = None
-_client: redis.Redis | None = None  # a forked build process's own connection
+_client: redis.Redis | redis.RedisCluster | None = None  # a forked build process's own connection
 
 
 def encode_day(shared: Shared, origin: str, day: Any) -> tuple[dict[str, bytes], int]:
@@ -138,7 +139,11 @@ def _compute_chunk(bounds: tuple[int, int]) -> list[int]:
     shared = _shared
     assert shared is not None
     if _client is None:
-        _client = redis.Redis.from_url(shared.redis_url)
+        _client = (
+            redis.RedisCluster.from_url(shared.redis_url)
+            if shared.cluster
+            else redis.Redis.from_url(shared.redis_url)
+        )
     script = _client.register_script(store.REPLACE)
     failed: list[int] = []
     lo, hi = bounds
@@ -150,11 +155,11 @@ def _compute_chunk(bounds: tuple[int, int]) -> list[int]:
             origin, day = shared.days[k]
             mapping, expire_at = encode_day(shared, origin, day)
             key = shared.keys.search_day(origin, day.isoformat())
-            script(
-                keys=[key],
-                args=store.replace_args(shared.gens[k], expire_at, shared.tag, mapping),
-                client=pipe,
-            )
+            args = store.replace_args(shared.gens[k], expire_at, shared.tag, mapping)
+            if shared.cluster:  # as redis_client.queue_script: a cluster pipeline takes no EVALSHA
+                pipe.execute_command("EVAL", store.REPLACE, 1, key, *args)
+            else:
+                script(keys=[key], args=args, client=pipe)
         failed += [first + k for k, ok in enumerate(pipe.execute()) if not ok]
     return failed
 
@@ -189,6 +194,7 @@ async def build_days(
     shared = Shared(
         graph, records, zones, rules, data.format_tag(context.settings),
         context.settings.require_redis_url(), context.keys, days, gens, arrays,
+        cluster=context.settings.redis_cluster,
     )  # fmt: skip
     workers = min(os.cpu_count() or 1, 8)
     chunks = [(lo, min(lo + _CHUNK, len(days))) for lo in range(0, len(days), _CHUNK)]
@@ -201,8 +207,8 @@ async def build_days(
                 origin, day = days[k]
                 mapping, expire_at = encode_day(shared, origin, day)
                 key = store.day_key(context, origin, day)
-                await script(
-                    keys=[key], args=store.replace_args(gens[k], expire_at, shared.tag, mapping), client=pipe
+                await queue_script(
+                    pipe, script, [key], store.replace_args(gens[k], expire_at, shared.tag, mapping)
                 )
             results = await pipe.execute()
             failed += [lo + k for k, ok in enumerate(results) if not ok]
