@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from app.core.config import Settings
 from app.core.database import create_engine, create_session_factory
-from app.core.redis_client import Keys, create_redis
+from app.core.redis_client import Keys, close_node_clients, create_redis
 
 if TYPE_CHECKING:
     from app.services.booking.store import BookingStore
@@ -67,5 +67,6 @@ class AppContext:
             await self.booking_store.close()
         if (reads := self.__dict__.get("search_reads")) is not None:
             reads.close()
+        await close_node_clients(self.redis)
         await self.redis.aclose()
         await self.engine.dispose()

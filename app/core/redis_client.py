@@ -7,6 +7,7 @@ flight (seat counter, lock) stays in one Redis Cluster slot.
 from __future__ import annotations
 
 import uuid
+import weakref
 from collections.abc import Sequence
 from typing import Any, cast
 
@@ -41,6 +42,40 @@ def create_redis(settings: Settings, *, max_connections: int = 200) -> Redis:
         socket_timeout=5,
         health_check_interval=30,
     )
+
+
+# The cluster client -> a plain client per node (see node_client).
+_node_clients: weakref.WeakKeyDictionary[RedisCluster, dict[str, Redis]] = weakref.WeakKeyDictionary()
+_NODE_CLIENT_OPTIONS = ("username", "password", "socket_connect_timeout", "socket_timeout", "max_connections")
+
+
+async def node_client(redis: Redis, key: str) -> Redis:
+    """``redis`` itself, or on a cluster a plain client of the node owning ``key``'s slot: for the
+    lock-watch strategy, whose WATCH/MULTI and lock polls all touch one flight's slot. redis-py's
+    async cluster pipeline runs each command of a transaction through ``asyncio.run`` in a new
+    thread, on a connection shared with this event loop (concurrent transactions fail: "bound to
+    a different event loop"), and its cluster client answers one connection error under hundreds
+    of concurrent lock polls by resetting the node's connections, in use by other requests. A slot
+    moved by resharding answers MOVED (an error: the request is answered 503); the cluster client
+    learns the new owner with its next command on that slot."""
+    if not isinstance(redis, RedisCluster):
+        return redis
+    await redis.initialize()  # a no-op once the client knows the slots
+    node = redis.get_node_from_key(key)
+    clients = _node_clients.setdefault(redis, {})
+    client = clients.get(node.name)
+    if client is None:
+        options = {
+            k: redis.connection_kwargs[k] for k in _NODE_CLIENT_OPTIONS if k in redis.connection_kwargs
+        }
+        client = clients[node.name] = Redis(host=node.host, port=node.port, **options)
+    return client
+
+
+async def close_node_clients(redis: Redis) -> None:
+    if isinstance(redis, RedisCluster):
+        for client in _node_clients.pop(redis, {}).values():
+            await client.aclose()
 
 
 async def queue_script(

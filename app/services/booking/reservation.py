@@ -17,14 +17,14 @@ import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from functools import partial
-from typing import Any, Protocol
+from typing import Protocol
 
 from redis.asyncio import Redis
 from redis.exceptions import LockError, NoScriptError, WatchError
 
 from app.core.context import AppContext
 from app.core.errors import Conflict, NotFound, ServiceUnavailable
-from app.core.redis_client import Keys
+from app.core.redis_client import Keys, node_client
 from app.services.booking.batching import MicroBatcher, RunAlone
 from app.services.seat_inventory import CounterMissing
 
@@ -158,15 +158,14 @@ class LockWatchStrategy:
 
     async def reserve(self, flight_id: uuid.UUID, seats: int) -> Hold:
         seats_key, gen_key = self.keys.seats(flight_id), self.keys.seat_generation(flight_id)
-        await self._refuse_if_sold_out(seats_key, seats)
-        leave_if_sold_out = partial(self._refuse_if_sold_out, seats_key, seats)
-        async with self._locked(flight_id, leave_if_sold_out), self.redis.pipeline(transaction=True) as pipe:
+        node = await node_client(self.redis, seats_key)
+        await self._refuse_if_sold_out(node, seats_key, seats)
+        leave_if_sold_out = partial(self._refuse_if_sold_out, node, seats_key, seats)
+        async with self._locked(node, flight_id, leave_if_sold_out), node.pipeline(transaction=True) as pipe:
             while True:
                 try:
                     await pipe.watch(seats_key, gen_key)
-                    # execute_command: a cluster pipeline refuses pipe.mget (the keys share a slot).
-                    reply: Any = await pipe.execute_command("MGET", seats_key, gen_key)
-                    current, generation = reply
+                    current, generation = await pipe.mget(seats_key, gen_key)
                     if current is None:
                         raise CounterMissing(flight_id)
                     if int(current) < seats:
@@ -183,12 +182,12 @@ class LockWatchStrategy:
 
     async def release(self, flight_id: uuid.UUID, seats: int, generation: bytes) -> bool:
         seats_key, gen_key = self.keys.seats(flight_id), self.keys.seat_generation(flight_id)
-        async with self._locked(flight_id), self.redis.pipeline(transaction=True) as pipe:
+        node = await node_client(self.redis, seats_key)
+        async with self._locked(node, flight_id), node.pipeline(transaction=True) as pipe:
             while True:
                 try:
                     await pipe.watch(seats_key, gen_key)
-                    reply: Any = await pipe.execute_command("MGET", seats_key, gen_key)
-                    current, current_generation = reply
+                    current, current_generation = await pipe.mget(seats_key, gen_key)
                     if current is None or current_generation != generation:
                         await pipe.unwatch()  # type: ignore[no-untyped-call]
                         return False
@@ -199,17 +198,17 @@ class LockWatchStrategy:
                 except WatchError:
                     continue
 
-    async def _refuse_if_sold_out(self, seats_key: str, seats: int) -> None:
+    async def _refuse_if_sold_out(self, node: Redis, seats_key: str, seats: int) -> None:
         # Sold out needs no lock: a count only grows again by a cancellation, and this read is as
         # good as one a moment later. The decisive check is the one under the lock.
-        current = await self.redis.get(seats_key)
+        current = await node.get(seats_key)
         if current is not None and int(current) < seats:
             raise SoldOut(int(current))
 
     def _locked(
-        self, flight_id: uuid.UUID, while_waiting: Callable[[], Awaitable[None]] | None = None
+        self, node: Redis, flight_id: uuid.UUID, while_waiting: Callable[[], Awaitable[None]] | None = None
     ) -> _FlightLock:
-        return _FlightLock(self.redis, self.keys.flight_lock(flight_id), while_waiting)
+        return _FlightLock(node, self.keys.flight_lock(flight_id), while_waiting)
 
 
 class _FlightLock:
