@@ -90,7 +90,7 @@ def run(settings: Settings) -> int:
         child_settings = Settings(database_url=env["DATABASE_URL"], redis_url=env["REDIS_URL"])
         env["JWT_SECRET"] = child_settings.resolved_jwt_secret()
         worker = [sys.executable, "-m", "app.cli", "worker"]
-        for command in (worker, api_command(settings)):
+        for command in (*[worker] * settings.worker_processes, api_command(settings)):
             if stopping:
                 break
             children.append(subprocess.Popen(command, env=env, cwd=ROOT, start_new_session=True))

@@ -17,12 +17,16 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import psycopg
+import pytest
 import redis
 
 from app.core.config import to_driver_url
 from tests.redis_cluster import RedisClusterNodes, redis_cluster
 
 CLUSTER = os.environ.get("FLIGHTDESK_TEST_REDIS_CLUSTER") == "1"
+# The search read path's multiplexed connection (app/services/search/multiplex.py) exists only on a
+# single Redis; on a cluster the reads go through redis-py and these tests have nothing to test.
+single_redis_only = pytest.mark.skipif(CLUSTER, reason="the multiplexed search reader is single-Redis only")
 
 
 def _reachable(host: str, port: int) -> bool:
