@@ -15,6 +15,8 @@ from redis.asyncio import Redis
 from redis.asyncio.client import Pipeline, PubSub
 from redis.asyncio.cluster import ClusterPipeline, ClusterPubSub, RedisCluster
 from redis.commands.core import AsyncScript
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import RedisClusterException
 
 from app.core.config import Settings
 
@@ -60,7 +62,11 @@ async def node_client(redis: Redis, key: str) -> Redis:
     learns the new owner with its next command on that slot."""
     if not isinstance(redis, RedisCluster):
         return redis
-    await redis.initialize()  # a no-op once the client knows the slots
+    if not redis.nodes_manager.slots_cache:  # a client that never sent a command yet
+        try:
+            await redis.initialize()
+        except RedisClusterException as exc:  # no seed node reachable: an outage, like the client's own
+            raise RedisConnectionError(str(exc)) from exc
     node = redis.get_node_from_key(key)
     clients = _node_clients.setdefault(redis, {})
     client = clients.get(node.name)
@@ -143,7 +149,9 @@ class Keys:
     @property
     def epoch(self) -> str:
         """Exists while Redis holds state FlightDesk wrote; its absence means Redis lost its data."""
-        return f"{self.prefix}:epoch"
+        # Tagged like the write-back set: on a cluster, a master lost with that set loses this key
+        # too, so the next write-back syncs every flight instead of missing the lost ones.
+        return f"{self.prefix}:{{sync}}:epoch"
 
     @property
     def airports(self) -> str:
@@ -152,7 +160,7 @@ class Keys:
     @property
     def seat_sync_dirty(self) -> str:
         """Set of flight ids whose seat count awaits write-back to PostgreSQL."""
-        return f"{self.prefix}:seat_sync:dirty"
+        return f"{self.prefix}:{{sync}}:seat_sync:dirty"
 
     @property
     def seat_sync_last_run(self) -> str:
