@@ -19,11 +19,11 @@ import redis
 from redis.crc import key_slot
 
 from app.core.context import AppContext
-from app.core.redis_client import Keys
+from app.core.redis_client import Keys, create_redis, publish, subscribe
 from app.services.booking.recovery import audit_counters
 from tests import infra
-from tests.conftest import create_flight
-from tests.test_booking_support import STRATEGIES, booking_api, counter, held, users
+from tests.conftest import create_flight, make_settings
+from tests.test_booking_support import STRATEGIES, booking_api, counter, held, next_message, users
 
 pytestmark = pytest.mark.skipif(not infra.CLUSTER, reason="needs FLIGHTDESK_TEST_REDIS_CLUSTER=1")
 
@@ -152,3 +152,18 @@ def _slots_of(port: int) -> list[tuple[int, int]]:
         if int(master[1]) == port:
             ranges.append((int(lo), int(hi)))
     return ranges
+
+
+async def test_a_client_that_sent_nothing_yet_subscribes_to_seat_updates(servers: infra.TestServers) -> None:
+    """The worker's listener may start before its client's first command (which loads the slot map)."""
+    settings = make_settings(servers)
+    fresh = create_redis(settings)
+    try:
+        pubsub = await subscribe(fresh, settings.seat_updates_channel)
+        pipe = fresh.pipeline(transaction=False)
+        publish(pipe, settings.seat_updates_channel, "hello")
+        await pipe.execute()
+        assert await next_message(pubsub) == "hello"
+        await pubsub.aclose()  # type: ignore[no-untyped-call]
+    finally:
+        await fresh.aclose()

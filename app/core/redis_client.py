@@ -62,11 +62,7 @@ async def node_client(redis: Redis, key: str) -> Redis:
     learns the new owner with its next command on that slot."""
     if not isinstance(redis, RedisCluster):
         return redis
-    if not redis.nodes_manager.slots_cache:  # a client that never sent a command yet
-        try:
-            await redis.initialize()
-        except RedisClusterException as exc:  # no seed node reachable: an outage, like the client's own
-            raise RedisConnectionError(str(exc)) from exc
+    await _learn_slots(redis)
     node = redis.get_node_from_key(key)
     clients = _node_clients.setdefault(redis, {})
     client = clients.get(node.name)
@@ -76,6 +72,15 @@ async def node_client(redis: Redis, key: str) -> Redis:
         }
         client = clients[node.name] = Redis(host=node.host, port=node.port, **options)
     return client
+
+
+async def _learn_slots(redis: RedisCluster) -> None:
+    """Load the slot map if the client has none yet (it loads it lazily, on its first command):
+    ``get_node_from_key`` and ``ssubscribe`` only read it."""
+    try:
+        await redis.initialize()  # returns at once when the map is loaded and current
+    except RedisClusterException as exc:  # no node reachable: an outage, as the client's own commands
+        raise RedisConnectionError(str(exc)) from exc
 
 
 async def close_node_clients(redis: Redis) -> None:
@@ -111,6 +116,7 @@ async def subscribe(redis: Redis, channel: str) -> PubSub:
     client connects to the shard owning the channel's slot)."""
     pubsub = redis.pubsub(ignore_subscribe_messages=True)
     if isinstance(pubsub, ClusterPubSub):
+        await _learn_slots(pubsub.cluster)
         await pubsub.ssubscribe(channel)
     else:
         await pubsub.subscribe(channel)
