@@ -67,9 +67,14 @@ audit: install
 clean:
 	rm -rf $(VENV) .data frontend/node_modules frontend/dist
 
-# nginx runs frontend/nginx.conf for real in tests/test_deployment.py (skipped without it).
+# nginx runs frontend/nginx.conf for real in tests/test_deployment.py, pgbouncer in front of PostgreSQL
+# in tests/test_pgbouncer.py (each skipped without it).
 test-tools:
 	@command -v nginx >/dev/null || test -x /usr/sbin/nginx || \
 	  { apt-get install -y -qq nginx-light >/dev/null 2>&1 || \
 	    { apt-get update -qq >/dev/null 2>&1 && apt-get install -y -qq nginx-light >/dev/null 2>&1; }; } || \
 	  echo "nginx could not be installed: the nginx tests will skip"
+	@command -v pgbouncer >/dev/null || test -x /usr/sbin/pgbouncer || \
+	  { apt-get install -y -qq pgbouncer >/dev/null 2>&1 || \
+	    { apt-get update -qq >/dev/null 2>&1 && apt-get install -y -qq pgbouncer >/dev/null 2>&1; }; } || \
+	  echo "pgbouncer could not be installed: the PgBouncer tests will skip"

@@ -26,6 +26,9 @@ class Settings(BaseSettings):
 
     database_url: str | None = None
     db_connect_timeout_seconds: float = Field(default=5, gt=0)
+    # DATABASE_URL is a PgBouncer in transaction mode (API replicas; docs/scaling.md): no prepared
+    # statement outlives its transaction, as consecutive transactions may run on other servers.
+    database_pgbouncer: bool = False
     # Per statement, API only (workers run long bulk statements): a frozen database answers 503.
     db_command_timeout_seconds: float = Field(default=15, gt=0)
     redis_url: str | None = None

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import AsyncIterator
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
@@ -27,8 +29,24 @@ def create_engine(
             # A hung or unreachable server must become a 503, not a request that waits forever.
             "timeout": settings.db_connect_timeout_seconds,
             "command_timeout": command_timeout,
+            **(PGBOUNCER_CONNECT_ARGS if settings.database_pgbouncer else {}),
         },
     )
+
+
+def _statement_name() -> str:
+    # Unique: a name asyncpg reused could meet a statement of that name another client of the
+    # same PgBouncer server connection prepared.
+    return f"__fd_{uuid.uuid4().hex}__"
+
+
+# Through PgBouncer in transaction mode: neither asyncpg nor SQLAlchemy's dialect caches prepared
+# statements (the next transaction may run on a server connection that does not have them).
+PGBOUNCER_CONNECT_ARGS: dict[str, Any] = {
+    "statement_cache_size": 0,
+    "prepared_statement_cache_size": 0,
+    "prepared_statement_name_func": _statement_name,
+}
 
 
 def create_session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

@@ -68,7 +68,9 @@ def create_jobs_app(settings: Settings, *, max_pool_size: int = 4) -> procrastin
             conninfo=settings.psycopg_url,
             min_size=1,
             max_size=max_pool_size,
-            kwargs={"application_name": "flightdesk-jobs"},
+            # prepare_threshold None: psycopg prepares no statement (PgBouncer in transaction mode).
+            kwargs={"application_name": "flightdesk-jobs"}
+            | ({"prepare_threshold": None} if settings.database_pgbouncer else {}),
         )
     )
     app.task(name=BULK_IMPORT_TASK, pass_context=True, retry=ResumeAfterInterruption())(import_flights)

@@ -182,6 +182,8 @@ class BookingStore:
                         command_timeout=self.settings.db_command_timeout_seconds,
                         server_settings={"application_name": "flightdesk-booking", "timezone": "UTC"},
                         reset=_keep_session,
+                        # PgBouncer in transaction mode: no statement cache (app/core/database.py).
+                        statement_cache_size=0 if self.settings.database_pgbouncer else 100,
                     )
         return self._pool
 
