@@ -52,7 +52,7 @@ CLUSTER_TESTS := tests/test_booking.py tests/test_booking_concurrency.py tests/t
   tests/test_search_reads.py tests/test_bulk_upload.py tests/test_bulk_races.py tests/test_bulk_recovery.py \
   tests/test_seat_sync.py tests/test_scale_out.py tests/test_cluster.py
 test-cluster: install redis-tools
-	FLIGHTDESK_TEST_REDIS_CLUSTER=1 FLIGHTDESK_FAULT_TESTS=1 $(VENV)/bin/pytest -q -p no:cacheprovider $(CLUSTER_TESTS)
+	FLIGHTDESK_TEST_REDIS_CLUSTER=1 $(VENV)/bin/pytest -q -p no:cacheprovider $(CLUSTER_TESTS)
 
 # redis-server and redis-cli for the tests' own Redis Cluster (Debian's redis package).
 redis-tools:
