@@ -106,7 +106,7 @@ def run(settings: Settings) -> int:
         env["JWT_SECRET"] = child_settings.resolved_jwt_secret()
         worker = [sys.executable, "-m", "app.cli", "worker"]
         try:
-            for command in (worker, api_command(settings)):
+            for command in (*[worker] * settings.worker_processes, api_command(settings)):
                 if stopping:
                     break
                 children.append(subprocess.Popen(command, env=env, cwd=ROOT, start_new_session=True))

@@ -33,6 +33,7 @@ def make_settings(servers: TestServers, **overrides: Any) -> Settings:
         "app_env": "test",
         "database_url": servers.database_url,
         "redis_url": servers.redis_url,
+        "redis_cluster": servers.redis_cluster,
         "redis_key_prefix": servers.redis_prefix,
         "seat_updates_channel": f"{servers.redis_prefix}:seat_updates",
         "jwt_secret": "test-secret-" + "x" * 40,

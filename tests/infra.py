@@ -1,6 +1,8 @@
 """Real PostgreSQL and Redis for the tests: the machine's servers when present, else embedded ones.
 
 Each test run gets its own database and its own Redis key prefix, and removes both at the end.
+With FLIGHTDESK_TEST_REDIS_CLUSTER=1 (`make test-cluster`) Redis is a three-master Redis Cluster
+the run starts on free loopback ports (tests/redis_cluster.py) and the app runs with REDIS_CLUSTER.
 """
 
 from __future__ import annotations
@@ -10,14 +12,21 @@ import secrets
 import socket
 import tempfile
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 import psycopg
+import pytest
 import redis
 
 from app.platform.config import to_driver_url
+from tests.redis_cluster import RedisClusterNodes, redis_cluster
+
+CLUSTER = os.environ.get("FLIGHTDESK_TEST_REDIS_CLUSTER") == "1"
+# The search read path's multiplexed connection (app/platform/redis/multiplex.py) exists only on a
+# single Redis; on a cluster the reads go through redis-py and these tests have nothing to test.
+single_redis_only = pytest.mark.skipif(CLUSTER, reason="the multiplexed search reader is single-Redis only")
 
 
 def _reachable(host: str, port: int) -> bool:
@@ -33,6 +42,11 @@ class TestServers:
     admin_database_url: str  # a database to connect to for CREATE / DROP DATABASE
     redis_url: str
     run_id: str
+    cluster: RedisClusterNodes | None = None  # REDIS_URL is a seed node of this cluster
+
+    @property
+    def redis_cluster(self) -> bool:
+        return self.cluster is not None
 
     @property
     def database_name(self) -> str:
@@ -50,9 +64,18 @@ class TestServers:
 
 @contextmanager
 def test_servers() -> Iterator[TestServers]:
+    with ExitStack() as stack:
+        cluster = stack.enter_context(redis_cluster()) if CLUSTER else None
+        with _test_servers(cluster.url if cluster else None) as servers:
+            servers.cluster = cluster
+            yield servers
+
+
+@contextmanager
+def _test_servers(cluster_url: str | None) -> Iterator[TestServers]:
     embedded = None
     admin_url = os.environ.get("TEST_DATABASE_URL")
-    redis_url = os.environ.get("TEST_REDIS_URL")
+    redis_url = cluster_url or os.environ.get("TEST_REDIS_URL")
     force_embedded = os.environ.get("FLIGHTDESK_TEST_EMBEDDED") == "1"
     if admin_url is None and not force_embedded and _reachable("127.0.0.1", 5432):
         admin_url = "postgresql://postgres@127.0.0.1:5432/postgres"
@@ -72,15 +95,16 @@ def test_servers() -> Iterator[TestServers]:
     finally:
         with psycopg.connect(to_driver_url(admin_url, "postgresql"), autocommit=True) as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{servers.database_name}" WITH (FORCE)')
-        client = redis.Redis.from_url(redis_url)
-        batch: list[bytes] = []
-        for key in client.scan_iter(match=f"{servers.redis_prefix}:*", count=5000):
-            batch.append(key)
-            if len(batch) >= 5000:
+        if cluster_url is None:  # a run's own cluster is stopped with everything in it
+            client = redis.Redis.from_url(redis_url)
+            batch: list[bytes] = []
+            for key in client.scan_iter(match=f"{servers.redis_prefix}:*", count=5000):
+                batch.append(key)
+                if len(batch) >= 5000:
+                    client.unlink(*batch)
+                    batch.clear()
+            if batch:
                 client.unlink(*batch)
-                batch.clear()
-        if batch:
-            client.unlink(*batch)
-        client.close()
+            client.close()
         if embedded is not None:
             embedded.stop()

@@ -15,6 +15,7 @@ from sqlalchemy import text
 
 from app.booking.payments import gateway_for
 from app.context import AppContext
+from app.platform.redis.client import subscribe
 from tests import infra
 from tests.conftest import create_flight, register_and_login
 from tests.test_booking_support import (
@@ -190,8 +191,7 @@ async def test_cancel_returns_the_seats_and_publishes_the_flight(
 ) -> None:
     flight = await create_flight(client, admin_headers, total_seats=6)
     booking = (await api.book(user_headers, flight["id"], seats=4)).json()
-    pubsub = api.context.redis.pubsub(ignore_subscribe_messages=True)
-    await pubsub.subscribe(api.context.settings.seat_updates_channel)
+    pubsub = await subscribe(api.context.redis, api.context.settings.seat_updates_channel)
     try:
         response = await api.http.delete(f"/api/v1/bookings/{booking['id']}", headers=user_headers)
         assert response.status_code == 200, response.text
@@ -216,8 +216,7 @@ async def test_confirming_publishes_the_flight(
     user_headers: dict[str, str],
 ) -> None:
     flight = await create_flight(client, admin_headers)
-    pubsub = context.redis.pubsub(ignore_subscribe_messages=True)
-    await pubsub.subscribe(context.settings.seat_updates_channel)
+    pubsub = await subscribe(context.redis, context.settings.seat_updates_channel)
     try:
         await client.post(
             "/api/v1/booking", json={"flight_id": flight["id"], "seats": 1}, headers=user_headers

@@ -19,6 +19,7 @@ from sqlalchemy import text
 from app.accounts.rate_limit import RateLimits
 from app.context import AppContext
 from app.main import create_app
+from app.platform.redis import client as redis_client
 from tests import infra
 from tests.conftest import make_settings, register_and_login
 
@@ -101,8 +102,8 @@ async def next_message(pubsub: Any, timeout: float = 5.0) -> str | None:
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout
     while (left := deadline - loop.time()) > 0:
-        message = await pubsub.get_message(ignore_subscribe_messages=True, timeout=left)
-        if message is not None and message.get("type") == "message":
+        message = await redis_client.next_message(pubsub, wait_seconds=left)
+        if message is not None and message.get("type") in ("message", "smessage"):
             data = message["data"]
             return data.decode() if isinstance(data, bytes) else str(data)
     return None

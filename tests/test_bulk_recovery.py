@@ -34,6 +34,7 @@ def start_worker(settings: Settings) -> subprocess.Popen[bytes]:
         **os.environ,
         "DATABASE_URL": settings.require_database_url(),
         "REDIS_URL": settings.require_redis_url(),
+        "REDIS_CLUSTER": str(settings.redis_cluster).lower(),
         "REDIS_KEY_PREFIX": settings.redis_key_prefix,
         "SEAT_UPDATES_CHANNEL": settings.seat_updates_channel,
         "JWT_SECRET": settings.resolved_jwt_secret(),

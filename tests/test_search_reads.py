@@ -24,6 +24,7 @@ from app.platform.redis.multiplex import Multiplexed, encode
 from app.search import index
 from app.search import storage as store
 from app.search.schemas import SearchQuery, plain_search_params
+from tests import infra
 from tests.conftest import create_flight
 from tests.search_reference import brute_force
 from tests.test_search_updates import DAY, at, search
@@ -68,6 +69,7 @@ def test_the_model_still_rejects_what_the_plain_path_declines() -> None:
             SearchQuery.model_validate(params)
 
 
+@infra.single_redis_only
 async def test_the_answer_survives_a_killed_read_connection(
     client: httpx.AsyncClient, admin_headers: dict[str, str], context: AppContext
 ) -> None:
@@ -90,6 +92,7 @@ async def test_the_answer_survives_a_killed_read_connection(
     assert await reads.execute(encode("CLIENT", "ID")) != connection_id
 
 
+@infra.single_redis_only
 async def test_error_replies_raise_redis_py_exceptions(context: AppContext) -> None:
     reads = context.search_reads
     assert reads is not None

@@ -17,6 +17,7 @@ from app.flights.seat_sync import SeatSync
 from app.flights.tasks import seat_sync_loop
 from app.platform.context import ensure_epoch
 from app.platform.metrics import SEAT_SYNC_DIRTY, SEAT_SYNC_LAG
+from app.platform.redis.client import publish
 from tests import infra
 from tests.conftest import create_flight, make_settings
 from tests.test_booking_support import wipe_redis
@@ -66,7 +67,9 @@ async def test_counts_are_written_back_every_interval(
         # A flight published on seat_updates by anyone is picked up by the subscribed worker.
         await worker_context.redis.decrby(worker_context.keys.seats(flight["id"]), 1)
         await asyncio.sleep(0.1)  # the listener subscribes when the loop starts
-        await worker_context.redis.publish(worker_context.settings.seat_updates_channel, flight["id"])
+        pipe = worker_context.redis.pipeline(transaction=False)
+        publish(pipe, worker_context.settings.seat_updates_channel, flight["id"])
+        await pipe.execute()
         await _eventually(lambda: _stored_is(worker_context, flight["id"], 36))
         last_run = float(await worker_context.redis.get(worker_context.keys.seat_sync_last_run))
         assert time.time() - last_run < 5

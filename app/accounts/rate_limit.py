@@ -11,7 +11,7 @@ import math
 import time
 
 from limits import RateLimitItem, parse
-from limits.aio.storage import RedisStorage
+from limits.aio.storage import RedisClusterStorage, RedisStorage
 from limits.aio.strategies import FixedWindowRateLimiter
 
 from app.platform.config import Settings
@@ -36,10 +36,10 @@ def client_key(client: str) -> str:
 
 class RateLimits:
     def __init__(self, settings: Settings) -> None:
-        url = settings.require_redis_url().replace("redis://", "async+redis://", 1)
-        self.storage = RedisStorage(
-            url, implementation="redispy", key_prefix=f"{settings.redis_key_prefix}:rl"
-        )
+        scheme = "async+redis+cluster://" if settings.redis_cluster else "async+redis://"
+        url = settings.require_redis_url().replace("redis://", scheme, 1)
+        storage = RedisClusterStorage if settings.redis_cluster else RedisStorage
+        self.storage = storage(url, implementation="redispy", key_prefix=f"{settings.redis_key_prefix}:rl")
         self.limiter = FixedWindowRateLimiter(self.storage)
         self.login = parse_limit(settings.login_rate_limit)
         self.login_client = parse_limit(settings.login_client_rate_limit)

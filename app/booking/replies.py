@@ -13,6 +13,7 @@ from sqlalchemy import select
 from app.booking.schemas import BookingGroupOut, BookingOut
 from app.flights.schemas import FlightOut
 from app.models import Booking, BookingStatus, Flight
+from app.platform.redis.client import publish
 
 if TYPE_CHECKING:
     from redis.asyncio import Redis
@@ -53,7 +54,7 @@ async def publish_seat_changes(
         return {}
     pipe = redis.pipeline(transaction=False)
     for flight_id in flight_ids:
-        pipe.publish(channel, str(flight_id))
+        publish(pipe, channel, str(flight_id))
     # Also marked here: pub/sub drops messages while the write-back worker is down.
     pipe.sadd(keys.seat_sync_dirty, *(str(fid) for fid in flight_ids))
     for flight_id in flight_ids:

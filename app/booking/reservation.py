@@ -26,7 +26,7 @@ from app.flights.inventory import CounterMissing
 from app.platform.batching import MicroBatcher, RunAlone
 from app.platform.config import Settings
 from app.platform.errors import Conflict, NotFound, ServiceUnavailable
-from app.platform.redis.client import Keys
+from app.platform.redis.client import Keys, node_client
 
 if TYPE_CHECKING:
     from app.context import AppContext
@@ -132,7 +132,8 @@ class BatchedLuaStrategy(LuaStrategy):
             keys = [self.keys.seats(flight_id), self.keys.seat_generation(flight_id)]
             # EVALSHA without redis-py's per-execute SCRIPT EXISTS check; NOSCRIPT runs each alone,
             # through the Script object, which loads it.
-            pipe.evalsha(self._reserve.sha, 2, *keys, seats, secrets.token_hex(8))
+            # execute_command: a cluster pipeline refuses pipe.evalsha, not the command itself.
+            pipe.execute_command("EVALSHA", self._reserve.sha, 2, *keys, seats, secrets.token_hex(8))
         replies = await pipe.execute(raise_on_error=False)
         if any(isinstance(reply, NoScriptError) for reply in replies):
             raise RunAlone("script not loaded")
@@ -160,9 +161,10 @@ class LockWatchStrategy:
 
     async def reserve(self, flight_id: uuid.UUID, seats: int) -> Hold:
         seats_key, gen_key = self.keys.seats(flight_id), self.keys.seat_generation(flight_id)
-        await self._refuse_if_sold_out(seats_key, seats)
-        leave_if_sold_out = partial(self._refuse_if_sold_out, seats_key, seats)
-        async with self._locked(flight_id, leave_if_sold_out), self.redis.pipeline(transaction=True) as pipe:
+        node = await node_client(self.redis, seats_key)
+        await self._refuse_if_sold_out(node, seats_key, seats)
+        leave_if_sold_out = partial(self._refuse_if_sold_out, node, seats_key, seats)
+        async with self._locked(node, flight_id, leave_if_sold_out), node.pipeline(transaction=True) as pipe:
             while True:
                 try:
                     await pipe.watch(seats_key, gen_key)
@@ -183,7 +185,8 @@ class LockWatchStrategy:
 
     async def release(self, flight_id: uuid.UUID, seats: int, generation: bytes) -> bool:
         seats_key, gen_key = self.keys.seats(flight_id), self.keys.seat_generation(flight_id)
-        async with self._locked(flight_id), self.redis.pipeline(transaction=True) as pipe:
+        node = await node_client(self.redis, seats_key)
+        async with self._locked(node, flight_id), node.pipeline(transaction=True) as pipe:
             while True:
                 try:
                     await pipe.watch(seats_key, gen_key)
@@ -198,17 +201,17 @@ class LockWatchStrategy:
                 except WatchError:
                     continue
 
-    async def _refuse_if_sold_out(self, seats_key: str, seats: int) -> None:
+    async def _refuse_if_sold_out(self, node: Redis, seats_key: str, seats: int) -> None:
         # Sold out needs no lock: a count only grows again by a cancellation, and this read is as
         # good as one a moment later. The decisive check is the one under the lock.
-        current = await self.redis.get(seats_key)
+        current = await node.get(seats_key)
         if current is not None and int(current) < seats:
             raise SoldOut(int(current))
 
     def _locked(
-        self, flight_id: uuid.UUID, while_waiting: Callable[[], Awaitable[None]] | None = None
+        self, node: Redis, flight_id: uuid.UUID, while_waiting: Callable[[], Awaitable[None]] | None = None
     ) -> _FlightLock:
-        return _FlightLock(self.redis, self.keys.flight_lock(flight_id), while_waiting)
+        return _FlightLock(node, self.keys.flight_lock(flight_id), while_waiting)
 
 
 class _FlightLock:

@@ -27,7 +27,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession, async_sessionm
 
 from app.models import SEAT_HOLDING_STATUSES
 from app.platform.errors import Conflict
-from app.platform.redis.client import Keys
+from app.platform.redis.client import Keys, queue_script
 
 # KEYS[1] seat counter; ARGV[1] delta of total_seats. Refuses to drop below zero: those seats are sold.
 _ADJUST_TOTAL = """
@@ -268,10 +268,11 @@ class SeatInventory:
                 return {}
             pipe = self.redis.pipeline(transaction=False)
             for flight_id, available in rows:
-                await self._install(
-                    keys=[self.keys.seats(flight_id), self.keys.seat_generation(flight_id)],
-                    args=[max(int(available), 0), secrets.token_hex(8), mode],
-                    client=pipe,
+                await queue_script(
+                    pipe,
+                    self._install,
+                    [self.keys.seats(flight_id), self.keys.seat_generation(flight_id)],
+                    [max(int(available), 0), secrets.token_hex(8), mode],
                 )
             current = await pipe.execute()
             # The Redis writes happen before the commit releases the advisory lock: see the module doc.

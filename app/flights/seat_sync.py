@@ -35,6 +35,10 @@ _WRITE_BACK = text(
 )
 
 
+# Advisory lock (class, key) serialising the write-backs of several workers, until commit.
+_WRITE_BACK_LOCK = text("SELECT pg_advisory_xact_lock(x'5EA8'::int, 0)")
+
+
 def parse_ids(values: Sequence[str]) -> list[uuid.UUID]:
     """Flight ids from the channel or the set; anything else someone published is ignored."""
     ids = []
@@ -110,10 +114,13 @@ async def _sync_all(context: AppContext) -> int:
 
 
 async def _write(context: AppContext, flight_ids: Sequence[uuid.UUID]) -> int:
-    counts = await context.inventory.live_counts(flight_ids)
-    if not counts:
-        return 0
+    # Every worker writes back (WORKER_PROCESSES): each reads the counts only once it holds this
+    # lock, so a count read earlier is never stored over one read, and stored, later.
     async with context.engine.begin() as connection:
+        await connection.execute(_WRITE_BACK_LOCK)
+        counts = await context.inventory.live_counts(flight_ids)
+        if not counts:
+            return 0
         await connection.execute(_WRITE_BACK, {"ids": list(counts), "counts": list(counts.values())})
     return len(counts)
 

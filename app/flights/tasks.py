@@ -9,8 +9,10 @@ import time
 from typing import TYPE_CHECKING
 
 import structlog
+from redis.asyncio.client import PubSub
 
 from app.flights.seat_sync import SeatSync, mark_dirty, parse_ids, refresh_metrics
+from app.platform.redis.client import next_message, subscribe
 
 if TYPE_CHECKING:
     from app.context import AppContext
@@ -59,10 +61,13 @@ async def listen(context: AppContext) -> None:
     """Mark every flight published on seat_updates as dirty, reconnecting after Redis errors."""
     channel = context.settings.seat_updates_channel
     while True:
-        pubsub = context.redis.pubsub(ignore_subscribe_messages=True)
+        pubsub: PubSub | None = None
         try:
-            await pubsub.subscribe(channel)
-            async for message in pubsub.listen():
+            pubsub = await subscribe(context.redis, channel)
+            while True:
+                message = await next_message(pubsub, wait_seconds=1.0)
+                if message is None:
+                    continue
                 data = message.get("data")
                 value = data.decode() if isinstance(data, bytes) else str(data)
                 await mark_dirty(context, [str(fid) for fid in parse_ids([value])])
@@ -72,5 +77,6 @@ async def listen(context: AppContext) -> None:
             log.exception("seat_updates_listener_failed")
             await asyncio.sleep(RECONNECT_SECONDS)
         finally:
-            with contextlib.suppress(Exception):
-                await pubsub.aclose()  # type: ignore[no-untyped-call]
+            if pubsub is not None:
+                with contextlib.suppress(Exception):
+                    await pubsub.aclose()  # type: ignore[no-untyped-call]

@@ -27,13 +27,20 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
     web_concurrency: int = Field(default=1, ge=1, le=64)
+    # Worker processes `make run` starts (app/cli.py); any number side by side stay correct.
+    worker_processes: int = Field(default=1, ge=1, le=64)
 
     database_url: str | None = None
     db_connect_timeout_seconds: float = Field(default=5, gt=0)
+    # DATABASE_URL is a PgBouncer in transaction mode (API replicas; docs/scaling.md): no prepared
+    # statement outlives its transaction, as consecutive transactions may run on other servers.
+    database_pgbouncer: bool = False
     # Per statement, API only (workers run long bulk statements): a frozen database answers 503.
     # Applied by app/platform/db.py to every connection of the process's pool.
     db_command_timeout_seconds: float = Field(default=15, gt=0)
     redis_url: str | None = None
+    # REDIS_URL is then a seed node of a Redis Cluster (docs/scaling.md).
+    redis_cluster: bool = False
     # Every Redis key starts with this; tests give each run its own, so runs never collide.
     redis_key_prefix: str = "fd"
     seat_updates_channel: str = "seat_updates"

@@ -12,7 +12,7 @@ from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from app.platform.config import Settings
-from app.platform.redis.client import Keys
+from app.platform.redis.client import Keys, close_node_clients
 from app.platform.redis.multiplex import Multiplexed
 
 log = structlog.get_logger()
@@ -32,6 +32,7 @@ class Platform:
     async def close(self) -> None:
         if self.search_reads is not None:
             self.search_reads.close()
+        await close_node_clients(self.redis)
         await self.redis.aclose()
         await self.engine.dispose()
 

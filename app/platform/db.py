@@ -15,6 +15,7 @@ hangs; in the worker and the CLI no statement does (a bulk import's statements a
 from __future__ import annotations
 
 import asyncio
+import uuid
 from collections.abc import AsyncIterator, Coroutine
 from contextlib import asynccontextmanager
 from typing import Any, cast
@@ -41,13 +42,32 @@ def create_engine(settings: Settings, *, pool_size: int = 20, serves_requests: b
         # which invalidates the whole pool, answers that one request 503, and the next ones reconnect.
         pool_pre_ping=False,
         pool_timeout=10,
-        # asyncpg caches prepared statements per connection; keeps repeated queries cheap.
+        # asyncpg caches prepared statements per connection; keeps repeated queries cheap (not
+        # through PgBouncer: DATABASE_PGBOUNCER, see PGBOUNCER_CONNECT_ARGS).
         connect_args={
             "server_settings": {"application_name": "flightdesk", "timezone": "UTC"},
             "timeout": settings.db_connect_timeout_seconds,
             "command_timeout": command_timeout(settings, serves_requests=serves_requests),
+            **(PGBOUNCER_CONNECT_ARGS if settings.database_pgbouncer else {}),
         },
     )
+
+
+def _statement_name() -> str:
+    # Unique: a name asyncpg reused could meet a statement of that name another client of the
+    # same PgBouncer server connection prepared.
+    return f"__fd_{uuid.uuid4().hex}__"
+
+
+# Through PgBouncer in transaction mode: neither asyncpg nor SQLAlchemy's dialect caches prepared
+# statements (the next transaction may run on a server connection that does not have them). Every
+# connection of the pool, the raw ones too (the booking group commit, the bulk runner, search's
+# loads): they are the engine's.
+PGBOUNCER_CONNECT_ARGS: dict[str, Any] = {
+    "statement_cache_size": 0,
+    "prepared_statement_cache_size": 0,
+    "prepared_statement_name_func": _statement_name,
+}
 
 
 def create_session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import os
 from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
@@ -64,6 +65,10 @@ OUTAGE_ERRORS: tuple[type[BaseException], ...] = (
     redis.exceptions.ConnectionError,
     redis.exceptions.TimeoutError,
     redis.exceptions.BusyLoadingError,
+    # A Redis Cluster with a master down: its slots answer CLUSTERDOWN / are uncovered until it is back.
+    redis.exceptions.ClusterDownError,
+    redis.exceptions.SlotNotCoveredError,
+    redis.exceptions.TryAgainError,
     asyncpg.exceptions.CannotConnectNowError,
     asyncpg.exceptions.ConnectionDoesNotExistError,
     asyncpg.exceptions.TooManyConnectionsError,
@@ -83,8 +88,23 @@ OUTAGE_ERRORS: tuple[type[BaseException], ...] = (
 _CLOSED_TRANSPORT = "unable to perform operation on <TCPTransport closed=True"
 
 
+def _socket_taken_away(exc: BaseException) -> bool:
+    """redis-py's async cluster client, when a command to a node fails (a master down), disconnects
+    that node's connections that other requests are using: their next write finds no socket and
+    raises AttributeError inside redis-py's connection module. An outage, not a bug of ours."""
+    if not isinstance(exc, AttributeError) or exc.obj is not None:
+        return False
+    frame = exc.__traceback__
+    while frame is not None and frame.tb_next is not None:
+        frame = frame.tb_next
+    return frame is not None and frame.tb_frame.f_code.co_filename.endswith(_REDIS_CONNECTION_MODULE)
+
+
+_REDIS_CONNECTION_MODULE = os.path.join("redis", "asyncio", "connection.py")
+
+
 def is_outage(exc: BaseException) -> bool:
-    if isinstance(exc, OUTAGE_ERRORS):
+    if isinstance(exc, OUTAGE_ERRORS) or _socket_taken_away(exc):
         return True
     if isinstance(exc, RuntimeError) and str(exc).startswith(_CLOSED_TRANSPORT):
         return True

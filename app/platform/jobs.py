@@ -42,7 +42,9 @@ def new_app(settings: Settings, *, max_pool_size: int = 4) -> procrastinate.App:
             conninfo=settings.psycopg_url,
             min_size=1,
             max_size=max_pool_size,
-            kwargs={"application_name": "flightdesk-jobs"},
+            # prepare_threshold None: psycopg prepares no statement (PgBouncer in transaction mode).
+            kwargs={"application_name": "flightdesk-jobs"}
+            | ({"prepare_threshold": None} if settings.database_pgbouncer else {}),
         )
     )
 

@@ -25,7 +25,7 @@ import structlog
 from redis.asyncio.cluster import RedisCluster
 
 from app.flights.events import FlightSnapshot
-from app.platform.redis.client import Keys
+from app.platform.redis.client import Keys, queue_script
 from app.search import data, lifetime, storage
 from app.search.codec import encode_list
 from app.search.engine import Graph, Rules, search_keys
@@ -57,6 +57,7 @@ class Shared:
     days: list[OriginDay]
     gens: list[bytes]
     compiled: Any = None  # compiled.CompiledGraph when the compiled engine runs this build
+    cluster: bool = False  # redis_url is a seed node of a Redis Cluster
 
 
 def compiled_engine(graph: Graph, records: list[bytes], rules: Rules, days: int, data_dir: Path) -> Any:
@@ -123,7 +124,11 @@ class BuildProcess:
 
     def __init__(self, shared: Shared) -> None:
         self.shared = shared
-        self.client = redis.Redis.from_url(shared.redis_url)
+        self.client: redis.Redis | redis.RedisCluster = (
+            redis.RedisCluster.from_url(shared.redis_url)
+            if shared.cluster
+            else redis.Redis.from_url(shared.redis_url)
+        )
         self.replace = self.client.register_script(storage.REPLACE)
 
     @classmethod
@@ -142,11 +147,11 @@ class BuildProcess:
                 origin, day = shared.days[k]
                 mapping, expire_at = encode_day(shared, origin, day)
                 key = shared.keys.search_day(origin, day.isoformat())
-                self.replace(
-                    keys=[key],
-                    args=storage.replace_args(shared.gens[k], expire_at, shared.tag, mapping),
-                    client=pipe,
-                )
+                args = storage.replace_args(shared.gens[k], expire_at, shared.tag, mapping)
+                if shared.cluster:  # as queue_script does: a cluster pipeline takes no EVALSHA
+                    pipe.execute_command("EVAL", storage.REPLACE, 1, key, *args)
+                else:
+                    self.replace(keys=[key], args=args, client=pipe)
             failed += [first + k for k, ok in enumerate(pipe.execute()) if not ok]
         return failed
 
@@ -187,6 +192,7 @@ async def build_days(
     shared = Shared(
         graph, records, zones, rules, data.format_tag(context.settings),
         context.settings.require_redis_url(), context.keys, days, gens, arrays,
+        cluster=context.settings.redis_cluster,
     )  # fmt: skip
     workers = min(os.cpu_count() or 1, 8)
     chunks = [(lo, min(lo + _CHUNK, len(days))) for lo in range(0, len(days), _CHUNK)]
@@ -199,10 +205,8 @@ async def build_days(
                 origin, day = days[k]
                 mapping, expire_at = encode_day(shared, origin, day)
                 key = storage.day_key(context, origin, day)
-                await script(
-                    keys=[key],
-                    args=storage.replace_args(gens[k], expire_at, shared.tag, mapping),
-                    client=pipe,
+                await queue_script(
+                    pipe, script, [key], storage.replace_args(gens[k], expire_at, shared.tag, mapping)
                 )
             results = await pipe.execute()
             failed += [lo + k for k, ok in enumerate(results) if not ok]

@@ -17,6 +17,8 @@ from typing import TYPE_CHECKING, Any
 
 from redis.asyncio.cluster import RedisCluster
 
+from app.platform.redis.client import queue_script
+
 if TYPE_CHECKING:
     from app.context import AppContext
 
@@ -152,10 +154,8 @@ async def invalidate(
     for origin_days in by_origin.values():
         for offset in range(0, len(origin_days), _INVALIDATE_PER_CALL):
             chunk = origin_days[offset : offset + _INVALIDATE_PER_CALL]
-            await script(
-                keys=[day_key(context, o, d) for o, d in chunk],
-                args=[expire_at[o, d] for o, d in chunk],
-                client=pipe,
+            await queue_script(
+                pipe, script, [day_key(context, o, d) for o, d in chunk], [expire_at[o, d] for o, d in chunk]
             )
     for offset in range(0, len(days), 5000):
         pipe.sadd(context.keys.search_dirty, *(member(o, d) for o, d in days[offset : offset + 5000]))
@@ -186,7 +186,7 @@ async def read_days(
         args: list[Any] = []
         for k in group:
             args += [len(fields[k]), *fields[k]]
-        await script(keys=[day_key(context, *days[k]) for k in group], args=args, client=pipe)
+        await queue_script(pipe, script, [day_key(context, *days[k]) for k in group], args)
     replies: list[list[bytes | None]] = [[] for _ in days]
     for group, reply in zip(groups, await pipe.execute(), strict=True):
         for k, values in zip(group, reply, strict=True):
@@ -206,7 +206,7 @@ async def patch_days(
         for k in group:
             _, gen, pairs = writes[k]
             args += [gen, len(pairs) // 2, *pairs]
-        await script(keys=[day_key(context, *writes[k][0]) for k in group], args=args, client=pipe)
+        await queue_script(pipe, script, [day_key(context, *writes[k][0]) for k in group], args)
     done = [False] * len(writes)
     for group, reply in zip(groups, await pipe.execute(), strict=True):
         for k, ok in zip(group, reply, strict=True):

@@ -7,13 +7,35 @@ flight (seat counter, lock) stays in one Redis Cluster slot.
 from __future__ import annotations
 
 import uuid
+import weakref
+from collections.abc import Sequence
+from typing import Any, cast
 
 from redis.asyncio import Redis
+from redis.asyncio.client import Pipeline, PubSub
+from redis.asyncio.cluster import ClusterPipeline, ClusterPubSub, RedisCluster
+from redis.commands.core import AsyncScript
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import RedisClusterException
 
 from app.platform.config import Settings
 
 
 def create_redis(settings: Settings, *, max_connections: int = 200) -> Redis:
+    """The process's client: a single Redis, or with REDIS_CLUSTER a cluster client seeded by
+    REDIS_URL. Typed as ``Redis``: every command FlightDesk sends is one both clients take (keys of
+    one slot per command, script and transaction; see docs/scaling.md), and the few places whose
+    form differs on a cluster test ``isinstance(redis, RedisCluster)``."""
+    if settings.redis_cluster:
+        cluster = RedisCluster.from_url(
+            settings.require_redis_url(),
+            decode_responses=False,
+            max_connections=max_connections,
+            socket_connect_timeout=2,
+            socket_timeout=5,
+            health_check_interval=30,
+        )
+        return cast(Redis, cluster)
     return Redis.from_url(
         settings.require_redis_url(),
         decode_responses=False,
@@ -22,6 +44,93 @@ def create_redis(settings: Settings, *, max_connections: int = 200) -> Redis:
         socket_timeout=5,
         health_check_interval=30,
     )
+
+
+# The cluster client -> a plain client per node (see node_client).
+_node_clients: weakref.WeakKeyDictionary[RedisCluster, dict[str, Redis]] = weakref.WeakKeyDictionary()
+_NODE_CLIENT_OPTIONS = ("username", "password", "socket_connect_timeout", "socket_timeout", "max_connections")
+
+
+async def node_client(redis: Redis, key: str) -> Redis:
+    """``redis`` itself, or on a cluster a plain client of the node owning ``key``'s slot: for the
+    lock-watch strategy, whose WATCH/MULTI and lock polls all touch one flight's slot. redis-py's
+    async cluster pipeline runs each command of a transaction through ``asyncio.run`` in a new
+    thread, on a connection shared with this event loop (concurrent transactions fail: "bound to
+    a different event loop"), and its cluster client answers one connection error under hundreds
+    of concurrent lock polls by resetting the node's connections, in use by other requests. A slot
+    moved by resharding answers MOVED (an error: the request is answered 503); the cluster client
+    learns the new owner with its next command on that slot."""
+    if not isinstance(redis, RedisCluster):
+        return redis
+    await _learn_slots(redis)
+    node = redis.get_node_from_key(key)
+    clients = _node_clients.setdefault(redis, {})
+    client = clients.get(node.name)
+    if client is None:
+        options = {
+            k: redis.connection_kwargs[k] for k in _NODE_CLIENT_OPTIONS if k in redis.connection_kwargs
+        }
+        client = clients[node.name] = Redis(host=node.host, port=node.port, **options)
+    return client
+
+
+async def _learn_slots(redis: RedisCluster) -> None:
+    """Load the slot map if the client has none yet (it loads it lazily, on its first command):
+    ``get_node_from_key`` and ``ssubscribe`` only read it."""
+    try:
+        await redis.initialize()  # returns at once when the map is loaded and current
+    except RedisClusterException as exc:  # no node reachable: an outage, as the client's own commands
+        raise RedisConnectionError(str(exc)) from exc
+
+
+async def close_node_clients(redis: Redis) -> None:
+    if isinstance(redis, RedisCluster):
+        for client in _node_clients.pop(redis, {}).values():
+            await client.aclose()
+
+
+async def queue_script(
+    pipe: Pipeline | ClusterPipeline, script: AsyncScript, keys: Sequence[Any], args: Sequence[Any]
+) -> None:
+    """Queue a script call on a pipeline. A cluster pipeline refuses EVALSHA (a node restarted
+    empty lost its script cache, and the pipeline cannot load it there): it sends the script
+    itself (EVAL, a few hundred bytes; the node caches the compiled script by its SHA)."""
+    if isinstance(pipe, ClusterPipeline):
+        pipe.execute_command("EVAL", script.script, len(keys), *keys, *args)
+    else:
+        await script(keys=keys, args=args, client=pipe)
+
+
+def publish(pipe: Pipeline | ClusterPipeline, channel: str, message: str) -> None:
+    """Queue a seat_updates message. On a cluster a sharded message (SPUBLISH): it goes to the one
+    shard owning the channel's slot, where plain PUBLISH is copied to every node over the bus;
+    the worker listens with SSUBSCRIBE there (app/flights/tasks.py)."""
+    if isinstance(pipe, ClusterPipeline):
+        pipe.execute_command("SPUBLISH", channel, message)
+    else:
+        pipe.publish(channel, message)
+
+
+async def subscribe(redis: Redis, channel: str) -> PubSub:
+    """A subscription to ``channel`` as ``publish`` sends to it (SSUBSCRIBE on a cluster: the
+    client connects to the shard owning the channel's slot)."""
+    pubsub = redis.pubsub(ignore_subscribe_messages=True)
+    if isinstance(pubsub, ClusterPubSub):
+        await _learn_slots(pubsub.cluster)
+        await pubsub.ssubscribe(channel)
+    else:
+        await pubsub.subscribe(channel)
+    return pubsub
+
+
+async def next_message(pubsub: PubSub, wait_seconds: float) -> dict[str, Any] | None:
+    """The next message of a ``subscribe`` subscription, or None after ``wait_seconds``."""
+    message: dict[str, Any] | None
+    if isinstance(pubsub, ClusterPubSub):
+        message = await pubsub.get_sharded_message(ignore_subscribe_messages=True, timeout=wait_seconds)
+    else:
+        message = await pubsub.get_message(ignore_subscribe_messages=True, timeout=wait_seconds)
+    return message
 
 
 class Keys:
@@ -46,7 +155,9 @@ class Keys:
     @property
     def epoch(self) -> str:
         """Exists while Redis holds state FlightDesk wrote; its absence means Redis lost its data."""
-        return f"{self.prefix}:epoch"
+        # Tagged like the write-back set: on a cluster, a master lost with that set loses this key
+        # too, so the next write-back syncs every flight instead of missing the lost ones.
+        return f"{self.prefix}:{{sync}}:epoch"
 
     @property
     def airports(self) -> str:
@@ -56,7 +167,7 @@ class Keys:
     @property
     def seat_sync_dirty(self) -> str:
         """Set of flight ids whose seat count awaits write-back to PostgreSQL."""
-        return f"{self.prefix}:seat_sync:dirty"
+        return f"{self.prefix}:{{sync}}:seat_sync:dirty"
 
     @property
     def seat_sync_last_run(self) -> str:

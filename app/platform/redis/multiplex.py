@@ -114,8 +114,10 @@ class Multiplexed:
 
     @classmethod
     def for_client(cls, client: Redis) -> Multiplexed | None:
+        if type(client) is not Redis:  # a RedisCluster has no single pool (nor connection_pool)
+            return None
         pool = client.connection_pool
-        if type(client) is not Redis or pool.connection_class is not Connection:
+        if pool.connection_class is not Connection:
             return None
         kwargs = pool.connection_kwargs
         return cls(
