@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import os
 import subprocess
 import sys
@@ -39,6 +38,7 @@ sys.path.insert(0, str(ROOT))
 
 from app.cli import api_command, migrate  # noqa: E402
 from app.platform.config import Settings, to_driver_url  # noqa: E402
+from bench.procstat import tree_rss  # noqa: E402
 from tests.infra import test_servers  # noqa: E402
 
 JWT = "bench-secret-" + "x" * 40
@@ -87,21 +87,6 @@ def stop_server(process: subprocess.Popen[bytes]) -> None:
         process.wait(timeout=20)
     except subprocess.TimeoutExpired:
         process.kill()
-
-
-def tree_rss(pid: int) -> int:
-    """Resident bytes of a process and its descendants (granian forks its workers)."""
-    pids = [pid]
-    for p in pids:
-        with contextlib.suppress(OSError):
-            pids += [int(c) for c in Path(f"/proc/{p}/task/{p}/children").read_text().split()]
-    total = 0
-    for p in pids:
-        with contextlib.suppress(OSError):
-            for line in Path(f"/proc/{p}/status").read_text().splitlines():
-                if line.startswith("VmRSS:"):
-                    total += int(line.split()[1]) * 1024
-    return total
 
 
 async def sample_rss(pid: int, stop: asyncio.Event, peak: list[int]) -> None:
