@@ -33,11 +33,11 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from app.booking.reservation import LuaStrategy  # noqa: E402
-from app.cli import api_command, migrate  # noqa: E402
-from app.platform.config import Settings, to_driver_url  # noqa: E402
+from app.cli import migrate  # noqa: E402
+from app.platform.config import to_driver_url  # noqa: E402
 from app.platform.redis.client import Keys  # noqa: E402
 from bench.procstat import server_cpu  # noqa: E402
-from bench.tools import ensure_wrk  # noqa: E402
+from bench.tools import ensure_wrk, start_api, stop_api  # noqa: E402
 from tests.infra import test_servers  # noqa: E402
 
 SPREAD_FLIGHTS = 1000
@@ -79,34 +79,6 @@ def seed(database_url: str) -> tuple[str, list[str]]:
             {"ids": [hot, *spread], "seats": BENCH_SEATS},
         )
     return hot, spread
-
-
-def start_server(env: dict[str, str], port: int) -> subprocess.Popen[bytes]:
-    command = api_command(Settings(host="127.0.0.1", port=port, _env_file=None))  # type: ignore[call-arg]
-    log = open(LOG_PATH, "ab")  # noqa: SIM115 - the server holds it for its lifetime
-    process = subprocess.Popen(command, env=env, cwd=ROOT, stdout=log, stderr=log)
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(
-                f"server exited: {process.stderr.read().decode()[-2000:] if process.stderr else ''}"
-            )
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=1).status_code == 200:
-                return process
-        except httpx.TransportError:
-            pass
-        time.sleep(0.2)
-    process.kill()
-    raise RuntimeError("server did not become ready")
-
-
-def stop_server(process: subprocess.Popen[bytes]) -> None:
-    process.terminate()
-    try:
-        process.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        process.kill()
 
 
 def wrk(url: str, seconds: float, connections: int, script: Path | None = None) -> tuple[float, int]:
@@ -311,7 +283,7 @@ def main() -> None:
                 if args.only and args.only != f"{strategy}:{latency}":
                     continue
                 env = {**base_env, "SEAT_RESERVATION": strategy, "PAYMENT_LATENCY_MS": str(latency)}
-                server = start_server(env, args.port)
+                server = start_api(env, args.port, LOG_PATH)
                 try:
                     if not user_tokens:
                         user_tokens = tokens(base, args.connections)
@@ -337,7 +309,7 @@ def main() -> None:
                         spy.wait(timeout=60)
                         profile_text = profile_summary(args.profile)
                 finally:
-                    stop_server(server)
+                    stop_api(server)
                 over, excess, leaked = oversold(servers.database_url, servers.redis_url, keys)
                 rows.append(
                     (strategy, latency, health, hot_rate, spread_rate, hot_bad + spread_bad, over, excess)

@@ -16,8 +16,8 @@ from __future__ import annotations
 import argparse
 import itertools
 import os
-import subprocess
 import sys
+import tempfile
 import threading
 import time
 from pathlib import Path
@@ -30,6 +30,7 @@ sys.path.insert(0, str(ROOT))
 
 from app.cli import migrate  # noqa: E402
 from app.platform.config import to_driver_url  # noqa: E402
+from bench.tools import start_api, stop_api  # noqa: E402
 from tests.infra import test_servers  # noqa: E402
 
 HEADER = "flight_number,source,destination,departure_ts,arrival_ts,total_seats,price"
@@ -66,24 +67,11 @@ class Prober(threading.Thread):
         return max(b - a for a, b in itertools.pairwise(times))
 
 
-def start_api(env: dict[str, str], port: int) -> subprocess.Popen[bytes]:
-    api = subprocess.Popen([sys.executable, "-m", "app.cli", "api"], env=env, cwd=ROOT)
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
-                return api
-        except httpx.HTTPError:
-            time.sleep(0.2)
-    api.terminate()
-    raise RuntimeError("the API did not start")
-
-
 def admin_token(http: httpx.Client, database_url: str) -> str:
-    http.post("/api/v1/auth/register", json={"username": "stall_admin", "password": "password123"})
+    http.post("/api/v1/auth/register", json={"username": "stall_admin", "password": "kite-river9"})
     with psycopg.connect(to_driver_url(database_url, "postgresql"), autocommit=True) as conn:
         conn.execute("UPDATE users SET is_admin = true WHERE username = 'stall_admin'")
-    response = http.post("/api/v1/auth/token", data={"username": "stall_admin", "password": "password123"})
+    response = http.post("/api/v1/auth/token", data={"username": "stall_admin", "password": "kite-river9"})
     token: str = response.json()["access_token"]
     return token
 
@@ -114,7 +102,7 @@ def main() -> None:
             "REGISTER_RATE_LIMIT": "0",
             "FRONTEND_DIST": "/nonexistent",
         }
-        api = start_api(env, args.port)
+        api = start_api(env, args.port, Path(tempfile.gettempdir()) / "flightdesk-bench-header-stall.log")
         try:
             base_url = f"http://127.0.0.1:{args.port}"
             with httpx.Client(base_url=base_url, timeout=600) as http:
@@ -134,8 +122,7 @@ def main() -> None:
                 prober.stopping.set()
                 prober.join()
         finally:
-            api.terminate()
-            api.wait(timeout=30)
+            stop_api(api)
     idle = prober.longest_gap(idle_start, upload_start)
     during = prober.longest_gap(upload_start, upload_end + 0.2)
     print(f"load average: {os.getloadavg()}")

@@ -21,7 +21,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-import subprocess
 import sys
 import tempfile
 import time
@@ -36,9 +35,10 @@ import psycopg
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from app.cli import api_command, migrate  # noqa: E402
-from app.platform.config import Settings, to_driver_url  # noqa: E402
+from app.cli import migrate  # noqa: E402
+from app.platform.config import to_driver_url  # noqa: E402
 from bench.procstat import tree_rss  # noqa: E402
+from bench.tools import start_api, stop_api  # noqa: E402
 from tests.infra import test_servers  # noqa: E402
 
 JWT = "bench-secret-" + "x" * 40
@@ -61,32 +61,6 @@ def seed(database_url: str) -> None:
             """,
             {"day": SEARCH_DAY},
         )
-
-
-def start_server(env: dict[str, str], port: int) -> subprocess.Popen[bytes]:
-    command = api_command(Settings(host="127.0.0.1", port=port, _env_file=None))  # type: ignore[call-arg]
-    log = open(LOG_PATH, "ab")  # noqa: SIM115 - the server holds it for its lifetime
-    process = subprocess.Popen(command, env=env, cwd=ROOT, stdout=log, stderr=log)
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"server exited; see {LOG_PATH}")
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=1).status_code == 200:
-                return process
-        except httpx.TransportError:
-            pass
-        time.sleep(0.2)
-    process.kill()
-    raise RuntimeError("server did not become ready")
-
-
-def stop_server(process: subprocess.Popen[bytes]) -> None:
-    process.terminate()
-    try:
-        process.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        process.kill()
 
 
 async def sample_rss(pid: int, stop: asyncio.Event, peak: list[int]) -> None:
@@ -198,11 +172,11 @@ def main() -> None:
             ("LOGIN_CLIENT_RATE_LIMIT=0", {"LOGIN_CLIENT_RATE_LIMIT": "0"}),
         ]
         for label, extra in runs:
-            server = start_server({**base_env, **extra}, args.port)
+            server = start_api({**base_env, **extra}, args.port, LOG_PATH)
             try:
                 result = asyncio.run(spray(base, server.pid, args.logins, args.concurrency))
             finally:
-                stop_server(server)
+                stop_api(server)
             mib = 1024 * 1024
             print(
                 f"[{label}] {args.logins} logins, {args.concurrency} at a time, one client, "
