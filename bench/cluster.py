@@ -32,11 +32,11 @@ from app.cli import migrate
 from app.platform.embedded import free_port
 from app.platform.redis.client import Keys
 from bench import datagen
-from bench.booking import BENCH_SEATS, JWT, confirmed, seed, start_server, stop_server, tokens, write_script
+from bench.booking import BENCH_SEATS, JWT, LOG_PATH, confirmed, seed, tokens, write_script
 from bench.booking import wrk as wrk_rate
 from bench.procstat import server_cpu
 from bench.search import ADMIN_URL, LUA, load, rebuild
-from bench.tools import ensure_wrk
+from bench.tools import ensure_wrk, start_api, stop_api
 from tests.redis_cluster import redis_cluster
 
 
@@ -90,7 +90,7 @@ def measure(
     user_tokens: list[str],
 ) -> dict[str, float]:
     seconds, _ = rebuild(env)
-    server = start_server(env, args.port)
+    server = start_api(env, args.port, LOG_PATH)
     base = f"http://127.0.0.1:{args.port}"
     try:
         if not user_tokens:
@@ -109,7 +109,7 @@ def measure(
         hot_rate = booked / (time.perf_counter() - started)
         hot_cpu = (server_cpu(server.pid) - cpu) / max(booked, 1) * 1e6
     finally:
-        stop_server(server)
+        stop_api(server)
     print(
         f"{label:7} rebuild {seconds:5.1f}s  healthz {health:7.0f}/s  search {search:7.0f}/s "
         f"({search_cpu:5.0f} us CPU/req, non-2xx {search_bad})  hot booking {hot_rate:6.0f}/s "
