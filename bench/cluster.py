@@ -172,6 +172,7 @@ def main() -> None:
                         "PAYMENT_SUCCESS_RATE": "1.0",
                         "DEMO_DATA": "0",
                         "LOGIN_RATE_LIMIT": "0",
+                        "LOGIN_CLIENT_RATE_LIMIT": "0",
                         "REGISTER_RATE_LIMIT": "0",
                         "LOG_LEVEL": "WARNING",
                         "FRONTEND_DIST": "/nonexistent",

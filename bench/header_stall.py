@@ -99,6 +99,7 @@ def main() -> None:
             "DEMO_DATA": "0",
             "PORT": str(args.port),
             "LOGIN_RATE_LIMIT": "0",
+            "LOGIN_CLIENT_RATE_LIMIT": "0",
             "REGISTER_RATE_LIMIT": "0",
             "FRONTEND_DIST": "/nonexistent",
         }
