@@ -27,32 +27,13 @@ from app.platform.batching import MicroBatcher, RunAlone
 from app.platform.config import Settings
 from app.platform.errors import Conflict, NotFound, ServiceUnavailable
 from app.platform.redis.client import Keys, node_client
+from app.platform.redis.scripts import lua_source
 
 if TYPE_CHECKING:
     from app.context import AppContext
 
-# KEYS[1] seat counter, KEYS[2] generation; ARGV[1] seats, ARGV[2] generation to set if none yet.
-# Returns {status, seats left, generation}: 0 taken, -1 counter missing, -2 not enough seats.
-_RESERVE = """
-local seats = redis.call('GET', KEYS[1])
-if not seats then return {-1, 0, ''} end
-local gen = redis.call('GET', KEYS[2])
-if not gen then
-  gen = ARGV[2]
-  redis.call('SET', KEYS[2], gen)
-end
-local n = tonumber(ARGV[1])
-seats = tonumber(seats)
-if seats < n then return {-2, seats, gen} end
-return {0, redis.call('DECRBY', KEYS[1], n), gen}
-"""
-
-# KEYS[1] seat counter, KEYS[2] generation; ARGV[1] seats, ARGV[2] generation they were taken from.
-_RELEASE = """
-if redis.call('GET', KEYS[2]) ~= ARGV[2] then return -1 end
-if redis.call('EXISTS', KEYS[1]) == 0 then return -1 end
-return redis.call('INCRBY', KEYS[1], ARGV[1])
-"""
+_RESERVE = lua_source("app.booking", "reserve")
+_RELEASE = lua_source("app.booking", "release")
 
 # The seed's lock: held only for the check-and-decrement, so a few milliseconds at most. Waiters
 # poll (redis-py's Lock has no queue): too short an interval floods the event loop and Redis.

@@ -28,38 +28,11 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession, async_sessionm
 from app.models import SEAT_HOLDING_STATUSES
 from app.platform.errors import Conflict
 from app.platform.redis.client import Keys, queue_script
+from app.platform.redis.scripts import lua_source
 
-# KEYS[1] seat counter; ARGV[1] delta of total_seats. Refuses to drop below zero: those seats are sold.
-_ADJUST_TOTAL = """
-local current = redis.call('GET', KEYS[1])
-if not current then return {-1, 0} end
-local updated = tonumber(current) + tonumber(ARGV[1])
-if updated < 0 then return {-2, tonumber(current)} end
-redis.call('SET', KEYS[1], updated)
-return {0, updated}
-"""
-
-# KEYS[1] seat counter, KEYS[2] generation; ARGV[1] total_seats. Removes the counter only if no seat
-# is held or reserved.
-_RETIRE = """
-local current = redis.call('GET', KEYS[1])
-if current and tonumber(current) ~= tonumber(ARGV[1]) then return 0 end
-redis.call('DEL', KEYS[1], KEYS[2])
-return 1
-"""
-
-# KEYS[1] seat counter, KEYS[2] generation; ARGV[1] count, ARGV[2] new generation, ARGV[3] 'nx' to
-# install only a missing counter (a counter another process recreated, and perhaps already
-# decremented, wins) or 'force' to overwrite (reconcile). Returns the counter.
-_INSTALL = """
-if ARGV[3] == 'nx' then
-  if redis.call('SET', KEYS[1], ARGV[1], 'NX') then redis.call('SET', KEYS[2], ARGV[2]) end
-else
-  redis.call('SET', KEYS[1], ARGV[1])
-  redis.call('SET', KEYS[2], ARGV[2])
-end
-return redis.call('GET', KEYS[1])
-"""
+_ADJUST_TOTAL = lua_source("app.flights", "adjust_total")
+_RETIRE = lua_source("app.flights", "retire")
+_INSTALL = lua_source("app.flights", "install")
 
 # Advisory lock class (first int4 key) of the per-flight seat lock; the second key is from the id.
 SEAT_LOCK_CLASS = 0x5EA7

@@ -26,6 +26,7 @@ from redis.asyncio.cluster import RedisCluster
 
 from app.flights.events import FlightSnapshot
 from app.platform.redis.client import Keys, queue_script
+from app.platform.redis.scripts import lua_source
 from app.search import data, lifetime, storage
 from app.search.codec import encode_list
 from app.search.engine import Graph, Rules, search_keys
@@ -244,12 +245,7 @@ def all_days(rows: Sequence[FlightSnapshot], zones: data.Zones) -> list[OriginDa
     return days
 
 
-# KEYS: cards; ARGV: per card its value and its TTL in seconds. Single Redis only (the keys live in
-# different Cluster slots): a pipeline of SETs costs the client ~20 us of CPU per card, this ~2.
-_SET_CARDS = """
-for i = 1, #KEYS do redis.call('SET', KEYS[i], ARGV[2 * i - 1], 'EX', ARGV[2 * i]) end
-return #KEYS
-"""
+_SET_CARDS = lua_source("app.search", "set_cards")
 _CARDS_PER_CALL = 2000
 
 

@@ -17,6 +17,7 @@ from app.flights.events import FlightSnapshot
 from app.models import flight_times
 from app.platform.config import Settings
 from app.platform.metrics import SEARCH_SKIPPED_FLIGHTS
+from app.platform.redis.scripts import lua_source
 from app.search.codec import FLIGHT
 from app.search.engine import Graph, Rules
 
@@ -137,13 +138,7 @@ async def horizon(context: AppContext, start: int, end: int, rules: Rules) -> in
     return limit
 
 
-# Raise-only: concurrent writers can never lower the bound another one just recorded.
-_RAISE_MAX = """
-local current = tonumber(redis.call('GET', KEYS[1]) or '-1')
-local candidate = tonumber(ARGV[1])
-if candidate > current then redis.call('SET', KEYS[1], candidate) return candidate end
-return current
-"""
+_RAISE_MAX = lua_source("app.search", "raise_max")
 
 
 async def max_duration(context: AppContext, *, at_least: int = 0) -> int:

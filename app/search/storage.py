@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 from redis.asyncio.cluster import RedisCluster
 
 from app.platform.redis.client import queue_script
+from app.platform.redis.scripts import lua_source
 
 if TYPE_CHECKING:
     from app.context import AppContext
@@ -29,81 +30,13 @@ _SEPARATOR = "\t"
 
 OriginDay = tuple[str, date]
 
-# KEYS[1] day; ARGV: expected gen, expire-at, tag, then field/value pairs (the whole new content).
-REPLACE = """
-local g = redis.call('HGET', KEYS[1], '\\1') or '0'
-if g ~= ARGV[1] then return 0 end
-redis.call('DEL', KEYS[1])
-redis.call('HSET', KEYS[1], '\\0', ARGV[3], '\\1', tostring(tonumber(g) + 1))
-for i = 4, #ARGV, 2 do redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1]) end
-redis.call('EXPIREAT', KEYS[1], ARGV[2])
-return 1
-"""
-
-# KEYS[1] day; ARGV: expected gen, tag, then field/value pairs (empty value: delete the field).
-PATCH = """
-local g = redis.call('HGET', KEYS[1], '\\1') or '0'
-if g ~= ARGV[1] or redis.call('HGET', KEYS[1], '\\0') ~= ARGV[2] then return 0 end
-for i = 3, #ARGV, 2 do
-  if ARGV[i + 1] == '' then redis.call('HDEL', KEYS[1], ARGV[i])
-  else redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1]) end
-end
-redis.call('HSET', KEYS[1], '\\1', tostring(tonumber(g) + 1))
-return 1
-"""
-
-# Many days in one call (a redis-py pipeline costs ~100 us of client CPU per command, and a hub
-# flight's change touches ~200 days): on a single Redis all days at once, on Cluster one call per
-# origin (its days share the {o:<origin>} slot).
-# KEYS: days; ARGV, per day: the number of fields, then the fields. Per day: HMGET BUILT GEN fields.
-READ_DAYS = """
-local out = {}
-local a = 1
-for i = 1, #KEYS do
-  local n = tonumber(ARGV[a])
-  local fields = {'\\0', '\\1'}
-  for j = 1, n do fields[j + 2] = ARGV[a + j] end
-  a = a + n + 1
-  out[i] = redis.call('HMGET', KEYS[i], unpack(fields))
-end
-return out
-"""
-
-# KEYS: days; ARGV[1] tag, then per day: expected gen, number of field/value pairs, the pairs.
-# Per day exactly PATCH (1 written, 0 refused).
-PATCH_DAYS = """
-local out = {}
-local a = 2
-for i = 1, #KEYS do
-  local expected, n = ARGV[a], tonumber(ARGV[a + 1])
-  a = a + 2
-  local g = redis.call('HGET', KEYS[i], '\\1') or '0'
-  if g == expected and redis.call('HGET', KEYS[i], '\\0') == ARGV[1] then
-    for j = a, a + 2 * n - 1, 2 do
-      if ARGV[j + 1] == '' then redis.call('HDEL', KEYS[i], ARGV[j])
-      else redis.call('HSET', KEYS[i], ARGV[j], ARGV[j + 1]) end
-    end
-    redis.call('HSET', KEYS[i], '\\1', tostring(tonumber(g) + 1))
-    out[i] = 1
-  else
-    out[i] = 0
-  end
-  a = a + 2 * n
-end
-return out
-"""
+REPLACE = lua_source("app.search", "replace")
+PATCH = lua_source("app.search", "patch")
+READ_DAYS = lua_source("app.search", "read_days")
+PATCH_DAYS = lua_source("app.search", "patch_days")
 _DAYS_PER_CALL = 1000
 
-# KEYS: days of one origin (one Cluster slot: the {o:<origin>} tag); ARGV[i]: expire-at of KEYS[i].
-# Not built from now on; writers that read the old gen will fail.
-INVALIDATE = """
-for i = 1, #KEYS do
-  redis.call('HDEL', KEYS[i], '\\0')
-  redis.call('HINCRBY', KEYS[i], '\\1', 1)
-  if redis.call('TTL', KEYS[i]) < 0 then redis.call('EXPIREAT', KEYS[i], ARGV[i]) end
-end
-return #KEYS
-"""
+INVALIDATE = lua_source("app.search", "invalidate")
 _INVALIDATE_PER_CALL = 500
 
 
