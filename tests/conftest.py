@@ -18,7 +18,17 @@ from app.main import create_app
 from app.platform.config import Settings
 from tests.infra import TestServers, test_servers
 
-TABLES_TO_EMPTY = ("idempotency_keys", "bookings", "bulk_job_chunks", "bulk_jobs", "flights", "users")
+TABLES_TO_EMPTY = (
+    "notifications",
+    "order_passengers",
+    "idempotency_keys",
+    "bookings",
+    "orders",
+    "bulk_job_chunks",
+    "bulk_jobs",
+    "flights",
+    "users",
+)
 
 
 @pytest.fixture(scope="session")

@@ -55,6 +55,13 @@ class Settings(BaseSettings):
     seat_sync_interval_seconds: float = Field(default=43200, gt=0)
     pending_timeout_seconds: float = Field(default=300, gt=0)
     seat_reservation: Literal["lua", "lock-watch"] = "lua"
+    # Flights departing within this many minutes are neither searchable nor bookable.
+    booking_cutoff_minutes: int = Field(default=30, ge=0, le=1440)
+    # An order on hold must be paid within this many minutes, or it expires and its seats return.
+    hold_minutes: int = Field(default=30, ge=1, le=7 * 24 * 60)
+    # smtp://host:port (smtps:// for TLS); unset: notifications stay in the app.
+    smtp_url: str | None = None
+    smtp_from: str = "FlightDesk <no-reply@flightdesk.invalid>"
 
     max_stops: int = Field(default=2, ge=0, le=2)
     min_connection_minutes: int = Field(default=45, ge=0)
@@ -68,6 +75,8 @@ class Settings(BaseSettings):
     login_rate_limit: str = "10/15minutes"
     login_client_rate_limit: str = "30/minute"
     register_rate_limit: str = "30/hour"
+    # Manage-booking look-ups (reference + family name) per client address.
+    order_lookup_rate_limit: str = "20/minute"
     # Peers whose X-Forwarded-For is believed (addresses, networks or host names; comma-separated).
     trusted_proxies: Annotated[list[str], NoDecode] = []
     cors_origins: list[str] = []

@@ -1,0 +1,1 @@
+"""Notifications: the outbox every change that concerns a traveller writes to, in its own transaction."""
