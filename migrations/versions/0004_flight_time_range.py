@@ -41,14 +41,23 @@ CONSTRAINTS = {
 }
 # Written so that it is true or false, never an error, for every stored value (±infinity too).
 _OUTSIDE = " OR ".join(f"NOT ({condition})" for condition in CONSTRAINTS.values())
-_MOVE_ASIDE = f"""
+# Columns named, not ``moved.*``: after a downgrade that kept later columns of flights (0007's
+# status) the two tables' column orders differ, and this migration runs again on the way up.
+_MOVE_ASIDE = """
 WITH moved AS (
     DELETE FROM flights AS f
-     WHERE ({_OUTSIDE}) AND NOT EXISTS (SELECT 1 FROM bookings AS b WHERE b.flight_id = f.id)
+     WHERE ({outside}) AND NOT EXISTS (SELECT 1 FROM bookings AS b WHERE b.flight_id = f.id)
     RETURNING f.*
 )
-INSERT INTO flights_out_of_range SELECT moved.*, now() FROM moved RETURNING id
-"""  # noqa: S608 (constant text)
+INSERT INTO flights_out_of_range ({columns}, moved_at) SELECT {columns}, now() FROM moved RETURNING id
+"""
+_SHARED_COLUMNS = """
+SELECT column_name FROM information_schema.columns
+ WHERE table_schema = current_schema() AND table_name = 'flights_out_of_range' AND column_name <> 'moved_at'
+   AND column_name IN (SELECT column_name FROM information_schema.columns
+                        WHERE table_schema = current_schema() AND table_name = 'flights')
+ ORDER BY ordinal_position
+"""
 
 
 def upgrade() -> None:
@@ -56,7 +65,8 @@ def upgrade() -> None:
         "CREATE TABLE IF NOT EXISTS flights_out_of_range"
         " (LIKE flights INCLUDING DEFAULTS, moved_at timestamptz NOT NULL DEFAULT now())"
     )
-    moved = op.get_bind().execute(text(_MOVE_ASIDE)).all()
+    columns = ", ".join(f'"{name}"' for name in op.get_bind().execute(text(_SHARED_COLUMNS)).scalars())
+    moved = op.get_bind().execute(text(_MOVE_ASIDE.format(outside=_OUTSIDE, columns=columns))).all()
     if moved:
         log.warning(
             "moved %d flights with times outside 2000-01-01 .. 2100-01-01 UTC or longer than 48 h"

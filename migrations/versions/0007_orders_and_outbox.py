@@ -9,6 +9,7 @@
 
 Downgrade keeps every table, column and row (a downgrade never destroys data) and only restores
 the old list of booking statuses, for rows that still fit it (NOT VALID: HELD / EXPIRED rows stay).
+So the upgrade skips what a downgrade left in place.
 
 Revision ID: 0007_orders_and_outbox
 Revises: 0006_airport_spellings
@@ -29,7 +30,37 @@ _TS = sa.DateTime(timezone=True)
 _UUID = postgresql.UUID(as_uuid=True)
 
 
+def _has_table(name: str) -> bool:
+    return sa.inspect(op.get_bind()).has_table(name)
+
+
+def _has_column(table: str, column: str) -> bool:
+    return any(c["name"] == column for c in sa.inspect(op.get_bind()).get_columns(table))
+
+
 def upgrade() -> None:
+    if not _has_table("orders"):
+        _create_orders()
+    if not _has_column("bookings", "order_id"):
+        _link_bookings()
+    op.execute("ALTER TABLE bookings DROP CONSTRAINT IF EXISTS ck_bookings_status_known")
+    op.execute(
+        "ALTER TABLE bookings ADD CONSTRAINT ck_bookings_status_known CHECK"
+        " (status IN ('PENDING', 'CONFIRMED', 'CANCELLED', 'FAILED', 'HELD', 'EXPIRED'))"
+    )
+    if not _has_column("flights", "status"):
+        op.add_column(
+            "flights", sa.Column("status", sa.Text(), server_default=sa.text("'SCHEDULED'"), nullable=False)
+        )
+        op.execute(
+            "ALTER TABLE flights ADD CONSTRAINT ck_flights_status_known"
+            " CHECK (status IN ('SCHEDULED', 'CANCELLED'))"
+        )
+    if not _has_table("notifications"):
+        _create_notifications()
+
+
+def _create_orders() -> None:
     op.create_table(
         "orders",
         sa.Column("id", _UUID, primary_key=True),
@@ -81,6 +112,9 @@ def upgrade() -> None:
         sa.Column("type", sa.Text(), nullable=False),
         sa.CheckConstraint("type IN ('adult', 'child', 'infant')", name="ck_order_passengers_type_known"),
     )
+
+
+def _link_bookings() -> None:
     op.add_column(
         "bookings",
         sa.Column("order_id", _UUID, sa.ForeignKey("orders.id", name="fk_bookings_order_id_orders")),
@@ -88,18 +122,9 @@ def upgrade() -> None:
     op.add_column("bookings", sa.Column("slice_index", sa.SmallInteger()))
     op.add_column("bookings", sa.Column("leg_index", sa.SmallInteger()))
     op.create_index("ix_bookings_order", "bookings", ["order_id"])
-    op.execute("ALTER TABLE bookings DROP CONSTRAINT IF EXISTS ck_bookings_status_known")
-    op.execute(
-        "ALTER TABLE bookings ADD CONSTRAINT ck_bookings_status_known CHECK"
-        " (status IN ('PENDING', 'CONFIRMED', 'CANCELLED', 'FAILED', 'HELD', 'EXPIRED'))"
-    )
-    op.add_column(
-        "flights", sa.Column("status", sa.Text(), server_default=sa.text("'SCHEDULED'"), nullable=False)
-    )
-    op.execute(
-        "ALTER TABLE flights ADD CONSTRAINT ck_flights_status_known"
-        " CHECK (status IN ('SCHEDULED', 'CANCELLED'))"
-    )
+
+
+def _create_notifications() -> None:
     op.create_table(
         "notifications",
         sa.Column("id", _UUID, primary_key=True),
