@@ -81,7 +81,9 @@ class AppContext(Platform):
             flight_changes=Topic("flight_changes"),
             timezone_changes=Topic("timezone_changes"),
             jobs=JobQueue(create_jobs_app(settings, max_pool_size=job_pool_size)),
-            password_work=PasswordWork(hashing_slots(settings.web_concurrency)),
+            password_work=PasswordWork(
+                hashing_slots(settings.web_concurrency), settings.password_hash_wait_seconds
+            ),
         )
         context._subscribe()
         return context

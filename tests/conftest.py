@@ -53,6 +53,9 @@ def make_settings(servers: TestServers, **overrides: Any) -> Settings:
         "login_rate_limit": "0",
         "login_client_rate_limit": "0",
         "register_rate_limit": "0",
+        # Tests register many users at once on a shared, loaded machine: wait for a hashing slot
+        # rather than answer 429 (tests/test_login_abuse.py sets its own bound).
+        "password_hash_wait_seconds": 120.0,
         "frontend_dist": "/nonexistent",
     }
     values.update(overrides)

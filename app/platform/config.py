@@ -75,6 +75,8 @@ class Settings(BaseSettings):
     login_rate_limit: str = "10/15minutes"
     login_client_rate_limit: str = "30/minute"
     register_rate_limit: str = "30/hour"
+    # How long a login or registration waits for a free password-hashing slot before its 429.
+    password_hash_wait_seconds: float = Field(default=5.0, gt=0, le=300)
     # Manage-booking look-ups (reference + family name) per client address.
     order_lookup_rate_limit: str = "20/minute"
     # Peers whose X-Forwarded-For is believed (addresses, networks or host names; comma-separated).

@@ -42,7 +42,8 @@ def verify_password(password: str, hashed: str | None) -> bool:
     return password_hash.verify(password, hashed)
 
 
-# How long a login or registration waits for a free hashing slot before it is answered 429.
+# How long a login or registration waits for a free hashing slot before it is answered 429
+# (PASSWORD_HASH_WAIT_SECONDS).
 HASH_WAIT_SECONDS = 5.0
 # The hashing threads' nice value (Linux: per thread, inherited by Argon2's lane threads), so the
 # event loop keeps its share of the CPU while hashes run: a login storm does not slow search down.
