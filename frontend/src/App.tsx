@@ -9,10 +9,12 @@ import HomePage from "./pages/HomePage";
 import LoginPage from "./pages/LoginPage";
 import MyBookingsPage from "./pages/MyBookingsPage";
 import NotFoundPage from "./pages/NotFoundPage";
+import NotificationsPage from "./pages/NotificationsPage";
 import RegisterPage from "./pages/RegisterPage";
 
 // Only administrators need the admin screens; everyone else never downloads them.
 const AdminPage = lazy(() => import("./pages/AdminPage"));
+const AdminOperationsPage = lazy(() => import("./pages/AdminOperationsPage"));
 
 export default function App() {
   return (
@@ -54,6 +56,25 @@ export default function App() {
                     }
                   >
                     <AdminPage />
+                  </Suspense>
+                </PrivateRoute>
+              }
+            />
+            <Route
+              path="/notifications"
+              element={
+                <PrivateRoute>
+                  <NotificationsPage />
+                </PrivateRoute>
+              }
+            />
+            {/* Not under /admin/: the API owns /admin/... (a reload there would reach it, not the app). */}
+            <Route
+              path="/operations"
+              element={
+                <PrivateRoute adminOnly>
+                  <Suspense fallback={<Loader aria-label="Loading" />}>
+                    <AdminOperationsPage />
                   </Suspense>
                 </PrivateRoute>
               }
