@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import procrastinate
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.airports import service as airports
 from app.booking import group_commit
@@ -18,8 +19,9 @@ from app.booking.group_commit import BookingStore
 from app.booking.reservation import new_strategy
 from app.bulk_import import runner as bulk_runner
 from app.bulk_import import tasks as bulk_tasks
-from app.flights.events import FlightChange
+from app.flights.events import FlightChange, FlightSnapshot, ScheduleHook
 from app.flights.inventory import SeatInventory
+from app.operations import schedule as operations_schedule
 from app.platform.config import Settings
 from app.platform.context import Platform
 from app.platform.db import create_engine, create_session_factory
@@ -45,6 +47,8 @@ class AppContext(Platform):
     jobs: JobQueue
     # Argon2 hashes and password checks, bounded per process (app.platform.security.PasswordWork).
     password_work: PasswordWork
+    # Run by the admin PUT inside its transaction when a flight's times move (set by _subscribe).
+    schedule_hook: ScheduleHook | None = None
 
     @classmethod
     def create(
@@ -96,6 +100,12 @@ class AppContext(Platform):
         async def reindex_airport(airport: str) -> None:
             await search_hooks.on_airport_timezone_changed(self, airport)
 
+        async def schedule_changed(
+            session: AsyncSession, before: FlightSnapshot, after: FlightSnapshot
+        ) -> None:
+            await operations_schedule.on_schedule_change(self, session, before, after)
+
+        self.schedule_hook = schedule_changed
         self.flight_changes.subscribe(names_changed)
         self.flight_changes.subscribe(index_flights)
         self.timezone_changes.subscribe(reindex_airport)

@@ -19,6 +19,8 @@ from app.bulk_import import router as admin_bulk
 from app.context import AppContext
 from app.flights import router as admin
 from app.lifecycle import on_api_startup
+from app.notifications import router as notifications
+from app.operations import router as operations
 from app.platform import health
 from app.platform.config import Settings, get_settings
 from app.platform.errors import install_error_handlers
@@ -75,6 +77,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         admin.router,
         airports.admin_router,
         admin_bulk.router,
+        operations.router,
+        notifications.router,
     ):
         app.include_router(router)
     mount_frontend(app, settings.frontend_dist)

@@ -37,6 +37,10 @@ class FlightGone(Exception):
     """A flight was deleted while it was being booked."""
 
 
+class FlightCancelled(Exception):
+    """The airline cancelled a flight while it was being booked (app/operations/cancel.py)."""
+
+
 class IdempotencyKeyTaken(Exception):
     """Another request with the same Idempotency-Key got there first."""
 
