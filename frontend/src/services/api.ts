@@ -45,7 +45,7 @@ interface Outcome<T> {
   response: Response;
 }
 
-async function unwrap<T>(call: Promise<Outcome<T>>): Promise<T> {
+export async function unwrap<T>(call: Promise<Outcome<T>>): Promise<T> {
   let outcome: Outcome<T>;
   try {
     outcome = await call;

@@ -1,18 +1,19 @@
 // The operations API (manifests, airline cancellations, dashboards, notifications) and the order
-// calls the needs-attention banner makes. Each function returns the response body or throws ApiError.
+// calls the needs-attention banner makes (untyped until orders-api's schema is generated). Each function returns the response body or throws ApiError.
 import { errorsCsvFilename, errorsCsvPath } from "../lib/operations";
 import type {
   CancellationImpact,
   CancellationQuote,
-  Departure,
+  DeparturesReport,
   FlightCancellation,
   ImportJob,
   Manifest,
   OrderForBanner,
-  RouteDay,
+  RoutesReport,
   UnreadCount,
   UserNotification,
 } from "../types/operations";
+import { client, unwrap } from "./api";
 import { ApiError } from "./errors";
 import { clearToken, getToken } from "./token";
 
@@ -36,31 +37,30 @@ async function call<T>(method: string, path: string, body?: unknown): Promise<T>
   return data as T;
 }
 
-const flightPath = (id: string) => `/admin/flights/${encodeURIComponent(id)}`;
+const flight = (id: string) => ({ params: { path: { flight_id: id } } });
 
 export function manifest(flightId: string): Promise<Manifest> {
-  return call("GET", `${flightPath(flightId)}/manifest`);
+  return unwrap(client.GET("/admin/flights/{flight_id}/manifest", flight(flightId)));
 }
 
 export function cancellationImpact(flightId: string): Promise<CancellationImpact> {
-  return call("GET", `${flightPath(flightId)}/cancellation-impact`);
+  return unwrap(client.GET("/admin/flights/{flight_id}/cancellation-impact", flight(flightId)));
 }
 
 export function cancelFlight(flightId: string): Promise<FlightCancellation> {
-  return call("POST", `${flightPath(flightId)}/cancel`);
+  return unwrap(client.POST("/admin/flights/{flight_id}/cancel", flight(flightId)));
 }
 
-export function routeStats(dateFrom: string, dateTo: string): Promise<RouteDay[]> {
-  const query = new URLSearchParams({ date_from: dateFrom, date_to: dateTo });
-  return call("GET", `/admin/operations/routes?${query}`);
+export function routeStats(dateFrom: string, dateTo: string): Promise<RoutesReport> {
+  return unwrap(client.GET("/admin/operations/routes", { params: { query: { date_from: dateFrom, date_to: dateTo } } }));
 }
 
-export function departures(hours: number): Promise<Departure[]> {
-  return call("GET", `/admin/operations/departures?hours=${hours}`);
+export function departures(hours: number): Promise<DeparturesReport> {
+  return unwrap(client.GET("/admin/operations/departures", { params: { query: { hours } } }));
 }
 
 export function importJobs(limit: number): Promise<ImportJob[]> {
-  return call("GET", `/admin/flights/bulk-upload/jobs?limit=${limit}`);
+  return unwrap(client.GET("/admin/flights/bulk-upload/jobs", { params: { query: { limit } } }));
 }
 
 /**
@@ -88,15 +88,16 @@ export async function downloadErrorsCsv(jobId: string): Promise<void> {
 }
 
 export function notificationsList(): Promise<UserNotification[]> {
-  return call("GET", "/api/v1/notifications");
+  return unwrap(client.GET("/api/v1/notifications"));
 }
 
 export function unreadCount(): Promise<UnreadCount> {
-  return call("GET", "/api/v1/notifications/unread-count");
+  return unwrap(client.GET("/api/v1/notifications/unread-count"));
 }
 
-export function markNotificationsRead(): Promise<unknown> {
-  return call("POST", "/api/v1/notifications/read", {});
+/** Marks every one of the user's notifications read (no ids: all of them). */
+export async function markNotificationsRead(): Promise<void> {
+  await unwrap(client.POST("/api/v1/notifications/read", { body: {} }));
 }
 
 export function cancellationQuote(orderId: string): Promise<CancellationQuote> {

@@ -1,90 +1,26 @@
-// PROVISIONAL: the operations API's shapes as the brief describes them, until branch ops-api's
-// routers land and `npm run gen:api` generates them; then every type here becomes an alias of the
-// generated schema like those in ./index.ts.
-import type { Flight } from "./index";
+// The operations API's types, aliases of the generated schema (src/services/schema.d.ts) like those
+// in ./index.ts. Only the order shapes the needs-attention banner reads are still written out here,
+// until branch orders-api's routers are merged and generated too.
+import type { components } from "../services/schema";
 
-export type FlightStatus = "SCHEDULED" | "CANCELLED";
-export type OpsFlight = Flight & { status?: FlightStatus };
+type Schemas = components["schemas"];
 
-export interface ManifestPassenger {
-  given_name: string;
-  family_name: string;
-  born_on: string;
-  type: "adult" | "child" | "infant";
-}
-export interface ManifestEntry {
-  booking_id: string;
-  order_id: string | null;
-  reference: string | null;
-  status: string;
-  seats: number;
-  passengers: ManifestPassenger[];
-  contact_email: string | null;
-  username: string;
-  created_at: string;
-}
-export interface Manifest {
-  flight: OpsFlight;
-  entries: ManifestEntry[];
-  totals: { bookings: number; seats: number; passengers: number };
-}
+export type FlightStatus = Schemas["FlightStatus"];
+export type Manifest = Schemas["ManifestOut"];
+export type ManifestEntry = Schemas["ManifestEntry"];
+export type ManifestPassenger = Schemas["ManifestPassenger"];
+export type CancellationImpact = Schemas["CancellationImpact"];
+export type FlightCancellation = Schemas["CancelOut"];
+export type RoutesReport = Schemas["RoutesReport"];
+export type RouteDay = Schemas["RouteDay"];
+export type DeparturesReport = Schemas["DeparturesOut"];
+export type Departure = Schemas["Departure"];
+export type ImportJob = Schemas["BulkJobListed"];
+export type NotificationKind = Schemas["NotificationKind"];
+export type UserNotification = Schemas["NotificationOut"];
+export type UnreadCount = Schemas["UnreadCount"];
 
-export interface CancellationImpact {
-  orders: number;
-  bookings: number;
-  passengers: number;
-  refund_total: number;
-}
-export interface FlightCancellation extends CancellationImpact {
-  flight: OpsFlight;
-  orders_cancelled: number;
-  bookings_cancelled: number;
-}
-
-export interface RouteDay {
-  date: string;
-  source: string;
-  destination: string;
-  flights: number;
-  seats: number;
-  sold: number;
-  load_factor: number;
-  revenue: number;
-}
-export interface Departure {
-  flight: OpsFlight;
-  sold: number;
-  load_factor: number;
-  status: FlightStatus;
-}
-export interface ImportJob {
-  job_id: string;
-  status: "PENDING" | "IN_PROGRESS" | "COMPLETED" | "FAILED";
-  created_at: string;
-  filename?: string | null;
-  summary: { total_rows: number; processed_rows: number; inserted: number; updated: number; failed: number } | null;
-}
-
-export type NotificationKind =
-  | "order_confirmed"
-  | "hold_expiring"
-  | "hold_expired"
-  | "order_cancelled"
-  | "flight_cancelled"
-  | "schedule_changed";
-export interface UserNotification {
-  id: string;
-  kind: NotificationKind;
-  order_id: string | null;
-  subject: string;
-  body: string;
-  created_at: string;
-  read: boolean;
-}
-export interface UnreadCount {
-  unread: number;
-}
-
+// PROVISIONAL (orders-api): GET /api/v1/orders/{id}, its cancellation quote and cancel.
 export interface OrderForBanner {
   id: string;
   reference: string;

@@ -88,7 +88,7 @@ export default function FlightManifest({ flight, onClose }: Props) {
             <>
               <SimpleGrid cols={3} spacing="xs">
                 <Stat label="Bookings" value={data.totals.bookings} testId="manifest-bookings" />
-                <Stat label="Seats" value={data.totals.seats} testId="manifest-seats" />
+                <Stat label="Seats taken" value={data.totals.seats_taken} testId="manifest-seats" />
                 <Stat label="Passengers" value={data.totals.passengers} testId="manifest-passengers" />
               </SimpleGrid>
               {data.entries.length === 0 ? (

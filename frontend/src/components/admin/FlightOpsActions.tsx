@@ -6,12 +6,11 @@ import { useState } from "react";
 
 import { formatPrice } from "../../lib/money";
 import type { Flight } from "../../types";
-import type { OpsFlight } from "../../types/operations";
 import CancelFlightDialog from "./CancelFlightDialog";
 import FlightManifest from "./FlightManifest";
 
 export function isCancelled(flight: Flight): boolean {
-  return (flight as OpsFlight).status === "CANCELLED";
+  return flight.status === "CANCELLED";
 }
 
 /** "CANCELLED" next to a flight the airline cancelled; nothing for a scheduled one. */

@@ -46,19 +46,25 @@ export default function RouteStats() {
               </Table.Tr>
             </Table.Thead>
             <Table.Tbody>
-              {stats.data?.map((row) => {
-                const factor = row.seats > 0 ? loadFactor(row.sold, row.seats) : row.load_factor;
+              {stats.data?.items.map((row) => {
+                const factor = loadFactor(row.seats_sold, row.seats);
                 return (
-                  <Table.Tr key={`${row.date}|${row.source}|${row.destination}`} data-testid="route-row">
-                    <Table.Td className="tabular">{row.date}</Table.Td>
+                  <Table.Tr key={`${row.day}|${row.source}|${row.destination}`} data-testid="route-row">
+                    <Table.Td className="tabular">{row.day}</Table.Td>
                     <Table.Td>
                       {row.source} → {row.destination}
                     </Table.Td>
                     <Table.Td ta="right" className="tabular">
                       {row.flights}
+                      {row.cancelled_flights > 0 && (
+                        <Text span size="xs" c="red">
+                          {" "}
+                          ({row.cancelled_flights} cancelled)
+                        </Text>
+                      )}
                     </Table.Td>
                     <Table.Td ta="right" className="tabular">
-                      {row.sold} / {row.seats}
+                      {row.seats_sold} / {row.seats}
                     </Table.Td>
                     <Table.Td>
                       <Group gap="xs" wrap="nowrap">
@@ -74,7 +80,7 @@ export default function RouteStats() {
                   </Table.Tr>
                 );
               })}
-              {stats.data && stats.data.length === 0 && (
+              {stats.data && stats.data.items.length === 0 && (
                 <Table.Tr>
                   <Table.Td colSpan={6}>
                     <Text c="dimmed" ta="center" py="md">

@@ -38,13 +38,14 @@ export default function UpcomingDepartures() {
           {errorMessage(departures.error)}
         </Alert>
       )}
-      {departures.data && departures.data.length === 0 && (
+      {departures.data && departures.data.items.length === 0 && (
         <Text c="dimmed" size="sm" data-testid="departures-empty">
           No departures in the next {hours} hours.
         </Text>
       )}
       <SimpleGrid cols={{ base: 1, sm: 2, lg: 3 }} spacing="sm">
-        {departures.data?.map(({ flight, sold, status }) => {
+        {departures.data?.items.map(({ flight, seats_sold: sold, seats_held: held }) => {
+          const status = flight.status;
           const zone = timezoneOf(flight.source);
           const factor = loadFactor(sold, flight.total_seats);
           return (
@@ -60,7 +61,7 @@ export default function UpcomingDepartures() {
                     </Badge>
                   </Group>
                   <Group gap={4} wrap="nowrap">
-                    <FlightOpsActions flight={status === "CANCELLED" ? { ...flight, status } : flight} />
+                    <FlightOpsActions flight={flight} />
                   </Group>
                 </Group>
                 <Text size="sm">
@@ -73,6 +74,7 @@ export default function UpcomingDepartures() {
                   <Progress value={factor * 100} color={loadFactorColor(factor)} style={{ flex: 1 }} aria-hidden />
                   <Text size="sm" className="tabular" data-testid="departure-load">
                     {sold} / {flight.total_seats} · {formatLoadFactor(factor)}
+                    {held > 0 ? ` · ${held} held` : ""}
                   </Text>
                 </Group>
               </Stack>
