@@ -23,7 +23,7 @@ import orjson
 from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from app.booking.ledger import Claim, FlightCancelled, FlightGone, IdempotencyKeyTaken
+from app.booking.ledger import Claim, FlightGone, IdempotencyKeyTaken, unbookable
 from app.booking.replies import publish_seat_changes
 from app.booking.reservation import Hold, ReservationStrategy
 from app.flights.inventory import SeatInventory, lock_seats_shared
@@ -43,7 +43,7 @@ CONNECTIONS = 4 * LANES + 4
 _READ = (
     "SELECT (SELECT coalesce(array_agg(id), '{}') FROM users WHERE id = ANY($1::uuid[])), "
     "f.id, f.flight_number, f.source, f.destination, f.departure_ts, f.arrival_ts, f.total_seats, "
-    "f.available_seats, f.price "
+    "f.available_seats, f.price, f.status "
     "FROM (SELECT 1) AS one LEFT JOIN flights f ON f.id = ANY($2::uuid[])"
 )
 
@@ -70,8 +70,6 @@ WHERE b.id = u.id AND b.status = 'PENDING'
 RETURNING b.id, b.user_id, b.flight_id, b.seats, b.status, b.payment_ref, b.group_id, b.unit_price,
           b.created_at, b.updated_at
 """
-# Whether any of the flights was cancelled by the airline (operations).
-_ANY_CANCELLED = "SELECT EXISTS (SELECT 1 FROM flights WHERE id = ANY($1::uuid[]) AND status = 'CANCELLED')"
 _RECORD = """
 UPDATE idempotency_keys k SET response_status = u.s, response_body = u.b::jsonb
 FROM unnest($1::uuid[], $2::text[], $3::int2[], $4::text[]) AS u(user_id, key, s, b)
@@ -92,6 +90,8 @@ class FlightWithSeats(NamedTuple):
     total_seats: int
     available_seats: int
     price: Decimal
+    # SCHEDULED or CANCELLED (by the airline): a cancelled flight is not bookable.
+    status: str
 
 
 class BookingRow(NamedTuple):
@@ -200,11 +200,15 @@ class BookingStore:
                 stale = await self._stale(connection, [hold for item in held for hold in item.holds])
                 if stale:
                     raise _Stale(stale)
-                # --- operations: airline cancellation (docs/operations.md) ---
-                # Under the shared seat locks, which an airline cancel takes exclusively: a cancel
-                # that committed first is seen here, one that comes later sees these rows.
-                if await connection.fetchval(_ANY_CANCELLED, [f.id for item in held for f in item.flights]):
-                    raise FlightCancelled() if len(items) == 1 else RunAlone("a flight was cancelled")
+                refused = await unbookable(
+                    connection,
+                    [hold.flight_id for item in held for hold in item.holds],
+                    self.settings.booking_cutoff_minutes,
+                )
+                if refused:
+                    if len(items) > 1:
+                        raise RunAlone("a flight is no longer bookable")
+                    raise refused
         except _Stale as changed:
             if len(items) > 1:
                 raise RunAlone("a counter changed generation") from None
