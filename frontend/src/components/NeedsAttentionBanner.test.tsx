@@ -1,11 +1,20 @@
 import { Notifications } from "@mantine/notifications";
 import { screen, waitFor } from "@testing-library/react";
 import userEvent from "@testing-library/user-event";
-import { afterEach, describe, expect, it, vi } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 
 import { renderUi } from "../test/render";
 import type { OrderForBanner } from "../types/operations";
 import NeedsAttentionBanner from "./NeedsAttentionBanner";
+
+// The API client keeps the fetch it was created with: it gets one that asks this test's handler.
+const net = vi.hoisted(() => {
+  const state: { handler: (request: Request) => Promise<Response> } = {
+    handler: () => Promise.reject(new Error("no request expected")),
+  };
+  globalThis.fetch = ((input: RequestInfo | URL, init?: RequestInit) => state.handler(new Request(input, init))) as typeof fetch;
+  return state;
+});
 
 const order = (overrides: Partial<OrderForBanner> = {}): OrderForBanner => ({
   id: "7a9e2c10-0000-4000-8000-000000000001",
@@ -13,10 +22,9 @@ const order = (overrides: Partial<OrderForBanner> = {}): OrderForBanner => ({
   status: "CONFIRMED",
   needs_attention: true,
   total_price: 8400,
+  refund_amount: null,
   ...overrides,
 });
-
-afterEach(() => vi.unstubAllGlobals());
 
 describe("NeedsAttentionBanner", () => {
   it("is not shown for a trip that needs nothing", () => {
@@ -31,16 +39,14 @@ describe("NeedsAttentionBanner", () => {
 
   it("explains the schedule change and offers a full refund, quoted before confirming", async () => {
     const calls: string[] = [];
-    vi.stubGlobal(
-      "fetch",
-      vi.fn(async (path: string, init: RequestInit) => {
-        calls.push(`${init.method} ${path}`);
-        if (path.endsWith("/cancellation-quote")) {
-          return Response.json({ refund_amount: 8400, expires_at: "2027-01-05T00:30:00Z" });
-        }
-        return Response.json({ ...order(), status: "CANCELLED", refund_amount: 8400 });
-      }),
-    );
+    net.handler = async (request) => {
+      const path = new URL(request.url).pathname;
+      calls.push(`${request.method} ${path}`);
+      if (path.endsWith("/cancellation-quote")) {
+        return Response.json({ refund_amount: 8400, expires_at: "2027-01-05T00:30:00Z" });
+      }
+      return Response.json({ ...order(), status: "CANCELLED", refund_amount: 8400 });
+    };
     const onCancelled = vi.fn();
     renderUi(
       <>

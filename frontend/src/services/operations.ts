@@ -1,5 +1,5 @@
 // The operations API (manifests, airline cancellations, dashboards, notifications) and the order
-// calls the needs-attention banner makes (untyped until orders-api's schema is generated). Each function returns the response body or throws ApiError.
+// calls the needs-attention banner makes. Each function returns the response body or throws ApiError.
 import { errorsCsvFilename, errorsCsvPath } from "../lib/operations";
 import type {
   CancellationImpact,
@@ -8,34 +8,14 @@ import type {
   FlightCancellation,
   ImportJob,
   Manifest,
-  OrderForBanner,
+  Order,
   RoutesReport,
   UnreadCount,
   UserNotification,
 } from "../types/operations";
 import { client, unwrap } from "./api";
 import { ApiError } from "./errors";
-import { clearToken, getToken } from "./token";
-
-async function call<T>(method: string, path: string, body?: unknown): Promise<T> {
-  const token = getToken();
-  const headers: Record<string, string> = {};
-  if (token) headers.Authorization = `Bearer ${token}`;
-  if (body !== undefined) headers["Content-Type"] = "application/json";
-  let response: Response;
-  try {
-    response = await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
-  } catch {
-    throw new ApiError(0, null);
-  }
-  if (response.status === 401 && token) clearToken("expired");
-  const data: unknown = await response.json().catch(() => null);
-  if (!response.ok) {
-    const detail = data && typeof data === "object" && "detail" in data ? data.detail : null;
-    throw new ApiError(response.status, detail);
-  }
-  return data as T;
-}
+import { getToken } from "./token";
 
 const flight = (id: string) => ({ params: { path: { flight_id: id } } });
 
@@ -100,14 +80,16 @@ export async function markNotificationsRead(): Promise<void> {
   await unwrap(client.POST("/api/v1/notifications/read", { body: {} }));
 }
 
+const order_ = (id: string) => ({ params: { path: { order_id: id } } });
+
 export function cancellationQuote(orderId: string): Promise<CancellationQuote> {
-  return call("GET", `/api/v1/orders/${encodeURIComponent(orderId)}/cancellation-quote`);
+  return unwrap(client.GET("/api/v1/orders/{order_id}/cancellation-quote", order_(orderId)));
 }
 
-export function cancelOrder(orderId: string): Promise<OrderForBanner> {
-  return call("POST", `/api/v1/orders/${encodeURIComponent(orderId)}/cancel`);
+export function cancelOrder(orderId: string): Promise<Order> {
+  return unwrap(client.POST("/api/v1/orders/{order_id}/cancel", order_(orderId)));
 }
 
-export function order(orderId: string): Promise<OrderForBanner> {
-  return call("GET", `/api/v1/orders/${encodeURIComponent(orderId)}`);
+export function order(orderId: string): Promise<Order> {
+  return unwrap(client.GET("/api/v1/orders/{order_id}", order_(orderId)));
 }

@@ -1,6 +1,5 @@
 // The operations API's types, aliases of the generated schema (src/services/schema.d.ts) like those
-// in ./index.ts. Only the order shapes the needs-attention banner reads are still written out here,
-// until branch orders-api's routers are merged and generated too.
+// in ./index.ts.
 import type { components } from "../services/schema";
 
 type Schemas = components["schemas"];
@@ -20,16 +19,7 @@ export type NotificationKind = Schemas["NotificationKind"];
 export type UserNotification = Schemas["NotificationOut"];
 export type UnreadCount = Schemas["UnreadCount"];
 
-// PROVISIONAL (orders-api): GET /api/v1/orders/{id}, its cancellation quote and cancel.
-export interface OrderForBanner {
-  id: string;
-  reference: string;
-  status: string;
-  needs_attention: boolean;
-  total_price: number;
-  refund_amount?: number | null;
-}
-export interface CancellationQuote {
-  refund_amount: number;
-  expires_at: string | null;
-}
+// The order fields the needs-attention banner reads (any OrderOut has them).
+export type Order = Schemas["OrderOut"];
+export type OrderForBanner = Pick<Order, "id" | "reference" | "status" | "needs_attention" | "total_price" | "refund_amount">;
+export type CancellationQuote = Schemas["CancellationQuote"];
