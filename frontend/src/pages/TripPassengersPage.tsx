@@ -74,7 +74,8 @@ function PassengersForm({ trip }: { trip: LoadedTrip }) {
   const typeOf = (born: string) => (validateBirthDate(born, firstDeparture) === null ? passengerTypeFor(born, firstDeparture) : null);
 
   return (
-    <Stack maw={760} mx="auto" py="md" gap="md" component="form" onSubmit={submit} noValidate data-testid="passengers-page">
+    <form onSubmit={submit} noValidate aria-label="Passengers">
+    <Stack maw={760} mx="auto" py="md" gap="md" data-testid="passengers-page">
       <Stack gap={2}>
         <Text size="sm" c="dimmed">
           Step 1 of 2
@@ -164,5 +165,6 @@ function PassengersForm({ trip }: { trip: LoadedTrip }) {
         </Button>
       </Group>
     </Stack>
+    </form>
   );
 }

@@ -4,7 +4,7 @@ import { IconCreditCard } from "@tabler/icons-react";
 
 import { formatPrice } from "../../lib/money";
 import * as api from "../../services/api";
-import { errorMessage } from "../../services/errors";
+import { ApiError, errorMessage } from "../../services/errors";
 import type { Order } from "../../types";
 
 /** Pays a HELD order; a declined payment leaves it HELD until its deadline, so the button stays. */
@@ -30,7 +30,9 @@ export default function PayOrderButton({ order, size = "sm" }: { order: Order; s
       </Button>
       {pay.isError && (
         <Alert color="red" role="alert" data-testid="pay-error" py={6}>
-          {errorMessage(pay.error)}
+          {pay.error instanceof ApiError && pay.error.status === 402
+            ? "The payment was declined and nothing was charged. The seats stay held until the deadline: you can try again."
+            : errorMessage(pay.error)}
         </Alert>
       )}
     </Stack>
