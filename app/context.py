@@ -14,6 +14,7 @@ import procrastinate
 
 from app.airports import service as airports
 from app.booking import group_commit
+from app.booking import tasks as booking_tasks
 from app.booking.group_commit import BookingStore
 from app.booking.reservation import new_strategy
 from app.bulk_import import runner as bulk_runner
@@ -110,5 +111,6 @@ def create_jobs_app(settings: Settings, *, max_pool_size: int = 4) -> procrastin
     """A job-queue app with every domain's tasks registered (the worker runs one of its own)."""
     app = new_app(settings, max_pool_size=max_pool_size)
     bulk_tasks.register(app)
+    booking_tasks.register(app)
     search_tasks.register(app)
     return app

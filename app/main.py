@@ -14,6 +14,7 @@ from fastapi.staticfiles import StaticFiles
 from app.accounts import router as auth
 from app.accounts.rate_limit import RateLimits
 from app.airports import router as airports
+from app.booking import order_router as orders
 from app.booking import router as booking
 from app.bulk_import import router as admin_bulk
 from app.context import AppContext
@@ -70,6 +71,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         health.router,
         search.router,
         booking.router,
+        orders.router,
         airports.router,
         auth.router,
         admin.router,

@@ -20,11 +20,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, cast
 
+import asyncpg
 from sqlalchemy import Row, Table, update
 
 from app.booking.reservation import ReservationStrategy
 from app.flights.inventory import lock_seats_shared
 from app.models import Booking
+from app.platform.errors import Conflict
 
 if TYPE_CHECKING:
     from app.context import AppContext
@@ -35,6 +37,36 @@ BOOKING_COLUMNS = tuple(BOOKINGS.c)
 
 class FlightGone(Exception):
     """A flight was deleted while it was being booked."""
+
+
+class FlightUnbookable(Conflict):
+    """A flight was cancelled by the airline, or departs within BOOKING_CUTOFF_MINUTES (409)."""
+
+
+# Run after the statement that inserted the rows: their foreign key check took each flight row's
+# KEY SHARE lock, which the airline's cancellation (the row FOR UPDATE) waits for and which waits
+# for it; this statement's snapshot is taken after that, so it sees a cancellation that committed
+# first, and a cancellation that comes later finds our rows and cancels them (docs/decisions.md).
+_UNBOOKABLE = (
+    "SELECT id, status FROM flights WHERE id = ANY($1::uuid[]) "
+    "AND (status <> 'SCHEDULED' OR departure_ts <= now() + make_interval(mins => $2))"
+)
+
+
+async def unbookable(
+    connection: asyncpg.Connection, flight_ids: Sequence[uuid.UUID], cutoff_minutes: int
+) -> FlightUnbookable | None:
+    """The refusal for these flights if any is cancelled or departs within the cut-off, else None."""
+    if not flight_ids:
+        return None
+    rows = await connection.fetch(_UNBOOKABLE, list(set(flight_ids)), cutoff_minutes)
+    if not rows:
+        return None
+    if any(row[1] != "SCHEDULED" for row in rows):
+        return FlightUnbookable("The flight has been cancelled by the airline")
+    return FlightUnbookable(
+        f"The flight departs within {cutoff_minutes} minutes or has departed: it is no longer bookable"
+    )
 
 
 class IdempotencyKeyTaken(Exception):
