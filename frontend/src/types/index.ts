@@ -31,35 +31,10 @@ export type JobStatus = Schemas["JobStatus"];
 export type BulkJobAccepted = Schemas["BulkJobAccepted"];
 export type BulkJob = Schemas["BulkJobStatus"];
 
-// --- orders (PROVISIONAL: hand-written from the contract until the orders API is merged and generated) ---
-export type PassengerType = "adult" | "child" | "infant";
-export type OrderStatus = "HELD" | "PENDING" | "CONFIRMED" | "FAILED" | "CANCELLED" | "EXPIRED";
-export interface OrderPassengerIn {
-  given_name: string;
-  family_name: string;
-  born_on: string;
-  type: PassengerType;
-}
-export interface OrderRequest {
-  slices: { flight_ids: string[] }[];
-  passengers: OrderPassengerIn[];
-  contact: { email: string };
-  hold: boolean;
-}
-export interface Order {
-  id: string;
-  reference: string;
-  status: OrderStatus;
-  total_price: number;
-  slices: { flights: Flight[] }[];
-  passengers: OrderPassengerIn[];
-  contact: { email: string };
-  payment_required_by: string | null;
-  refund_amount: number | null;
-  needs_attention: boolean;
-  created_at: string;
-}
-export interface CancellationQuote {
-  refund_amount: number;
-  expires_at: string;
-}
+export type PassengerType = Schemas["PassengerType"];
+export type OrderStatus = Schemas["OrderStatus"];
+export type OrderPassengerIn = Schemas["PassengerIn"];
+export type OrderPassenger = Schemas["PassengerOut"];
+export type OrderRequest = Schemas["OrderIn"];
+export type Order = Schemas["OrderOut"];
+export type CancellationQuote = Schemas["CancellationQuote"];

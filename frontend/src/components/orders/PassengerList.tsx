@@ -1,9 +1,9 @@
 import { Badge, Group, Stack, Text } from "@mantine/core";
 
 import { PASSENGER_LABELS } from "../../lib/orders";
-import type { OrderPassengerIn } from "../../types";
+import type { OrderPassenger } from "../../types";
 
-export default function PassengerList({ passengers }: { passengers: OrderPassengerIn[] }) {
+export default function PassengerList({ passengers }: { passengers: OrderPassenger[] }) {
   return (
     <Stack gap={4} data-testid="passenger-list">
       {passengers.map((p, index) => (

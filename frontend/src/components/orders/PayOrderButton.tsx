@@ -16,6 +16,8 @@ export default function PayOrderButton({ order, size = "sm" }: { order: Order; s
       queryClient.setQueryData(["orders", paid.id], paid);
       void queryClient.invalidateQueries({ queryKey: ["orders"] });
     },
+    // A declined payment (402) leaves the order HELD; a 409 means the hold expired meanwhile: reload either way.
+    onError: () => void queryClient.invalidateQueries({ queryKey: ["orders"] }),
   });
   return (
     <Stack gap={6} align="flex-start" className="no-print">
