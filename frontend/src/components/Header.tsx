@@ -18,10 +18,10 @@ export default function Header() {
   const [opened, { toggle, close }] = useDisclosure(false);
 
   const items: NavItem[] = [{ to: "/", label: "Search flights", testId: "nav-search" }];
-  if (token) items.push({ to: "/bookings", label: "My bookings", testId: "nav-bookings" });
+  if (token) items.push({ to: "/trips", label: "My trips", testId: "nav-trips" });
+  items.push({ to: "/manage", label: "Manage booking", testId: "nav-manage" });
   // Admin pages are not advertised to anyone else; the route itself refuses them too.
   if (user?.is_admin) items.push({ to: "/admin", label: "Admin", testId: "nav-admin" });
-  if (user?.is_admin) items.push({ to: "/operations", label: "Operations", testId: "nav-operations" });
 
   const signOut = () => {
     close();
