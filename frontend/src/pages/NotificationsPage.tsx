@@ -1,7 +1,8 @@
-import { Alert, Badge, Button, Group, Paper, Skeleton, Stack, Text, Title } from "@mantine/core";
+import { Alert, Anchor, Badge, Button, Group, Paper, Skeleton, Stack, Text, Title } from "@mantine/core";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { IconAlertCircle, IconBellOff } from "@tabler/icons-react";
 import { useEffect, useRef } from "react";
+import { Link } from "react-router-dom";
 
 import NeedsAttentionBanner from "../components/NeedsAttentionBanner";
 import { UNREAD_KEY } from "../components/NotificationBell";
@@ -59,6 +60,11 @@ function Item({ notification }: { notification: UserNotification }) {
           {notification.body}
         </Text>
         {notification.kind === "schedule_changed" && notification.order_id && <Attention orderId={notification.order_id} />}
+        {notification.order_id && (
+          <Anchor component={Link} to={`/trips/${notification.order_id}`} size="sm" data-testid="notification-trip">
+            View trip
+          </Anchor>
+        )}
       </Stack>
     </Paper>
   );

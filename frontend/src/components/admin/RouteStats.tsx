@@ -50,7 +50,9 @@ export default function RouteStats() {
                 const factor = loadFactor(row.seats_sold, row.seats);
                 return (
                   <Table.Tr key={`${row.day}|${row.source}|${row.destination}`} data-testid="route-row">
-                    <Table.Td className="tabular">{row.day}</Table.Td>
+                    <Table.Td className="tabular" style={{ whiteSpace: "nowrap" }}>
+                      {row.day}
+                    </Table.Td>
                     <Table.Td>
                       {row.source} → {row.destination}
                     </Table.Td>
