@@ -56,6 +56,7 @@ test.describe("at phone width", () => {
   test.use({ viewport: { width: 390, height: 844 } });
 
   test("a return trip for two adults and an infant is paid now, and its confirmation survives a reload", async ({ page }) => {
+    test.slow(); // the whole journey, with four reloads, on a shared 2-core machine
     await loggedInAs(page, unique("family_"));
     await page.goto("/");
     await page.getByTestId("search-return-date").fill(retDate);
