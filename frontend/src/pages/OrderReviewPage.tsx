@@ -1,4 +1,4 @@
-import { Alert, Anchor, Button, Group, Paper, Stack, Text, Title } from "@mantine/core";
+import { Alert, Anchor, Button, Center, Group, Loader, Paper, Stack, Text, Title } from "@mantine/core";
 import { useMutation, useQueryClient } from "@tanstack/react-query";
 import { IconAlertCircle, IconClockHour4, IconCreditCardOff, IconLock } from "@tabler/icons-react";
 import { useRef, useState } from "react";
@@ -35,6 +35,9 @@ function Review({ trip }: { trip: LoadedTrip }) {
   // declined payment gets a new key so the server does not answer with the old failure.
   const attemptKey = useRef<string | null>(null);
   const [failed, setFailed] = useState<Order | null>(null);
+  // Once the order exists this page only hands over to the trip's page: without this, the cleared
+  // draft would send it back to the passengers step while the navigation is under way.
+  const [placed, setPlaced] = useState(false);
 
   const passengers = draft ? passengersForRequest(draft.passengers, firstDeparture) : [];
   const order = useMutation({
@@ -57,6 +60,7 @@ function Review({ trip }: { trip: LoadedTrip }) {
         setFailed(result);
         return;
       }
+      setPlaced(true);
       clearDraft(key);
       queryClient.setQueryData(["orders", result.id], result);
       void queryClient.invalidateQueries({ queryKey: ["orders"] });
@@ -68,6 +72,13 @@ function Review({ trip }: { trip: LoadedTrip }) {
     },
   });
 
+  if (placed) {
+    return (
+      <Center py="xl">
+        <Loader aria-label="Opening your trip" />
+      </Center>
+    );
+  }
   if (!draft) return <Navigate to={`/trip/passengers?${url.toString()}`} replace />;
 
   const breakdown = priceBreakdown(
