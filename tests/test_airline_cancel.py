@@ -29,7 +29,7 @@ from tests.test_booking_support import booking_api, counter, users
 DAY = (datetime.now(UTC) + timedelta(days=5)).replace(hour=6, minute=0, second=0, microsecond=0)
 
 
-async def test_an_airline_cancel_cancels_every_order_on_the_flight_with_a_full_refund_and_returns_all_its_seats(
+async def test_an_airline_cancel_cancels_every_order_on_it_with_a_full_refund_and_returns_all_seats(
     client: httpx.AsyncClient,
     admin_headers: dict[str, str],
     user_headers: dict[str, str],
