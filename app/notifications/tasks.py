@@ -58,7 +58,7 @@ async def _listen_and_send(context: AppContext, sender: MailSender, stop: asynci
                 claimed = await sender.run_once()
                 if claimed >= BATCH:
                     continue
-                if claimed == 0 and sender.smtp is not None:
+                if claimed == 0 and sender.connected:
                     # Idle: no connection kept open across the sweep (the server may close it).
                     await sender.close()
                 stopping = asyncio.ensure_future(stop.wait())
