@@ -126,7 +126,7 @@ class ContactOut(BaseModel):
     email: str
 
 
-class OrderOut(BaseModel):
+class Order(BaseModel):
     id: uuid.UUID
     reference: Annotated[str, Field(min_length=REFERENCE_LENGTH, max_length=REFERENCE_LENGTH)]
     status: OrderStatus

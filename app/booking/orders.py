@@ -29,8 +29,8 @@ from app.booking.order_schemas import (
     CancellationQuote,
     CancelledBy,
     ContactOut,
+    Order,
     OrderIn,
-    OrderOut,
     PassengerIn,
     PassengerOut,
     SliceOut,
@@ -170,14 +170,14 @@ def order_out(
     slices: Sequence[Sequence[FlightWithSeats]],
     passengers: Sequence[PassengerRow],
     counts: dict[uuid.UUID, int],
-) -> OrderOut:
+) -> Order:
     def flight_out(flight: FlightWithSeats) -> FlightOut:
         out = FlightOut.model_validate(flight)
         if flight.id in counts:
             out.available_seats = counts[flight.id]
         return out
 
-    return OrderOut(
+    return Order(
         id=row.id,
         reference=row.reference,
         status=OrderStatus(row.status),
@@ -202,12 +202,12 @@ def order_out(
     )
 
 
-async def outs(context: AppContext, loaded: Sequence[LoadedOrder]) -> list[OrderOut]:
+async def outs(context: AppContext, loaded: Sequence[LoadedOrder]) -> list[Order]:
     counts = await context.inventory.live_counts(list({fid for item in loaded for fid in item.flight_ids}))
     return [order_out(item.order, item.slices, item.passengers, counts) for item in loaded]
 
 
-def _reply(out: OrderOut) -> Reply:
+def _reply(out: Order) -> Reply:
     return Reply(STATUS_CODES.get(out.status.value, 409), out.model_dump(mode="json"))
 
 
@@ -504,17 +504,15 @@ async def _mine(context: AppContext, user_id: uuid.UUID, order_id: uuid.UUID) ->
     return loaded[0]
 
 
-async def get(context: AppContext, user_id: uuid.UUID, order_id: uuid.UUID) -> OrderOut:
+async def get(context: AppContext, user_id: uuid.UUID, order_id: uuid.UUID) -> Order:
     return (await outs(context, [await _mine(context, user_id, order_id)]))[0]
 
 
-async def list_for_user(
-    context: AppContext, user_id: uuid.UUID, *, limit: int, offset: int
-) -> list[OrderOut]:
+async def list_for_user(context: AppContext, user_id: uuid.UUID, *, limit: int, offset: int) -> list[Order]:
     return await outs(context, await order_storage.load(context, user_id=user_id, limit=limit, offset=offset))
 
 
-async def lookup(context: AppContext, reference: str, family_name: str) -> OrderOut:
+async def lookup(context: AppContext, reference: str, family_name: str) -> Order:
     loaded = await order_storage.load(
         context, reference=reference.strip().upper(), family_name=family_name, limit=1
     )
@@ -585,7 +583,7 @@ async def quote(context: AppContext, user_id: uuid.UUID, order_id: uuid.UUID) ->
     )
 
 
-async def cancel(context: AppContext, user_id: uuid.UUID, order_id: uuid.UUID) -> OrderOut:
+async def cancel(context: AppContext, user_id: uuid.UUID, order_id: uuid.UUID) -> Order:
     loaded = await _mine(context, user_id, order_id)
     refund = _cancellable(loaded, datetime.now(UTC))
     row = loaded.order
