@@ -42,6 +42,7 @@ from app.booking.reservation import LuaStrategy  # noqa: E402
 from app.cli import migrate  # noqa: E402
 from app.platform.config import to_driver_url  # noqa: E402
 from app.platform.redis.client import Keys  # noqa: E402
+from app.platform.security import create_access_token  # noqa: E402
 from bench.procstat import server_cpu  # noqa: E402
 from bench.tools import ensure_wrk, start_api, stop_api  # noqa: E402
 from tests.infra import test_servers  # noqa: E402
@@ -101,6 +102,19 @@ def seed_round_trip(database_url: str) -> tuple[str, str]:
     return out, back
 
 
+def minted_tokens(database_url: str, count: int) -> list[str]:
+    """Users written straight into the table with tokens signed by the bench's secret: registering
+    64 users over HTTP costs minutes of Argon2 on a loaded machine, and is not what is measured."""
+    ids = [uuid.uuid4() for _ in range(count)]
+    with psycopg.connect(to_driver_url(database_url, "postgresql"), autocommit=True) as conn:
+        conn.execute(
+            "INSERT INTO users (id, username, hashed_password) "
+            "SELECT id, 'bench_' || replace(id::text, '-', ''), 'x' FROM unnest(%(ids)s::uuid[]) AS t(id)",
+            {"ids": ids},
+        )
+    return [create_access_token(i, secret=JWT, algorithm="HS256", expire_minutes=120) for i in ids]
+
+
 def confirmed_orders(database_url: str) -> int:
     with psycopg.connect(to_driver_url(database_url, "postgresql")) as conn:
         row = conn.execute("SELECT count(*) FROM orders WHERE status = 'CONFIRMED'").fetchone()
@@ -149,7 +163,7 @@ def run_orders(args: argparse.Namespace) -> None:
             }
             server = start_api(env, args.port, LOG_PATH)
             try:
-                user_tokens = user_tokens or tokens(base, args.connections)
+                user_tokens = user_tokens or minted_tokens(servers.database_url, args.connections)
                 script = Path(tmp) / "orders.lua"
                 script.write_text(
                     ORDER_SCRIPT % {"tokens": ", ".join(f'"{t}"' for t in user_tokens), "body": body}
