@@ -1096,21 +1096,8 @@ export interface components {
             /** Subject */
             subject: string;
         };
-        /** OrderIn */
-        OrderIn: {
-            contact: components["schemas"]["ContactIn"];
-            /**
-             * Hold
-             * @default false
-             */
-            hold: boolean;
-            /** Passengers */
-            passengers: components["schemas"]["PassengerIn"][];
-            /** Slices */
-            slices: components["schemas"]["SliceIn"][];
-        };
-        /** OrderOut */
-        OrderOut: {
+        /** Order */
+        Order: {
             cancelled_by: components["schemas"]["CancelledBy"] | null;
             contact: components["schemas"]["ContactOut"];
             /**
@@ -1143,6 +1130,19 @@ export interface components {
              * Format: date-time
              */
             updated_at: string;
+        };
+        /** OrderIn */
+        OrderIn: {
+            contact: components["schemas"]["ContactIn"];
+            /**
+             * Hold
+             * @default false
+             */
+            hold: boolean;
+            /** Passengers */
+            passengers: components["schemas"]["PassengerIn"][];
+            /** Slices */
+            slices: components["schemas"]["SliceIn"][];
         };
         /**
          * OrderStatus
@@ -3037,7 +3037,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["OrderOut"][];
+                    "application/json": components["schemas"]["Order"][];
                 };
             };
             /** @description Missing, malformed, forged or expired token */
@@ -3090,7 +3090,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["OrderOut"];
+                    "application/json": components["schemas"]["Order"];
                 };
             };
             /** @description Missing, malformed, forged or expired token */
@@ -3108,7 +3108,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["OrderOut"];
+                    "application/json": components["schemas"]["Order"];
                 };
             };
             /** @description Unknown flight */
@@ -3167,7 +3167,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["OrderOut"];
+                    "application/json": components["schemas"]["Order"];
                 };
             };
             /** @description No order with this reference and family name */
@@ -3225,7 +3225,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["OrderOut"];
+                    "application/json": components["schemas"]["Order"];
                 };
             };
             /** @description Missing, malformed, forged or expired token */
@@ -3283,7 +3283,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["OrderOut"];
+                    "application/json": components["schemas"]["Order"];
                 };
             };
             /** @description Missing, malformed, forged or expired token */
@@ -3417,7 +3417,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["OrderOut"];
+                    "application/json": components["schemas"]["Order"];
                 };
             };
             /** @description Missing, malformed, forged or expired token */
@@ -3435,7 +3435,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["OrderOut"];
+                    "application/json": components["schemas"]["Order"];
                 };
             };
             /** @description Not found, or not yours */

@@ -20,6 +20,6 @@ export type UserNotification = Schemas["NotificationOut"];
 export type UnreadCount = Schemas["UnreadCount"];
 
 // The order fields the needs-attention banner reads (any OrderOut has them).
-export type Order = Schemas["OrderOut"];
+export type Order = Schemas["Order"];
 export type OrderForBanner = Pick<Order, "id" | "reference" | "status" | "needs_attention" | "total_price" | "refund_amount">;
 export type CancellationQuote = Schemas["CancellationQuote"];
