@@ -48,6 +48,7 @@ async function noSidewaysScroll(page: Page): Promise<void> {
 }
 
 test("an operator reads a booked flight's manifest, sees what cancelling it does, cancels it, and the traveller is told", async ({ page, browser }) => {
+  test.slow(); // two users, two browser contexts, and a cancellation across both
   const admin = await adminApi();
   const n = unique("X");
   const flight = await admin.createFlight({
@@ -120,6 +121,7 @@ test("an operator reads a booked flight's manifest, sees what cancelling it does
 });
 
 test("a schedule change that breaks a connection shows the traveller the banner with a full refund", async ({ browser }) => {
+  test.slow();
   const admin = await adminApi();
   const n = unique("S");
   const first: FlightInput = {
@@ -180,6 +182,7 @@ test("a schedule change that breaks a connection shows the traveller the banner 
 });
 
 test("the operations page fits a phone: departures, routes by day and recent imports", async ({ browser }) => {
+  test.slow();
   const admin = await adminApi();
   const csv = [
     "flight_number,source,destination,departure_ts,arrival_ts,total_seats,price",
