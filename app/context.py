@@ -11,15 +11,19 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import procrastinate
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.airports import service as airports
-from app.booking import group_commit
+from app.booking import group_commit, order_storage
+from app.booking import tasks as booking_tasks
 from app.booking.group_commit import BookingStore
+from app.booking.order_storage import OrderStore
 from app.booking.reservation import new_strategy
 from app.bulk_import import runner as bulk_runner
 from app.bulk_import import tasks as bulk_tasks
-from app.flights.events import FlightChange
+from app.flights.events import FlightChange, FlightSnapshot, ScheduleHook
 from app.flights.inventory import SeatInventory
+from app.operations import schedule as operations_schedule
 from app.platform.config import Settings
 from app.platform.context import Platform
 from app.platform.db import create_engine, create_session_factory
@@ -37,6 +41,8 @@ class AppContext(Platform):
     inventory: SeatInventory
     # The booking hot path's group-commit batchers (on raw connections of the engine's pool).
     booking_store: BookingStore
+    # The order hot path's group-commit batchers (insert, confirm).
+    order_store: OrderStore
     # Published by flights after each commit that changes flights (one FlightChange per flight).
     flight_changes: Topic[Sequence[FlightChange]]
     # Published by airports when an airport's effective timezone changes (the airport's name).
@@ -45,6 +51,8 @@ class AppContext(Platform):
     jobs: JobQueue
     # Argon2 hashes and password checks, bounded per process (app.platform.security.PasswordWork).
     password_work: PasswordWork
+    # Run by the admin PUT inside its transaction when a flight's times move (set by _subscribe).
+    schedule_hook: ScheduleHook | None = None
 
     @classmethod
     def create(
@@ -60,7 +68,10 @@ class AppContext(Platform):
         time out, see app.platform.db)."""
         engine = create_engine(
             settings,
-            pool_size=pool_size + group_commit.CONNECTIONS + bulk_runner.CONNECTIONS,
+            pool_size=pool_size
+            + group_commit.CONNECTIONS
+            + order_storage.CONNECTIONS
+            + bulk_runner.CONNECTIONS,
             serves_requests=serves_requests,
         )
         session_factory = create_session_factory(engine)
@@ -78,6 +89,7 @@ class AppContext(Platform):
             booking_store=BookingStore(
                 settings, engine, redis, keys, inventory, new_strategy(settings, redis, keys)
             ),
+            order_store=OrderStore(settings, engine, redis, keys, inventory),
             flight_changes=Topic("flight_changes"),
             timezone_changes=Topic("timezone_changes"),
             jobs=JobQueue(create_jobs_app(settings, max_pool_size=job_pool_size)),
@@ -98,6 +110,12 @@ class AppContext(Platform):
         async def reindex_airport(airport: str) -> None:
             await search_hooks.on_airport_timezone_changed(self, airport)
 
+        async def schedule_changed(
+            session: AsyncSession, before: FlightSnapshot, after: FlightSnapshot
+        ) -> None:
+            await operations_schedule.on_schedule_change(self, session, before, after)
+
+        self.schedule_hook = schedule_changed
         self.flight_changes.subscribe(names_changed)
         self.flight_changes.subscribe(index_flights)
         self.timezone_changes.subscribe(reindex_airport)
@@ -112,5 +130,6 @@ def create_jobs_app(settings: Settings, *, max_pool_size: int = 4) -> procrastin
     """A job-queue app with every domain's tasks registered (the worker runs one of its own)."""
     app = new_app(settings, max_pool_size=max_pool_size)
     bulk_tasks.register(app)
+    booking_tasks.register(app)
     search_tasks.register(app)
     return app

@@ -14,11 +14,14 @@ from fastapi.staticfiles import StaticFiles
 from app.accounts import router as auth
 from app.accounts.rate_limit import RateLimits
 from app.airports import router as airports
+from app.booking import order_router as orders
 from app.booking import router as booking
 from app.bulk_import import router as admin_bulk
 from app.context import AppContext
 from app.flights import router as admin
 from app.lifecycle import on_api_startup
+from app.notifications import router as notifications
+from app.operations import router as operations
 from app.platform import health
 from app.platform.config import Settings, get_settings
 from app.platform.errors import install_error_handlers
@@ -70,11 +73,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         health.router,
         search.router,
         booking.router,
+        orders.router,
         airports.router,
         auth.router,
         admin.router,
         airports.admin_router,
         admin_bulk.router,
+        operations.router,
+        notifications.router,
     ):
         app.include_router(router)
     mount_frontend(app, settings.frontend_dist)

@@ -31,6 +31,7 @@ async def test_create_returns_the_flight_with_all_seats_available(
         "total_seats",
         "available_seats",
         "price",
+        "status",
     }
     assert flight["available_seats"] == 150
     assert flight["price"] == 7500.0

@@ -1,4 +1,4 @@
-"""Rate limits on logins and registrations, counted in Redis with the `limits` library.
+"""Rate limits on logins, registrations and order look-ups, counted in Redis with the `limits` library.
 
 A client is what app.platform.proxies says it is; an IPv6 client is counted by its /64, the block one
 host is given and can pick addresses from at will.
@@ -44,6 +44,7 @@ class RateLimits:
         self.login = parse_limit(settings.login_rate_limit)
         self.login_client = parse_limit(settings.login_client_rate_limit)
         self.register = parse_limit(settings.register_rate_limit)
+        self.order_lookup = parse_limit(settings.order_lookup_rate_limit)
 
     async def hit_login_attempt(self, client: str) -> None:
         """Every login attempt of a client, whatever the username: a spray of usernames stops here."""
@@ -72,6 +73,15 @@ class RateLimits:
             raise TooManyRequests(
                 "Too many registrations from this address; try again later",
                 await self._retry_after(self.register, "register", key),
+            )
+
+    async def hit_order_lookup(self, client: str) -> None:
+        """Manage-booking look-ups (reference + family name): a guess of references stops here."""
+        key = client_key(client)
+        if self.order_lookup and not await self.limiter.hit(self.order_lookup, "order-lookup", key):
+            raise TooManyRequests(
+                "Too many order look-ups from this address; try again later",
+                await self._retry_after(self.order_lookup, "order-lookup", key),
             )
 
     async def _retry_after(self, item: RateLimitItem, *identifiers: str) -> int:

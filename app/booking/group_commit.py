@@ -23,7 +23,7 @@ import orjson
 from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from app.booking.ledger import Claim, FlightGone, IdempotencyKeyTaken
+from app.booking.ledger import Claim, FlightGone, IdempotencyKeyTaken, unbookable
 from app.booking.replies import publish_seat_changes
 from app.booking.reservation import Hold, ReservationStrategy
 from app.flights.inventory import SeatInventory, lock_seats_shared
@@ -43,7 +43,7 @@ CONNECTIONS = 4 * LANES + 4
 _READ = (
     "SELECT (SELECT coalesce(array_agg(id), '{}') FROM users WHERE id = ANY($1::uuid[])), "
     "f.id, f.flight_number, f.source, f.destination, f.departure_ts, f.arrival_ts, f.total_seats, "
-    "f.available_seats, f.price "
+    "f.available_seats, f.price, f.status "
     "FROM (SELECT 1) AS one LEFT JOIN flights f ON f.id = ANY($2::uuid[])"
 )
 
@@ -90,6 +90,8 @@ class FlightWithSeats(NamedTuple):
     total_seats: int
     available_seats: int
     price: Decimal
+    # SCHEDULED or CANCELLED (by the airline): a cancelled flight is not bookable.
+    status: str
 
 
 class BookingRow(NamedTuple):
@@ -198,6 +200,15 @@ class BookingStore:
                 stale = await self._stale(connection, [hold for item in held for hold in item.holds])
                 if stale:
                     raise _Stale(stale)
+                refused = await unbookable(
+                    connection,
+                    [hold.flight_id for item in held for hold in item.holds],
+                    self.settings.booking_cutoff_minutes,
+                )
+                if refused:
+                    if len(items) > 1:
+                        raise RunAlone("a flight is no longer bookable")
+                    raise refused
         except _Stale as changed:
             if len(items) > 1:
                 raise RunAlone("a counter changed generation") from None

@@ -47,7 +47,12 @@ async def fail_abandoned(context: AppContext, *, older_than: timedelta | None = 
         rows = (
             await session.execute(
                 select(Booking.id, Booking.group_id)
-                .where(Booking.status == BookingStatus.PENDING.value, Booking.created_at < cutoff)
+                .where(
+                    Booking.status == BookingStatus.PENDING.value,
+                    Booking.created_at < cutoff,
+                    # An order's rows are failed with their order (orders.fail_stuck), never alone.
+                    Booking.order_id.is_(None),
+                )
                 .limit(REAP_BATCH)
             )
         ).all()

@@ -1,15 +1,19 @@
-"""Worker loop: fail abandoned PENDING bookings, reconcile leaked seat counters, purge old
-Idempotency-Keys."""
+"""Worker loop: fail abandoned PENDING bookings, expire overdue holds (and warn of them), reconcile
+leaked seat counters, purge old Idempotency-Keys; and the job that expires a hold at its deadline."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import time
+import uuid
 from typing import TYPE_CHECKING
 
+import procrastinate
 import structlog
+from procrastinate.job_context import JobContext
 
+from app.booking import orders
 from app.booking.recovery import Suspects, audit_counters, fail_abandoned, purge_idempotency_keys
 
 if TYPE_CHECKING:
@@ -32,6 +36,8 @@ async def reaper_loop(context: AppContext, stop: asyncio.Event) -> None:
         try:
             while await fail_abandoned(context):
                 pass
+            while await orders.sweep(context) >= orders.SWEEP_BATCH:
+                pass
             if time.monotonic() >= next_audit:
                 next_audit = time.monotonic() + audit_every
                 suspects = await audit_counters(context, suspects)
@@ -42,3 +48,14 @@ async def reaper_loop(context: AppContext, stop: asyncio.Event) -> None:
             log.exception("reaper_failed")
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(stop.wait(), timeout=tick)
+
+
+async def expire_hold(job_context: JobContext, order_id: str) -> None:
+    """At the hold's deadline (the job's schedule_at): expire it if still unpaid. A job lost with
+    its worker is resumed by another; one never run is covered by the reaper's sweep."""
+    context: AppContext = job_context.additional_context["app_context"]
+    await orders.expire(context, uuid.UUID(order_id))
+
+
+def register(app: procrastinate.App) -> None:
+    app.task(name=orders.EXPIRE_HOLD_TASK, pass_context=True)(expire_hold)

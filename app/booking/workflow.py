@@ -31,7 +31,7 @@ from app.booking.reservation import (
     strategy_for,
 )
 from app.booking.schemas import BookingIn, BookingOut
-from app.models import Booking, BookingStatus, Flight, User
+from app.models import Booking, BookingStatus, Flight, FlightStatus, User
 from app.platform.errors import Conflict, Invalid, NotFound, ServiceUnavailable
 from app.platform.metrics import BOOKINGS
 
@@ -104,6 +104,10 @@ async def book(
             await release_all(strategy, holds)
             BOOKINGS.labels("NOT_FOUND").inc()
             raise NotFound("Flight not found") from None
+        except ledger.FlightCancelled:
+            await release_all(strategy, holds)
+            BOOKINGS.labels("CANCELLED_FLIGHT").inc()
+            raise Conflict("The flight has been cancelled by the airline") from None
         except BaseException:
             await release_all(strategy, holds)
             raise
@@ -194,8 +198,8 @@ def _check_user_and_flights(
 ) -> None:
     if not user_exists:
         raise NOT_AUTHENTICATED
-    _check_bookable(legs, flights)
-    _check_connections(context, [flights[f] for f in legs])
+    check_bookable(context, legs, flights)
+    check_connections(context, [flights[f] for f in legs])
 
 
 def _now() -> datetime:
@@ -215,6 +219,9 @@ async def cancel(context: AppContext, user: User, booking_id: uuid.UUID) -> Book
         if found is None or found[0].user_id != user.id:
             raise NotFound("Booking not found")
         booking = found[0]
+        if booking.order_id is not None:
+            # One flight of an order: the order is cancelled whole, with its refund rule.
+            raise Conflict("This booking is part of an order: cancel the order instead")
         legs = [booking]
         if booking.group_id is not None:
             legs = list(
@@ -246,17 +253,32 @@ async def cancel(context: AppContext, user: User, booking_id: uuid.UUID) -> Book
     return booking_out(mine, leg_flights[mine.flight_id], counts.get(mine.flight_id))
 
 
-def _check_bookable(legs: Sequence[uuid.UUID], flights: Mapping[uuid.UUID, FlightWithSeats]) -> None:
-    if len(flights) != len(legs):
+def check_bookable(
+    context: AppContext, legs: Sequence[uuid.UUID], flights: Mapping[uuid.UUID, FlightWithSeats]
+) -> None:
+    """404 for an unknown flight; 409 for one departed, departing within BOOKING_CUTOFF_MINUTES or
+    cancelled by the airline. The read's early answer: the PENDING transaction checks the cut-off
+    and the cancellation again under the flights' locks (ledger.unbookable), which is decisive."""
+    if len(flights) != len(set(legs)):
         BOOKINGS.labels("NOT_FOUND").inc()
         raise NotFound("Flight not found")
     now = datetime.now(UTC)
     if any(flight.departure_ts <= now for flight in flights.values()):
         BOOKINGS.labels("DEPARTED").inc()
         raise Conflict("The flight has already departed")
+    if any(flight.status != FlightStatus.SCHEDULED.value for flight in flights.values()):
+        BOOKINGS.labels("CANCELLED_FLIGHT").inc()
+        raise Conflict("The flight has been cancelled by the airline")
+    cutoff = timedelta(minutes=context.settings.booking_cutoff_minutes)
+    if any(flight.departure_ts <= now + cutoff for flight in flights.values()):
+        BOOKINGS.labels("CUT_OFF").inc()
+        raise Conflict(
+            f"The flight departs within {context.settings.booking_cutoff_minutes} minutes: "
+            "it is no longer bookable"
+        )
 
 
-def _check_connections(context: AppContext, flights: Sequence[FlightWithSeats]) -> None:
+def check_connections(context: AppContext, flights: Sequence[FlightWithSeats]) -> None:
     """Legs must connect as search would offer them: same airport, MIN_CONNECTION..MAX_LAYOVER later."""
     settings = context.settings
     if len(flights) > settings.max_stops + 1:

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import uuid
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Request, status
+from fastapi import APIRouter, Depends, Query, Request, Response, status
 
 from app.accounts.deps import AdminUser, ContextDep, get_admin_user
 from app.bulk_import import service
-from app.bulk_import.schemas import BulkJobAccepted, BulkJobStatus
+from app.bulk_import.schemas import BulkJobAccepted, BulkJobListed, BulkJobStatus
 from app.platform.responses import ErrorOut, errors
 
 router = APIRouter(
@@ -70,3 +70,28 @@ async def bulk_upload(request: Request, context: ContextDep, admin: AdminUser) -
 )
 async def bulk_upload_status(job_id: uuid.UUID, context: ContextDep) -> BulkJobStatus:
     return await service.status(context, job_id)
+
+
+@router.get("/flights/bulk-upload/jobs", response_model=list[BulkJobListed])
+async def bulk_upload_jobs(
+    context: ContextDep, limit: Annotated[int, Query(ge=1, le=100)] = 20
+) -> list[BulkJobListed]:
+    """Recent jobs, newest first."""
+    return await service.recent(context, limit)
+
+
+@router.get(
+    "/flights/bulk-upload/status/{job_id}/errors.csv",
+    response_class=Response,
+    responses={
+        200: {"content": {"text/csv": {"schema": {"type": "string"}}}},
+        **errors(404, e404="Unknown job"),
+    },
+)
+async def bulk_upload_errors(job_id: uuid.UUID, context: ContextDep) -> Response:
+    body = await service.errors_csv(context, job_id)
+    return Response(
+        body,
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="bulk-{job_id}-errors.csv"'},
+    )

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 
 from pydantic import BaseModel
 
@@ -32,3 +33,23 @@ class BulkJobStatus(BaseModel):
     summary: BulkSummary
     # Why a job FAILED (or was interrupted); null otherwise.
     message: str | None = None
+
+
+class BulkCounts(BaseModel):
+    total_rows: int
+    processed_rows: int
+    inserted: int
+    updated: int
+    failed: int
+
+
+class BulkJobListed(BaseModel):
+    """A recent job as the operations list shows it (its errors: errors.csv)."""
+
+    job_id: uuid.UUID
+    status: JobStatus
+    filename: str | None
+    summary: BulkCounts
+    message: str | None
+    created_at: datetime
+    finished_at: datetime | None

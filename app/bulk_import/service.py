@@ -2,14 +2,23 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import uuid
 from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING
 
-from sqlalchemy import update
+from sqlalchemy import select, update
 
 from app.bulk_import.intake import receive_upload
-from app.bulk_import.schemas import BulkJobAccepted, BulkJobStatus, BulkRowError, BulkSummary
+from app.bulk_import.schemas import (
+    BulkCounts,
+    BulkJobAccepted,
+    BulkJobListed,
+    BulkJobStatus,
+    BulkRowError,
+    BulkSummary,
+)
 from app.bulk_import.tasks import enqueue_bulk_import
 from app.models import BulkJob, JobStatus
 from app.platform.errors import NotFound
@@ -61,3 +70,39 @@ async def status(context: AppContext, job_id: uuid.UUID) -> BulkJobStatus:
             errors=[BulkRowError(**e) for e in job.errors],
         ),
     )
+
+
+async def recent(context: AppContext, limit: int) -> list[BulkJobListed]:
+    async with context.session_factory() as session:
+        jobs = (await session.scalars(select(BulkJob).order_by(BulkJob.created_at.desc()).limit(limit))).all()
+    return [
+        BulkJobListed(
+            job_id=job.id,
+            status=JobStatus(job.status),
+            filename=job.filename,
+            message=job.message,
+            created_at=job.created_at,
+            finished_at=job.finished_at,
+            summary=BulkCounts(
+                total_rows=job.total_rows,
+                processed_rows=job.processed_rows,
+                inserted=job.inserted,
+                updated=job.updated,
+                failed=job.failed,
+            ),
+        )
+        for job in jobs
+    ]
+
+
+async def errors_csv(context: AppContext, job_id: uuid.UUID) -> str:
+    """The job's row errors (the first 1,000 kept) as CSV, header ``row,error``."""
+    job = await status(context, job_id)
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(["row", "error"])
+    for error in job.summary.errors:
+        # A leading =, +, - or @ would be a formula to a spreadsheet opening the file.
+        text = "'" + error.error if error.error[:1] in ("=", "+", "-", "@") else error.error
+        writer.writerow([error.row, text])
+    return out.getvalue()

@@ -8,10 +8,12 @@ flight (``before`` None for an insert, ``after`` None for a delete).
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, NamedTuple
+
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.models import Flight
 
@@ -48,6 +50,12 @@ class FlightSnapshot(NamedTuple):
 class FlightChange(NamedTuple):
     before: FlightSnapshot | None
     after: FlightSnapshot | None
+
+
+# Run by the admin PUT inside its transaction, before the commit, when a flight's times move
+# (session, before, after): the composition root passes the operations domain's reaction, so that
+# flights (below booking) never imports who reacts.
+ScheduleHook = Callable[[AsyncSession, FlightSnapshot, FlightSnapshot], Awaitable[None]]
 
 
 async def flights_changed(context: AppContext, changes: Sequence[FlightChange]) -> None:

@@ -53,7 +53,7 @@ async def update_flight(flight_id: uuid.UUID, data: FlightIn, context: ContextDe
 @router.delete(
     "/flights/{flight_id}",
     status_code=status.HTTP_204_NO_CONTENT,
-    responses=errors(404, 409, e409="The flight has active bookings"),
+    responses=errors(404, 409, e409="The flight has bookings (active or past): cancel it instead"),
 )
 async def delete_flight(flight_id: uuid.UUID, context: ContextDep) -> Response:
     await flights.delete_flight(context, flight_id)

@@ -8,7 +8,7 @@ from typing import Annotated
 from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
 from app.airports.catalog import canonical, fold, tidy
-from app.models import flight_times
+from app.models import FlightStatus, flight_times
 from app.platform.fields import AirportName, FlightNumber, Money, MoneyOut
 
 MAX_SEATS_PER_FLIGHT = 1000
@@ -66,6 +66,9 @@ class FlightOut(BaseModel):
     total_seats: int
     available_seats: int
     price: MoneyOut
+    # CANCELLED: cancelled by the airline, kept as a record (neither searchable nor bookable).
+    # Defaults to SCHEDULED for views built from rows read before the status was known (booking).
+    status: FlightStatus = FlightStatus.SCHEDULED
 
 
 class FlightPage(BaseModel):
@@ -77,5 +80,6 @@ class FlightFilter(BaseModel):
     source: AirportName | None = None
     destination: AirportName | None = None
     date: FlightDate | None = None
+    status: FlightStatus | None = None
     limit: Annotated[int, Field(ge=1, le=500)] = 50
     offset: Annotated[int, Field(ge=0, le=10_000_000)] = 0

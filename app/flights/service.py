@@ -13,7 +13,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from app.airports.service import canonical_spellings, spellings, zone_name
@@ -82,6 +82,8 @@ async def list_page(context: AppContext, filters: FlightFilter) -> FlightPage:
         # The date is the departure's local date at its source airport, as in search.
         start, end = await _local_day_bounds(context, sources[0] if sources else None, filters.date)
         query = query.where(Flight.departure_ts >= start, Flight.departure_ts < end)
+    if filters.status:
+        query = query.where(Flight.status == filters.status.value)
     async with context.session_factory() as session:
         total = await session.scalar(select(func.count()).select_from(query.subquery()))
         rows = (
@@ -115,7 +117,15 @@ async def update(context: AppContext, flight_id: uuid.UUID, data: FlightIn) -> F
                 setattr(flight, field, value)
             flight.available_seats = available
             flight.version += 1
+            after = FlightSnapshot.of(flight)
             try:
+                if context.schedule_hook is not None and (
+                    (before.departure_ts, before.arrival_ts) != (after.departure_ts, after.arrival_ts)
+                ):
+                    # In this transaction: the travellers' notices and needs_attention commit with
+                    # the move, or neither does.
+                    await session.flush()
+                    await context.schedule_hook(session, before, after)
                 await session.commit()
             except IntegrityError as exc:
                 raise Conflict(DUPLICATE_FLIGHT) from exc
@@ -136,11 +146,13 @@ async def delete_flight(context: AppContext, flight_id: uuid.UUID) -> None:
             .where(Booking.flight_id == flight_id, Booking.status.in_(SEAT_HOLDING_STATUSES))
         )
         if held:
-            raise Conflict("The flight has active bookings; cancel them first")
+            raise Conflict("The flight has active bookings; cancel the flight instead")
+        if await session.scalar(select(Booking.id).where(Booking.flight_id == flight_id).limit(1)):
+            # Deleting never erases what a traveller has seen: a flight with any booking, even
+            # cancelled or failed, stays as a record (docs/decisions.md, "Operations").
+            raise Conflict("The flight has booking history; cancel the flight instead of deleting it")
         if not await context.inventory.retire(flight_id, flight.total_seats):
             raise Conflict("Seats of this flight are being booked right now; try again")
-        # Cancelled and failed bookings of a deleted flight go with it (documented in docs/decisions.md).
-        await session.execute(delete(Booking).where(Booking.flight_id == flight_id))
         await session.delete(flight)
         await session.commit()
     await flights_changed(context, [FlightChange(before=before, after=None)])

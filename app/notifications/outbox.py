@@ -30,13 +30,21 @@ class Notice:
     email_to: str | None = None
 
 
+# The channel a sender LISTENs on: NOTIFY is transactional, so it wakes the sender at the commit
+# of the change (never before, never for a rolled-back one). One statement: no extra round trip.
+CHANNEL = "flightdesk_notifications"
+
 _INSERT = (
-    "INSERT INTO notifications (id, user_id, order_id, kind, subject, body, email_to, email_state,"
+    "WITH inserted AS ("
+    " INSERT INTO notifications (id, user_id, order_id, kind, subject, body, email_to, email_state,"
     " email_next_attempt_at)"
     " SELECT gen_random_uuid(), n.user_id, n.order_id, n.kind, n.subject, n.body, n.email_to, n.state,"
     " CASE WHEN n.state = 'pending' THEN now() END"
     " FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[])"
     " AS n(user_id, order_id, kind, subject, body, email_to, state)"
+    " RETURNING email_state)"
+    " SELECT pg_notify('flightdesk_notifications', '')"
+    " WHERE EXISTS (SELECT 1 FROM inserted WHERE email_state = 'pending')"
 )
 
 

@@ -62,6 +62,9 @@ class Settings(BaseSettings):
     # smtp://host:port (smtps:// for TLS); unset: notifications stay in the app.
     smtp_url: str | None = None
     smtp_from: str = "FlightDesk <no-reply@flightdesk.invalid>"
+    # A sender's claim on a notification lasts this long: a killed sender's e-mails are retried
+    # after it (docs/operations.md, "E-mail").
+    notification_lease_seconds: float = Field(default=60, ge=3, le=3600)
 
     max_stops: int = Field(default=2, ge=0, le=2)
     min_connection_minutes: int = Field(default=45, ge=0)

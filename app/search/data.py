@@ -93,7 +93,11 @@ async def fetch(context: AppContext, where: str, *args: Any) -> list[FlightSnaps
     async with context.engine.connect() as connection:
         raw = await connection.get_raw_connection()
         driver: Any = raw.driver_connection
-        records = await driver.fetch(f"SELECT {_COLUMNS} FROM flights WHERE {where}", *args)  # noqa: S608
+        # A flight cancelled by the airline is gone for search, as a deleted one (docs/operations.md).
+        records = await driver.fetch(
+            f"SELECT {_COLUMNS} FROM flights WHERE status <> 'CANCELLED' AND ({where})",  # noqa: S608
+            *args,
+        )
     make = FlightSnapshot._make
     rows = [make(record) for record in records if record[4] is not None]
     if len(rows) < len(records):

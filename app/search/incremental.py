@@ -39,13 +39,13 @@ SELECT f.* FROM unnest($1::text[], $2::timestamptz[], $3::timestamptz[]) AS w(ai
   LATERAL (SELECT uuid_send(id), source, destination, extract(epoch FROM departure_ts)::bigint,
                   extract(epoch FROM arrival_ts)::bigint, (price * 100)::bigint
              FROM flights WHERE destination = w.airport AND arrival_ts BETWEEN w.lo AND w.hi
-                            AND {flight_times.SQL} OFFSET 0) f
+                            AND {flight_times.SQL} AND status <> 'CANCELLED' OFFSET 0) f
 UNION ALL
 SELECT f.* FROM unnest($4::text[], $5::timestamptz[], $6::timestamptz[]) AS w(airport, lo, hi),
   LATERAL (SELECT uuid_send(id), source, destination, extract(epoch FROM departure_ts)::bigint,
                   extract(epoch FROM arrival_ts)::bigint, (price * 100)::bigint
              FROM flights WHERE source = w.airport AND departure_ts BETWEEN w.lo AND w.hi
-                            AND {flight_times.SQL} OFFSET 0) f
+                            AND {flight_times.SQL} AND status <> 'CANCELLED' OFFSET 0) f
 """  # noqa: S608 (constant text)
 
 

@@ -18,6 +18,7 @@ from app.booking.tasks import reaper_loop
 from app.bulk_import.tasks import requeue_orphans
 from app.context import AppContext
 from app.flights.tasks import seat_sync_loop
+from app.notifications.tasks import mail_loop
 from app.platform.config import Settings
 from app.platform.jobs import run_queue
 from app.platform.logging import configure_logging
@@ -38,7 +39,7 @@ async def job_queue_loop(context: AppContext, stop: asyncio.Event) -> None:
 
 def worker_loops() -> list[WorkerLoop]:
     """Every background loop: the job queue's worker, and each domain's own loops."""
-    return [job_queue_loop, seat_sync_loop, reaper_loop]
+    return [job_queue_loop, seat_sync_loop, reaper_loop, mail_loop]
 
 
 async def main(settings: Settings) -> None:

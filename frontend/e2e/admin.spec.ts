@@ -108,7 +108,7 @@ test("someone who is not an admin cannot reach admin pages", async ({ page }) =>
 
   await loggedInAs(page, unique("plain_"));
   await page.goto("/");
-  await expect(page.getByTestId("nav-bookings")).toBeVisible();
+  await expect(page.getByTestId("nav-trips")).toBeVisible();
   await expect(page.getByTestId("nav-admin")).toHaveCount(0);
   await page.goto("/admin");
   await expect(page.getByTestId("forbidden")).toBeVisible();

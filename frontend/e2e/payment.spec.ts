@@ -1,4 +1,4 @@
-import { expect, test } from "@playwright/test";
+import { expect, test, type Page } from "@playwright/test";
 
 import { DECLINED_URL, adminApi, ist, loggedInAs, screenshot, searchFor, travelDate, unique } from "./support";
 
@@ -20,9 +20,10 @@ test("a declined payment is shown clearly, books nothing and can be retried", as
   const card = page.getByTestId("itinerary").first();
   await expect(card.getByTestId("itinerary-price")).toHaveText("₹3,200.50");
   await card.getByTestId("select-itinerary").click();
+  await fillOnePassenger(page);
 
-  await page.getByTestId("booking-confirm").click();
-  const failed = page.getByTestId("booking-failed");
+  await page.getByTestId("order-pay").click();
+  const failed = page.getByTestId("order-failed");
   await expect(failed).toContainText("Payment failed");
   await expect(failed).toContainText("not charged");
   await screenshot(page, "booking-payment-failed");
@@ -30,14 +31,35 @@ test("a declined payment is shown clearly, books nothing and can be retried", as
   // Retrying is a new attempt (new Idempotency-Key), so the server tries the payment again.
   const keys: string[] = [];
   page.on("request", (r) => {
-    if (r.url().endsWith("/api/v1/booking")) keys.push(r.headers()["idempotency-key"] ?? "");
+    if (r.url().endsWith("/api/v1/orders") && r.method() === "POST") keys.push(r.headers()["idempotency-key"] ?? "");
   });
-  await page.getByTestId("booking-retry").click();
+  await page.getByTestId("order-retry").click();
   await expect(failed).toBeVisible();
   await expect.poll(() => keys.length).toBe(1);
   expect(keys[0]).toMatch(/^[0-9a-f-]{36}$/);
 
-  await page.goto("/bookings");
-  await expect(page.getByTestId("booking-status").first()).toHaveText("FAILED");
-  await expect(page.getByTestId("cancel-booking")).toHaveCount(0);
+  // Nothing was booked: no trip to cancel.
+  await page.goto("/trips");
+  await expect(page.getByTestId("cancel-trip")).toHaveCount(0);
 });
+
+test("a declined payment of a hold keeps the seats held and can be retried", async ({ page }) => {
+  await loggedInAs(page, unique("heldpay_"), DECLINED_URL);
+  await page.goto(`/?from=Chennai&to=Kochi&date=${date}&seats=1`);
+  await page.getByTestId("itinerary").first().getByTestId("select-itinerary").click();
+  await fillOnePassenger(page);
+  await page.getByTestId("order-hold").click();
+  await expect(page.getByTestId("order-status")).toHaveText("HELD");
+  await page.getByTestId("pay-order").click();
+  await expect(page.getByTestId("pay-error")).toContainText("declined");
+  await expect(page.getByTestId("order-status")).toHaveText("HELD");
+  await expect(page.getByTestId("pay-order")).toBeEnabled();
+});
+
+async function fillOnePassenger(page: Page): Promise<void> {
+  await page.getByTestId("passenger-0-given").fill("Lakshmi");
+  await page.getByTestId("passenger-0-family").fill("Nair");
+  await page.getByTestId("passenger-0-born").fill("1979-11-03");
+  await page.getByTestId("contact-email").fill("lakshmi@example.com");
+  await page.getByTestId("passengers-continue").click();
+}

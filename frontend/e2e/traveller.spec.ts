@@ -63,37 +63,44 @@ test("a traveller registers, finds a connecting itinerary, books it, sees it and
   await expect(cards.first().getByTestId("itinerary-price")).toHaveText("₹6,500");
 
   await cards.first().getByTestId("select-itinerary").click();
-  await expect(page).toHaveURL(/\/book\?flights=.+,.+&seats=2/);
-  await expect(page.getByTestId("booking-total")).toHaveText("₹13,000");
+  await expect(page).toHaveURL(/\/trip\/passengers\?.*seats=2.*&out=[^&]+(,|%2C)[^&]+/);
+  for (const [index, given] of ["Asha", "Ravi"].entries()) {
+    await page.getByTestId(`passenger-${index}-given`).fill(given);
+    await page.getByTestId(`passenger-${index}-family`).fill("Kapoor");
+    await page.getByTestId(`passenger-${index}-born`).fill(`198${index}-02-14`);
+  }
+  await page.getByTestId("contact-email").fill(`${username}@example.com`);
+  await page.getByTestId("passengers-continue").click();
+  await expect(page.getByTestId("review-total")).toHaveText("₹13,000");
   await screenshot(page, "booking");
 
   // A double click books once: the button is busy after the first click, and both carry one key.
-  await page.getByTestId("booking-confirm").dblclick();
-  await expect(page.getByTestId("booking-confirmed")).toBeVisible();
-  await expect(page.getByTestId("booking-reference")).toHaveText(/^[0-9A-F]{8}$/);
-  const ref = await page.getByTestId("booking-reference").textContent();
+  await page.getByTestId("order-pay").dblclick();
+  await expect(page.getByTestId("order-confirmed")).toBeVisible();
+  await expect(page.getByTestId("order-reference")).toHaveText(/^[A-HJ-NP-Z2-9]{6}$/);
+  const ref = await page.getByTestId("order-reference").textContent();
   await screenshot(page, "booking-confirmed");
 
   // One trip of two legs, booked once, under the same reference.
-  await page.getByTestId("go-to-bookings").click();
-  const bookings = page.getByTestId("booking");
-  await expect(bookings).toHaveCount(1);
-  await expect(bookings.getByTestId("booking-status")).toHaveText("CONFIRMED");
-  await expect(bookings.getByTestId("booking-ref")).toHaveText(ref!);
-  await expect(bookings.getByTestId("leg")).toHaveCount(2);
+  await page.getByTestId("go-to-trips").click();
+  const trips = page.getByTestId("trip");
+  await expect(trips).toHaveCount(1);
+  await expect(trips.getByTestId("trip-status")).toHaveText("CONFIRMED");
+  await expect(trips.getByTestId("trip-reference")).toHaveText(ref!);
+  await expect(trips.getByTestId("leg")).toHaveCount(2);
   await screenshot(page, "my-bookings");
 
-  await bookings.getByTestId("cancel-booking").click();
-  await expect(page.getByRole("dialog")).toContainText("All 2 flights of this trip will be cancelled together");
+  await trips.getByTestId("cancel-trip").click();
+  await expect(page.getByRole("dialog")).toContainText("All flights of the trip are cancelled together");
   await page.getByTestId("confirm-cancel").click();
-  await expect(bookings.getByTestId("booking-status")).toHaveText("CANCELLED");
-  await expect(bookings.getByTestId("cancel-booking")).toHaveCount(0);
+  await expect(trips.getByTestId("trip-status")).toHaveText("CANCELLED");
+  await expect(trips.getByTestId("cancel-trip")).toHaveCount(0);
   await screenshot(page, "my-bookings-cancelled");
 
   await page.getByTestId("user-menu").click();
   await page.getByTestId("logout").click();
   await expect(page.getByTestId("nav-login")).toBeVisible();
-  await expect(page.getByTestId("nav-bookings")).toHaveCount(0);
+  await expect(page.getByTestId("nav-trips")).toHaveCount(0);
 });
 
 test("search shows an empty state and validation messages", async ({ page }) => {
@@ -127,6 +134,8 @@ test("an expired or rejected token sends the user to login and back", async ({ p
 test("booking pages need a login", async ({ page }) => {
   await page.goto("/bookings");
   await expect(page).toHaveURL(/\/login\?next=%2Fbookings/);
+  await page.goto("/trips");
+  await expect(page).toHaveURL(/\/login\?next=%2Ftrips/);
 });
 
 test("the app works at phone width", async ({ page }) => {

@@ -4,6 +4,7 @@ import { IconChevronDown, IconLogout, IconPlaneDeparture } from "@tabler/icons-r
 import { Link, NavLink, useNavigate } from "react-router-dom";
 
 import { useAuth } from "../services/auth";
+import NotificationBell from "./NotificationBell";
 
 interface NavItem {
   to: string;
@@ -17,7 +18,8 @@ export default function Header() {
   const [opened, { toggle, close }] = useDisclosure(false);
 
   const items: NavItem[] = [{ to: "/", label: "Search flights", testId: "nav-search" }];
-  if (token) items.push({ to: "/bookings", label: "My bookings", testId: "nav-bookings" });
+  if (token) items.push({ to: "/trips", label: "My trips", testId: "nav-trips" });
+  items.push({ to: "/manage", label: "Manage booking", testId: "nav-manage" });
   // Admin pages are not advertised to anyone else; the route itself refuses them too.
   if (user?.is_admin) items.push({ to: "/admin", label: "Admin", testId: "nav-admin" });
 
@@ -66,6 +68,7 @@ export default function Header() {
       </Group>
 
       <Group gap="sm" visibleFrom="sm" wrap="nowrap">
+        <NotificationBell />
         {user ? (
           <Menu position="bottom-end" withinPortal>
             <Menu.Target>
@@ -94,7 +97,10 @@ export default function Header() {
         )}
       </Group>
 
-      <Burger opened={opened} onClick={toggle} hiddenFrom="sm" aria-label="Open menu" data-testid="burger" />
+      <Group gap="xs" wrap="nowrap" hiddenFrom="sm">
+        <NotificationBell mobile />
+        <Burger opened={opened} onClick={toggle} aria-label="Open menu" data-testid="burger" />
+      </Group>
       <Drawer opened={opened} onClose={close} title="FlightDesk" hiddenFrom="sm" size="xs" position="right">
         <Stack gap="md">
           {links(true)}

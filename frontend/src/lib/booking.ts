@@ -66,4 +66,6 @@ export const STATUS_COLORS: Record<BookingStatus, string> = {
   PENDING: "yellow",
   FAILED: "red",
   CANCELLED: "gray",
+  HELD: "yellow",
+  EXPIRED: "gray",
 };

@@ -1,6 +1,6 @@
-import { Stack, Tabs, Title } from "@mantine/core";
-import { IconFileUpload, IconMapPin, IconPlane } from "@tabler/icons-react";
-import { useSearchParams } from "react-router-dom";
+import { Button, Group, Stack, Tabs, Title } from "@mantine/core";
+import { IconChartBar, IconFileUpload, IconMapPin, IconPlane } from "@tabler/icons-react";
+import { Link, useSearchParams } from "react-router-dom";
 
 import AirportsAdmin from "../components/admin/AirportsAdmin";
 import BulkUpload from "../components/admin/BulkUpload";
@@ -16,7 +16,12 @@ export default function AdminPage() {
 
   return (
     <Stack py="md" gap="md">
-      <Title order={2}>Administration</Title>
+      <Group justify="space-between" wrap="wrap" gap="xs">
+        <Title order={2}>Administration</Title>
+        <Button component={Link} to="/operations" variant="light" leftSection={<IconChartBar size={16} />} data-testid="open-operations">
+          Operations
+        </Button>
+      </Group>
       <Tabs
         value={tab}
         onChange={(value) => setUrl(value && value !== "flights" ? { tab: value } : {}, { replace: true })}

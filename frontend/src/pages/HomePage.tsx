@@ -5,7 +5,9 @@ import { useNavigate, useSearchParams } from "react-router-dom";
 
 import FlightResults from "../components/FlightResults";
 import SearchForm from "../components/SearchForm";
-import { saveSelection } from "../lib/selection";
+import ReturnDateField from "../components/orders/ReturnDateField";
+import ReturnStep from "../components/orders/ReturnStep";
+import { afterChoosing, sliceSearch } from "../lib/orders";
 import * as api from "../services/api";
 import { errorMessage } from "../services/errors";
 import { useTimezoneLookup } from "../services/hooks";
@@ -24,7 +26,11 @@ function paramsFrom(url: URLSearchParams): SearchParams | null {
 export default function HomePage() {
   const [url, setUrl] = useSearchParams();
   const navigate = useNavigate();
-  const params = paramsFrom(url);
+  const searched = paramsFrom(url);
+  // With a return date and the outbound chosen (both in the URL), the results are the return's.
+  const returnDate = url.get("return") ?? "";
+  const choosingReturn = searched !== null && returnDate !== "" && url.has("out");
+  const params = searched && choosingReturn ? sliceSearch({ ...searched, returnDate }, "ret") : searched;
   const sort: SortKey = url.get("sort") === "duration" ? "duration" : "price";
   const timezoneOf = useTimezoneLookup();
 
@@ -39,6 +45,7 @@ export default function HomePage() {
   const onSearch = (next: SearchParams) => {
     const query = new URLSearchParams({ from: next.source, to: next.destination, date: next.date, seats: String(next.seats) });
     if (sort !== "price") query.set("sort", sort);
+    if (returnDate && returnDate >= next.date) query.set("return", returnDate);
     if (query.toString() === url.toString()) void results.refetch();
     else setUrl(query);
   };
@@ -51,10 +58,19 @@ export default function HomePage() {
   };
 
   const onSelect = (itinerary: Itinerary) => {
-    const seats = params?.seats ?? 1;
-    saveSelection({ itinerary, seats });
-    const ids = itinerary.flights.map((f) => f.id).join(",");
-    navigate(`/book?flights=${ids}&seats=${seats}`, { state: { itinerary, seats } });
+    const next = afterChoosing(url, itinerary.flights.map((f) => f.id));
+    if ("home" in next) {
+      setUrl(next.home);
+      window.scrollTo({ top: 0 });
+    } else navigate(next.passengers);
+  };
+
+  const onReturnDateChange = (value: string) => {
+    const query = new URLSearchParams(url);
+    if (value) query.set("return", value);
+    else query.delete("return");
+    query.delete("out");
+    setUrl(query, { replace: true });
   };
 
   return (
@@ -68,10 +84,12 @@ export default function HomePage() {
         </Stack>
       )}
       <SearchForm
-        initial={params ?? undefined}
+        initial={searched ?? undefined}
         onSearch={onSearch}
         searching={results.isFetching}
       />
+      <ReturnDateField value={returnDate} departure={searched?.date ?? null} onChange={onReturnDateChange} />
+      {choosingReturn && searched && <ReturnStep search={searched} returnDate={returnDate} />}
 
       {params && results.isPending && (
         <Stack gap="sm" data-testid="results-loading" aria-busy="true">

@@ -15,7 +15,10 @@ import type {
   FlightFilters,
   FlightInput,
   FlightPage,
+  CancellationQuote,
   Itinerary,
+  Order,
+  OrderRequest,
   SearchParams,
   User,
 } from "../types";
@@ -45,7 +48,7 @@ interface Outcome<T> {
   response: Response;
 }
 
-async function unwrap<T>(call: Promise<Outcome<T>>): Promise<T> {
+export async function unwrap<T>(call: Promise<Outcome<T>>): Promise<T> {
   let outcome: Outcome<T>;
   try {
     outcome = await call;
@@ -123,6 +126,61 @@ export function myBookings(): Promise<Booking[]> {
 
 export function cancelBooking(id: string): Promise<Booking> {
   return unwrap(client.DELETE("/api/v1/bookings/{booking_id}", { params: { path: { booking_id: id } } }));
+}
+
+// --- orders ---
+
+/** 201 with the order (CONFIRMED or HELD), or 402 with the FAILED one: the caller shows it and offers a retry. */
+export async function createOrder(request: OrderRequest, idempotencyKey: string): Promise<Order> {
+  const { data, error, response } = await client
+    .POST("/api/v1/orders", { body: request, headers: { "Idempotency-Key": idempotencyKey } })
+    .catch(() => {
+      throw new ApiError(0, null);
+    });
+  if (response.status === 402) return error as unknown as Order;
+  if (!response.ok) {
+    const detail = error && typeof error === "object" && "detail" in error ? error.detail : null;
+    throw new ApiError(response.status, detail);
+  }
+  return data as Order;
+}
+
+export function myOrders(): Promise<Order[]> {
+  return unwrap(client.GET("/api/v1/orders"));
+}
+
+export function getOrder(id: string): Promise<Order> {
+  return unwrap(client.GET("/api/v1/orders/{order_id}", { params: { path: { order_id: id } } }));
+}
+
+/** 200 CONFIRMED, or 402 with the order still HELD (its deadline unchanged): shown, and payable again. */
+export async function payOrder(id: string): Promise<Order> {
+  const { data, error, response } = await client
+    .POST("/api/v1/orders/{order_id}/pay", { params: { path: { order_id: id } } })
+    .catch(() => {
+      throw new ApiError(0, null);
+    });
+  if (!response.ok) {
+    const detail = error && typeof error === "object" && "detail" in error ? error.detail : null;
+    throw new ApiError(response.status, detail);
+  }
+  return data as Order;
+}
+
+export function cancellationQuote(id: string): Promise<CancellationQuote> {
+  return unwrap(
+    client.GET("/api/v1/orders/{order_id}/cancellation-quote", { params: { path: { order_id: id } } }),
+  );
+}
+
+export function cancelOrder(id: string): Promise<Order> {
+  return unwrap(client.POST("/api/v1/orders/{order_id}/cancel", { params: { path: { order_id: id } } }));
+}
+
+export function lookupOrder(reference: string, familyName: string): Promise<Order> {
+  return unwrap(
+    client.GET("/api/v1/orders/lookup", { params: { query: { reference, family_name: familyName } } }),
+  );
 }
 
 // --- admin ---

@@ -31,6 +31,7 @@ export function flight(overrides: Partial<Flight> = {}): Flight {
     total_seats: 100,
     available_seats: 50,
     price: 4000,
+    status: "SCHEDULED",
     ...overrides,
   };
 }

@@ -30,3 +30,11 @@ export type BookingResult = Booking | BookingGroup;
 export type JobStatus = Schemas["JobStatus"];
 export type BulkJobAccepted = Schemas["BulkJobAccepted"];
 export type BulkJob = Schemas["BulkJobStatus"];
+
+export type PassengerType = Schemas["PassengerType"];
+export type OrderStatus = Schemas["OrderStatus"];
+export type OrderPassengerIn = Schemas["PassengerIn"];
+export type OrderPassenger = Schemas["PassengerOut"];
+export type OrderRequest = Schemas["OrderIn"];
+export type Order = Schemas["Order"];
+export type CancellationQuote = Schemas["CancellationQuote"];

@@ -27,6 +27,7 @@ import { errorMessage } from "../../services/errors";
 import { useAirports, useTimezoneLookup } from "../../services/hooks";
 import type { Flight } from "../../types";
 import FlightFormModal from "./FlightFormModal";
+import FlightOpsActions, { FlightStatusBadge } from "./FlightOpsActions";
 
 const PAGE_SIZE = 20;
 
@@ -147,7 +148,7 @@ export default function FlightsAdmin() {
                 return (
                   <Table.Tr key={flight.id} data-testid="flight-row" data-flight-number={flight.flight_number}>
                     <Table.Td ff="monospace" fw={600}>
-                      {flight.flight_number}
+                      {flight.flight_number} <FlightStatusBadge flight={flight} />
                     </Table.Td>
                     <Table.Td>
                       {flight.source} → {flight.destination}
@@ -172,6 +173,7 @@ export default function FlightsAdmin() {
                     </Table.Td>
                     <Table.Td>
                       <Group gap={4} justify="flex-end" wrap="nowrap">
+                        <FlightOpsActions flight={flight} />
                         <Tooltip label="Edit">
                           <ActionIcon
                             variant="subtle"
