@@ -264,6 +264,9 @@ async def reserve_at_once(
     both be refused while one could have had both: a refusal is therefore asked again in
     ``reserve_all``'s order, whose answer is the one given."""
     ids = sorted(set(flight_ids))
+    if strategy.name == LockWatchStrategy.name:
+        # Its per-flight locks are polled: asking every flight at once only multiplies the pollers.
+        return await reserve_all(context, strategy, ids, seats)
     outcomes = await asyncio.gather(
         *(_reserve_one(context, strategy, fid, seats) for fid in ids), return_exceptions=True
     )
