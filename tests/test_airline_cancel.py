@@ -265,3 +265,23 @@ async def test_a_booking_paying_while_its_flight_is_cancelled_ends_cancelled_not
     assert [(a.status_code, a.json()["status"]) for a in answers] == [(201, "CANCELLED")] * len(buyers)
     assert await seat_holding(context, flight["id"]) == 0
     assert await counter(context, flight["id"]) == 50
+
+
+async def test_a_flight_as_returned_can_be_put_back_but_its_status_only_changes_by_a_cancel(
+    client: httpx.AsyncClient, admin_headers: dict[str, str]
+) -> None:
+    flight = await create_flight(client, admin_headers)
+    body = {k: v for k, v in flight.items() if k not in ("id", "available_seats")}
+    assert (
+        await client.put(f"/admin/flights/{flight['id']}", json=body, headers=admin_headers)
+    ).status_code == 200
+    cancelled = {**body, "status": "CANCELLED"}
+    refused = await client.put(f"/admin/flights/{flight['id']}", json=cancelled, headers=admin_headers)
+    assert refused.status_code == 409
+    created = await client.post(
+        "/admin/flights", json={**cancelled, "flight_number": "AI-7"}, headers=admin_headers
+    )
+    assert created.status_code == 422
+    assert (await client.get(f"/admin/flights/{flight['id']}", headers=admin_headers)).json()[
+        "status"
+    ] == "SCHEDULED"

@@ -35,6 +35,17 @@ class ManifestEntry(BaseModel):
     created_at: datetime
 
 
+class StatusCounts(BaseModel):
+    """Bookings rows of the flight per status."""
+
+    PENDING: int = 0
+    CONFIRMED: int = 0
+    CANCELLED: int = 0
+    FAILED: int = 0
+    HELD: int = 0
+    EXPIRED: int = 0
+
+
 class ManifestTotals(BaseModel):
     # Seats of HELD, PENDING and CONFIRMED rows: what counts against total_seats.
     seats_taken: int
@@ -45,7 +56,7 @@ class ManifestTotals(BaseModel):
     passengers: int
     infants: int
     bookings: int
-    by_status: dict[str, int]
+    by_status: StatusCounts
 
 
 class ManifestOut(BaseModel):
