@@ -282,7 +282,7 @@ async def test_a_flight_as_returned_can_be_put_back_but_its_status_only_changes_
     created = await client.post(
         "/admin/flights", json={**cancelled, "flight_number": "AI-7"}, headers=admin_headers
     )
-    assert created.status_code == 422
+    assert created.status_code == 409
     assert (await client.get(f"/admin/flights/{flight['id']}", headers=admin_headers)).json()[
         "status"
     ] == "SCHEDULED"

@@ -54,7 +54,7 @@ STATUS_READ_ONLY = "status is changed only by POST /admin/flights/{id}/cancel"
 
 async def create(context: AppContext, data: FlightIn) -> FlightOut:
     if data.status not in (None, FlightStatus.SCHEDULED):
-        raise Invalid(STATUS_READ_ONLY)
+        raise Conflict(STATUS_READ_ONLY)
     data = await _spelled(context, data)
     flight = Flight(id=uuid.uuid4(), available_seats=data.total_seats, **data.model_dump())
     async with context.session_factory() as session:

@@ -770,6 +770,7 @@ export interface components {
             price: number | string;
             /** Source */
             source: string;
+            status?: components["schemas"]["FlightStatus"] | null;
             /** Total Seats */
             total_seats: number;
         };
@@ -915,10 +916,7 @@ export interface components {
         ManifestTotals: {
             /** Bookings */
             bookings: number;
-            /** By Status */
-            by_status: {
-                [key: string]: number;
-            };
+            by_status: components["schemas"]["StatusCounts"];
             /** Infants */
             infants: number;
             /** Passengers */
@@ -1044,6 +1042,42 @@ export interface components {
             date_to: string;
             /** Items */
             items: components["schemas"]["RouteDay"][];
+        };
+        /**
+         * StatusCounts
+         * @description Bookings rows of the flight per status.
+         */
+        StatusCounts: {
+            /**
+             * Cancelled
+             * @default 0
+             */
+            CANCELLED: number;
+            /**
+             * Confirmed
+             * @default 0
+             */
+            CONFIRMED: number;
+            /**
+             * Expired
+             * @default 0
+             */
+            EXPIRED: number;
+            /**
+             * Failed
+             * @default 0
+             */
+            FAILED: number;
+            /**
+             * Held
+             * @default 0
+             */
+            HELD: number;
+            /**
+             * Pending
+             * @default 0
+             */
+            PENDING: number;
         };
         /** SuggestionOut */
         SuggestionOut: {
