@@ -74,7 +74,14 @@ async def test_the_manifest_lists_every_booking_with_its_reference_passengers_an
     assert totals["seats_taken"] == 2 + 1 + 3
     assert totals["seats_confirmed"] == 5 and totals["seats_held"] == 1
     assert totals["passengers"] == 3 + 1 + 3 and totals["infants"] == 1
-    assert totals["by_status"] == {"CONFIRMED": 2, "HELD": 1, "CANCELLED": 1}
+    assert totals["by_status"] == {
+        "PENDING": 0,
+        "CONFIRMED": 2,
+        "CANCELLED": 1,
+        "FAILED": 0,
+        "HELD": 1,
+        "EXPIRED": 0,
+    }
     assert body["flight"]["available_seats"] == 40 - 6
 
     assert (

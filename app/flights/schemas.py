@@ -38,6 +38,9 @@ class FlightIn(BaseModel):
     arrival_ts: FlightTime
     total_seats: Annotated[int, Field(ge=1, le=MAX_SEATS_PER_FLIGHT)]
     price: Money
+    # Read-only, accepted so that a flight as GET returns it can be PUT back: it must equal the
+    # flight's status (a cancel is POST /admin/flights/{id}/cancel). Never stored from here.
+    status: Annotated[FlightStatus | None, Field(exclude=True)] = None
 
     @model_validator(mode="after")
     def _coherent(self) -> FlightIn:

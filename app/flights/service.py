@@ -19,7 +19,7 @@ from sqlalchemy.exc import IntegrityError
 from app.airports.service import canonical_spellings, spellings, zone_name
 from app.flights.events import FlightChange, FlightSnapshot, flights_changed
 from app.flights.schemas import FlightFilter, FlightIn, FlightOut, FlightPage
-from app.models import SEAT_HOLDING_STATUSES, Booking, Flight
+from app.models import SEAT_HOLDING_STATUSES, Booking, Flight, FlightStatus
 from app.platform.errors import Conflict, Invalid, NotFound
 
 if TYPE_CHECKING:
@@ -49,7 +49,12 @@ async def _spelled(context: AppContext, data: FlightIn) -> FlightIn:
     return data.model_copy(update={"source": source, "destination": destination})
 
 
+STATUS_READ_ONLY = "status is changed only by POST /admin/flights/{id}/cancel"
+
+
 async def create(context: AppContext, data: FlightIn) -> FlightOut:
+    if data.status not in (None, FlightStatus.SCHEDULED):
+        raise Conflict(STATUS_READ_ONLY)
     data = await _spelled(context, data)
     flight = Flight(id=uuid.uuid4(), available_seats=data.total_seats, **data.model_dump())
     async with context.session_factory() as session:
@@ -108,6 +113,8 @@ async def update(context: AppContext, flight_id: uuid.UUID, data: FlightIn) -> F
         flight = await session.get(Flight, flight_id, with_for_update=True)
         if flight is None:
             raise NotFound("Flight not found")
+        if data.status is not None and data.status.value != flight.status:
+            raise Conflict(STATUS_READ_ONLY)
         before = FlightSnapshot.of(flight)
         async with context.inventory.shift_totals(
             {flight_id: data.total_seats - flight.total_seats}

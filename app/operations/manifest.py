@@ -3,14 +3,20 @@
 from __future__ import annotations
 
 import uuid
-from collections import Counter, defaultdict
+from collections import defaultdict
 from typing import TYPE_CHECKING
 
 from sqlalchemy import text
 
 from app.flights import service as flights
 from app.models import SEAT_HOLDING_STATUSES, BookingStatus, PassengerType
-from app.operations.schemas import ManifestEntry, ManifestOut, ManifestPassenger, ManifestTotals
+from app.operations.schemas import (
+    ManifestEntry,
+    ManifestOut,
+    ManifestPassenger,
+    ManifestTotals,
+    StatusCounts,
+)
 
 if TYPE_CHECKING:
     from app.context import AppContext
@@ -77,6 +83,6 @@ async def manifest(context: AppContext, flight_id: uuid.UUID) -> ManifestOut:
             passengers=sum(len(e.passengers) if e.order_id else e.seats for e in holding),
             infants=infants,
             bookings=sum(int(count) for _, count, _ in by_status),
-            by_status=dict(Counter({status: int(count) for status, count, _ in by_status})),
+            by_status=StatusCounts(**{status: int(count) for status, count, _ in by_status}),
         ),
     )

@@ -3,17 +3,22 @@
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime, timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
 
 from app.accounts.deps import ContextDep, get_admin_user
-from app.flights.schemas import FlightDate
 from app.operations import cancel as cancelling
 from app.operations import manifest as manifests
 from app.operations import reports
-from app.operations.schemas import CancellationImpact, CancelOut, DeparturesOut, ManifestOut, RoutesReport
+from app.operations.schemas import (
+    CancellationImpact,
+    CancelOut,
+    DeparturesOut,
+    ManifestOut,
+    RouteRange,
+    RoutesReport,
+)
 from app.platform.responses import errors
 
 router = APIRouter(
@@ -43,14 +48,10 @@ async def cancel_flight(flight_id: uuid.UUID, context: ContextDep) -> CancelOut:
 
 
 @router.get("/operations/routes", response_model=RoutesReport)
-async def route_figures(
-    context: ContextDep,
-    date_from: Annotated[FlightDate | None, Query()] = None,
-    date_to: Annotated[FlightDate | None, Query()] = None,
-) -> RoutesReport:
+async def route_figures(context: ContextDep, days: Annotated[RouteRange, Query()]) -> RoutesReport:
     """Per route and UTC day of departure; at most 62 days (422 otherwise). Default: the next 7 days."""
-    start = date_from or datetime.now(UTC).date()
-    return await reports.routes(context, start, date_to or start + timedelta(days=6))
+    assert days.date_from is not None and days.date_to is not None
+    return await reports.routes(context, days.date_from, days.date_to)
 
 
 @router.get("/operations/departures", response_model=DeparturesOut)

@@ -4,9 +4,9 @@ import datetime as dt
 import uuid
 from datetime import datetime
 
-from pydantic import BaseModel
+from pydantic import BaseModel, model_validator
 
-from app.flights.schemas import FlightOut
+from app.flights.schemas import FlightDate, FlightOut
 from app.models import BookingStatus, OrderStatus, PassengerType
 from app.platform.fields import MoneyOut
 
@@ -35,6 +35,17 @@ class ManifestEntry(BaseModel):
     created_at: datetime
 
 
+class StatusCounts(BaseModel):
+    """Bookings rows of the flight per status."""
+
+    PENDING: int = 0
+    CONFIRMED: int = 0
+    CANCELLED: int = 0
+    FAILED: int = 0
+    HELD: int = 0
+    EXPIRED: int = 0
+
+
 class ManifestTotals(BaseModel):
     # Seats of HELD, PENDING and CONFIRMED rows: what counts against total_seats.
     seats_taken: int
@@ -45,7 +56,7 @@ class ManifestTotals(BaseModel):
     passengers: int
     infants: int
     bookings: int
-    by_status: dict[str, int]
+    by_status: StatusCounts
 
 
 class ManifestOut(BaseModel):
@@ -104,3 +115,24 @@ class Departure(BaseModel):
 class DeparturesOut(BaseModel):
     hours: int
     items: list[Departure]
+
+
+MAX_ROUTE_DAYS = 62
+
+
+class RouteRange(BaseModel):
+    """UTC days of departure, both included; default the next 7 days; at most 62 days."""
+
+    date_from: FlightDate | None = None
+    date_to: FlightDate | None = None
+
+    @model_validator(mode="after")
+    def _bounded(self) -> RouteRange:
+        start = self.date_from or dt.datetime.now(dt.UTC).date()
+        end = self.date_to or start + dt.timedelta(days=6)
+        if end < start:
+            raise ValueError("date_to must not be before date_from")
+        if (end - start).days + 1 > MAX_ROUTE_DAYS:
+            raise ValueError(f"At most {MAX_ROUTE_DAYS} days at once")
+        self.date_from, self.date_to = start, end
+        return self

@@ -296,6 +296,8 @@ def card(r: FlightSnapshot) -> bytes:
             "arrival_ts": r.arrival_ts.astimezone(UTC),
             "total_seats": r.total_seats,
             "price": float(r.price),
+            # Search shows no cancelled flight (operations: handled as a deletion).
+            "status": "SCHEDULED",
         },
         option=orjson.OPT_UTC_Z,
     )

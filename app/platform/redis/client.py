@@ -175,8 +175,9 @@ class Keys:
         return f"{self.prefix}:seat_sync:last_run"
 
     def flight_card(self, flight_id: uuid.UUID | str) -> str:
-        """Search: the flight's pre-serialised JSON, without its live available_seats."""
-        return f"{self.flight_tag(flight_id)}:card"
+        """Search: the flight's pre-serialised JSON, without its live available_seats. Versioned:
+        v2 added the flight's status, and a card of the old shape is never read again."""
+        return f"{self.flight_tag(flight_id)}:card2"
 
     def search_day(self, origin: str, day: str) -> str:
         """Search: hash destination -> best itineraries from ``origin`` on local date ``day``."""
