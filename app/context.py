@@ -13,9 +13,10 @@ from dataclasses import dataclass
 import procrastinate
 
 from app.airports import service as airports
-from app.booking import group_commit
+from app.booking import group_commit, order_storage
 from app.booking import tasks as booking_tasks
 from app.booking.group_commit import BookingStore
+from app.booking.order_storage import OrderStore
 from app.booking.reservation import new_strategy
 from app.bulk_import import runner as bulk_runner
 from app.bulk_import import tasks as bulk_tasks
@@ -38,6 +39,8 @@ class AppContext(Platform):
     inventory: SeatInventory
     # The booking hot path's group-commit batchers (on raw connections of the engine's pool).
     booking_store: BookingStore
+    # The order hot path's group-commit batchers (insert, confirm).
+    order_store: OrderStore
     # Published by flights after each commit that changes flights (one FlightChange per flight).
     flight_changes: Topic[Sequence[FlightChange]]
     # Published by airports when an airport's effective timezone changes (the airport's name).
@@ -61,7 +64,10 @@ class AppContext(Platform):
         time out, see app.platform.db)."""
         engine = create_engine(
             settings,
-            pool_size=pool_size + group_commit.CONNECTIONS + bulk_runner.CONNECTIONS,
+            pool_size=pool_size
+            + group_commit.CONNECTIONS
+            + order_storage.CONNECTIONS
+            + bulk_runner.CONNECTIONS,
             serves_requests=serves_requests,
         )
         session_factory = create_session_factory(engine)
@@ -79,6 +85,7 @@ class AppContext(Platform):
             booking_store=BookingStore(
                 settings, engine, redis, keys, inventory, new_strategy(settings, redis, keys)
             ),
+            order_store=OrderStore(settings, engine, redis, keys, inventory),
             flight_changes=Topic("flight_changes"),
             timezone_changes=Topic("timezone_changes"),
             jobs=JobQueue(create_jobs_app(settings, max_pool_size=job_pool_size)),

@@ -1,6 +1,11 @@
 """Booking throughput, end to end over HTTP, against a real server process (plus raw ceilings).
 
     .venv/bin/python bench/booking.py [--seconds 5] [--connections 64] [--port 8102]
+    .venv/bin/python bench/booking.py --orders [--seconds 5] [--connections 64]
+
+``--orders``: POST /api/v1/orders instead, a round trip (two slices: a hot outbound and a hot return
+flight) for two adults, end to end (reservation of both flights, the order, its passengers and two
+bookings rows, payment, confirmation with its notification), against /healthz in the same run.
 
 Installs wrk when missing (Debian's package); needs the PostgreSQL / Redis the tests use: a fresh database
 and key prefix, removed afterwards. For each strategy (lua, lock-watch) and PAYMENT_LATENCY_MS
@@ -14,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import os
 import re
 import subprocess
@@ -36,6 +42,7 @@ from app.booking.reservation import LuaStrategy  # noqa: E402
 from app.cli import migrate  # noqa: E402
 from app.platform.config import to_driver_url  # noqa: E402
 from app.platform.redis.client import Keys  # noqa: E402
+from app.platform.security import create_access_token  # noqa: E402
 from bench.procstat import server_cpu  # noqa: E402
 from bench.tools import ensure_wrk, start_api, stop_api  # noqa: E402
 from tests.infra import test_servers  # noqa: E402
@@ -62,6 +69,133 @@ request = function()
                     '{"flight_id": "' .. flight .. '", "seats": 1}')
 end
 """
+
+
+ORDER_SCRIPT = """
+local tokens = {%(tokens)s}
+local body = '%(body)s'
+local n = 0
+request = function()
+  n = n + 1
+  local headers = {["Content-Type"] = "application/json",
+                   ["Authorization"] = "Bearer " .. tokens[(n %% #tokens) + 1]}
+  return wrk.format("POST", "/api/v1/orders", headers, body)
+end
+"""
+
+
+def seed_round_trip(database_url: str) -> tuple[str, str]:
+    """A hot outbound (Delhi -> Mumbai in 30 days) and its hot return three days later."""
+    out, back = str(uuid.uuid4()), str(uuid.uuid4())
+    with psycopg.connect(to_driver_url(database_url, "postgresql"), autocommit=True) as conn:
+        conn.execute(
+            """
+            INSERT INTO flights (id, flight_number, source, destination, departure_ts, arrival_ts,
+                                 total_seats, available_seats, price)
+            VALUES (%(out)s, 'OR-1', 'Delhi', 'Mumbai', now() + interval '30 days',
+                    now() + interval '30 days 2 hours', %(seats)s, %(seats)s, 4999),
+                   (%(back)s, 'OR-2', 'Mumbai', 'Delhi', now() + interval '33 days',
+                    now() + interval '33 days 2 hours', %(seats)s, %(seats)s, 5200.50)
+            """,
+            {"out": out, "back": back, "seats": BENCH_SEATS},
+        )
+    return out, back
+
+
+def minted_tokens(database_url: str, count: int) -> list[str]:
+    """Users written straight into the table with tokens signed by the bench's secret: registering
+    64 users over HTTP costs minutes of Argon2 on a loaded machine, and is not what is measured."""
+    ids = [uuid.uuid4() for _ in range(count)]
+    with psycopg.connect(to_driver_url(database_url, "postgresql"), autocommit=True) as conn:
+        conn.execute(
+            "INSERT INTO users (id, username, hashed_password) "
+            "SELECT id, 'bench_' || replace(id::text, '-', ''), 'x' FROM unnest(%(ids)s::uuid[]) AS t(id)",
+            {"ids": ids},
+        )
+    return [create_access_token(i, secret=JWT, algorithm="HS256", expire_minutes=120) for i in ids]
+
+
+def confirmed_orders(database_url: str) -> int:
+    with psycopg.connect(to_driver_url(database_url, "postgresql")) as conn:
+        row = conn.execute("SELECT count(*) FROM orders WHERE status = 'CONFIRMED'").fetchone()
+        return int(row[0]) if row else 0
+
+
+def run_orders(args: argparse.Namespace) -> None:
+    """Hot-flight two-slice, two-passenger orders/s against /healthz, same server, same run."""
+    with test_servers() as servers, tempfile.TemporaryDirectory() as tmp:
+        migrate(servers.database_url)
+        out, back = seed_round_trip(servers.database_url)
+        keys = Keys(servers.redis_prefix)
+        warm = redis.Redis.from_url(servers.redis_url)
+        warm.mset({keys.seats(fid): BENCH_SEATS for fid in (out, back)})
+        warm.close()
+        adults = [
+            {"given_name": "Asha", "family_name": "Rao", "born_on": "1985-04-02", "type": "adult"},
+            {"given_name": "Ravi", "family_name": "Rao", "born_on": "1983-11-20", "type": "adult"},
+        ]
+        order = {
+            "slices": [{"flight_ids": [out]}, {"flight_ids": [back]}],
+            "passengers": adults,
+            "contact": {"email": "asha@example.com"},
+        }
+        body = json.dumps(order)
+        base = f"http://127.0.0.1:{args.port}"
+        results = []
+        user_tokens: list[str] = []
+        for latency in (0, 200):
+            env = {
+                **os.environ,
+                "APP_ENV": "test",
+                "DATABASE_URL": servers.database_url,
+                "REDIS_URL": servers.redis_url,
+                "REDIS_KEY_PREFIX": servers.redis_prefix,
+                "SEAT_UPDATES_CHANNEL": f"{servers.redis_prefix}:seat_updates",
+                "JWT_SECRET": JWT,
+                "PAYMENT_SUCCESS_RATE": "1.0",
+                "PAYMENT_LATENCY_MS": str(latency),
+                "DEMO_DATA": "0",
+                "LOGIN_RATE_LIMIT": "0",
+                "LOGIN_CLIENT_RATE_LIMIT": "0",
+                "REGISTER_RATE_LIMIT": "0",
+                "LOG_LEVEL": "WARNING",
+                "FRONTEND_DIST": "/nonexistent",
+            }
+            server = start_api(env, args.port, LOG_PATH)
+            try:
+                user_tokens = user_tokens or minted_tokens(servers.database_url, args.connections)
+                script = Path(tmp) / "orders.lua"
+                script.write_text(
+                    ORDER_SCRIPT % {"tokens": ", ".join(f'"{t}"' for t in user_tokens), "body": body}
+                )
+                cpu = server_cpu(server.pid)
+                health, _ = wrk(f"{base}/healthz", args.seconds, args.connections)
+                health_cpu = (server_cpu(server.pid) - cpu) / (health * args.seconds) * 1e6
+                cpu = server_cpu(server.pid)
+                before = confirmed_orders(servers.database_url)
+                started = time.perf_counter()
+                _, bad = wrk(base, args.seconds, args.connections, script)
+                rate = (confirmed_orders(servers.database_url) - before) / (time.perf_counter() - started)
+                order_cpu = (server_cpu(server.pid) - cpu) / max(1.0, rate * args.seconds) * 1e6
+            finally:
+                stop_api(server)
+            over, excess, leaked = oversold(servers.database_url, servers.redis_url, keys)
+            results.append((latency, health, rate, bad, over, excess, leaked, health_cpu, order_cpu))
+            print(
+                f"orders latency={latency:3}ms healthz={health:8.0f}/s orders={rate:7.0f}/s "
+                f"({rate / health:.1%}) non-2xx={bad} oversold={over} counter excess={excess} "
+                f"leaked={leaked} server CPU/request: healthz {health_cpu:.0f} us, order {order_cpu:.0f} us",
+                flush=True,
+            )
+    print()
+    print("| payment latency | /healthz req/s | hot two-slice orders/s (2 passengers) | orders / healthz | "
+          "non-2xx | oversold seats | counter excess | CPU µs healthz / order |")  # fmt: skip
+    print("|---|---|---|---|---|---|---|---|")
+    for latency, health, rate, bad, over, excess, _, health_cpu, order_cpu in results:
+        print(
+            f"| {latency} ms | {health:,.0f} | {rate:,.0f} | {rate / health:.1%} | {bad} | {over} | {excess} "
+            f"| {health_cpu:,.0f} / {order_cpu:,.0f} |"
+        )
 
 
 def seed(database_url: str) -> tuple[str, list[str]]:
@@ -182,7 +316,7 @@ def oversold(database_url: str, redis_url: str, keys: Keys) -> tuple[int, int, i
         rows = conn.execute(
             """
             SELECT f.id, f.total_seats, COALESCE(SUM(b.seats) FILTER
-                   (WHERE b.status IN ('PENDING', 'CONFIRMED')), 0)
+                   (WHERE b.status IN ('PENDING', 'CONFIRMED', 'HELD')), 0)
             FROM flights f LEFT JOIN bookings b ON b.flight_id = f.id GROUP BY f.id
             """
         ).fetchall()
@@ -248,7 +382,11 @@ def main() -> None:
     parser.add_argument("--port", type=int, default=8102)
     parser.add_argument("--only", help="one configuration, e.g. lua:0")
     parser.add_argument("--profile", type=Path, help="py-spy the server during the lua:0 hot run")
+    parser.add_argument("--orders", action="store_true", help="two-slice, two-passenger orders instead")
     args = parser.parse_args()
+    if args.orders:
+        run_orders(args)
+        return
     profile_text = ""
     rows: list[tuple[str, int, float, float, float, int, int, int]] = []
     cpu_rows: list[tuple[str, int, float, float]] = []

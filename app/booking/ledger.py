@@ -24,7 +24,7 @@ import asyncpg
 from sqlalchemy import Row, Table, update
 
 from app.booking.reservation import ReservationStrategy
-from app.flights.inventory import lock_seats_shared
+from app.flights.inventory import SEAT_LOCK_CLASS, lock_seats_shared, seat_lock_key
 from app.models import Booking
 from app.platform.errors import Conflict
 
@@ -60,13 +60,44 @@ async def unbookable(
     if not flight_ids:
         return None
     rows = await connection.fetch(_UNBOOKABLE, list(set(flight_ids)), cutoff_minutes)
-    if not rows:
+    return _refusal([row[1] for row in rows], cutoff_minutes)
+
+
+def _refusal(statuses: Sequence[str], cutoff_minutes: int) -> FlightUnbookable | None:
+    if not statuses:
         return None
-    if any(row[1] != "SCHEDULED" for row in rows):
+    if any(status != "SCHEDULED" for status in statuses):
         return FlightUnbookable("The flight has been cancelled by the airline")
     return FlightUnbookable(
         f"The flight departs within {cutoff_minutes} minutes or has departed: it is no longer bookable"
     )
+
+
+# lock_seats_shared and the unbookable check in one round trip: the target list's scalar
+# subqueries run in order, the locks first, whether or not any flight is refused.
+_LOCK_AND_CHECK = (
+    "WITH l AS (SELECT set_config('synchronous_commit', $1, true), pg_advisory_xact_lock_shared($2, k) "
+    "FROM unnest($3::int4[]) AS k) "
+    "SELECT (SELECT count(*) FROM l), ARRAY(SELECT status FROM flights WHERE id = ANY($4::uuid[]) "
+    "AND (status <> 'SCHEDULED' OR departure_ts <= now() + make_interval(mins => $5)))"
+)
+
+
+async def lock_and_check(
+    connection: asyncpg.Connection, flight_ids: Sequence[uuid.UUID], cutoff_minutes: int, *, durable: bool
+) -> FlightUnbookable | None:
+    """``lock_seats_shared`` then ``unbookable``, in one statement (after the rows' insert)."""
+    keys = sorted({seat_lock_key(fid) for fid in flight_ids})
+    row = await connection.fetchrow(
+        _LOCK_AND_CHECK,
+        "on" if durable else "off",
+        SEAT_LOCK_CLASS,
+        keys,
+        list(set(flight_ids)),
+        cutoff_minutes,
+    )
+    assert row is not None
+    return _refusal(list(row[1]), cutoff_minutes)
 
 
 class IdempotencyKeyTaken(Exception):

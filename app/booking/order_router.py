@@ -15,7 +15,7 @@ from app.accounts.deps import ContextDep, CurrentUser, user_id_of
 from app.accounts.router import client_address
 from app.booking import orders
 from app.booking.idempotency import MAX_KEY_LENGTH
-from app.booking.order_schemas import CancellationQuote, OrderIn, OrderOut
+from app.booking.order_schemas import CancellationQuote, Order, OrderIn
 from app.booking.replies import Reply
 from app.booking.router import _INVALID, TokenSubject
 from app.platform.fields import PLAIN_TEXT, Text
@@ -24,7 +24,7 @@ from app.platform.shortcut import shortcut_route
 
 router = APIRouter(prefix="/api/v1/orders", tags=["orders"], responses=errors(503))
 
-_SAME_BODY: dict[str, Any] = {"model": OrderOut}
+_SAME_BODY: dict[str, Any] = {"model": Order}
 
 Reference = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=16), PLAIN_TEXT]
 FamilyName = Annotated[
@@ -76,7 +76,7 @@ router.add_api_route(
     create_order,
     methods=["POST"],
     status_code=201,
-    response_model=OrderOut,
+    response_model=Order,
     responses={
         402: {**_SAME_BODY, "description": "Payment failed: the order is FAILED and holds nothing"},
         **errors(
@@ -93,20 +93,20 @@ router.add_api_route(
 )
 
 
-@router.get("", response_model=list[OrderOut], responses=errors(401))
+@router.get("", response_model=list[Order], responses=errors(401))
 async def list_orders(
     context: ContextDep,
     user: CurrentUser,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
-) -> list[OrderOut]:
+) -> list[Order]:
     return await orders.list_for_user(context, user.id, limit=limit, offset=offset)
 
 
 # Before /{order_id}: "lookup" is no order id.
 @router.get(
     "/lookup",
-    response_model=OrderOut,
+    response_model=Order,
     responses=errors(404, 429, e404="No order with this reference and family name"),
 )
 async def lookup_order(
@@ -114,19 +114,19 @@ async def lookup_order(
     context: ContextDep,
     reference: Annotated[Reference, Query()],
     family_name: Annotated[FamilyName, Query()],
-) -> OrderOut:
+) -> Order:
     await request.app.state.rate_limits.hit_order_lookup(await client_address(request))
     return await orders.lookup(context, reference, family_name)
 
 
-@router.get("/{order_id}", response_model=OrderOut, responses=errors(401, 404))
-async def get_order(order_id: uuid.UUID, context: ContextDep, user: CurrentUser) -> OrderOut:
+@router.get("/{order_id}", response_model=Order, responses=errors(401, 404))
+async def get_order(order_id: uuid.UUID, context: ContextDep, user: CurrentUser) -> Order:
     return await orders.get(context, user.id, order_id)
 
 
 @router.post(
     "/{order_id}/pay",
-    response_model=OrderOut,
+    response_model=Order,
     responses={
         402: {**_SAME_BODY, "description": "Payment declined: the order stays HELD until its deadline"},
         **errors(
@@ -143,10 +143,10 @@ async def pay_order(order_id: uuid.UUID, context: ContextDep, user: CurrentUser)
 
 @router.post(
     "/{order_id}/cancel",
-    response_model=OrderOut,
+    response_model=Order,
     responses=errors(401, 404, 409, e409="Not CONFIRMED or HELD, or the trip has departed"),
 )
-async def cancel_order(order_id: uuid.UUID, context: ContextDep, user: CurrentUser) -> OrderOut:
+async def cancel_order(order_id: uuid.UUID, context: ContextDep, user: CurrentUser) -> Order:
     return await asyncio.shield(orders.cancel(context, user.id, order_id))
 
 

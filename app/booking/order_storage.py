@@ -22,16 +22,21 @@ from typing import TYPE_CHECKING, Any
 
 import asyncpg
 import orjson
+from redis.asyncio import Redis
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app.booking.group_commit import FlightWithSeats
-from app.booking.ledger import Claim, FlightGone, IdempotencyKeyTaken, unbookable
-from app.booking.replies import seats_changed
+from app.booking.ledger import Claim, FlightGone, IdempotencyKeyTaken, lock_and_check
+from app.booking.replies import publish_seat_changes, seats_changed
 from app.booking.reservation import Hold
-from app.flights.inventory import lock_seats_shared
+from app.flights.inventory import SeatInventory, lock_seats_shared
 from app.models import REFERENCE_ALPHABET
 from app.notifications import outbox
 from app.notifications.outbox import Notice
+from app.platform.batching import MicroBatcher, RunAlone
+from app.platform.config import Settings
 from app.platform.db import raw_connection
+from app.platform.redis.client import Keys
 
 if TYPE_CHECKING:
     from app.context import AppContext
@@ -65,6 +70,9 @@ ORDER_COLUMNS = (
     "id, reference, user_id, status, total_price, contact_email, payment_ref, payment_required_by, "
     "first_departure_ts, refund_amount, needs_attention, cancelled_at, cancelled_by, created_at, updated_at"
 )
+
+
+ORDER_FIELDS = len(ORDER_COLUMNS.split(","))
 
 
 class ReferenceTaken(Exception):
@@ -123,49 +131,215 @@ class OrderRow:
         return cls(*record)
 
 
-async def insert(
-    context: AppContext, order: NewOrder, holds: Sequence[Hold], *, durable: bool
-) -> tuple[str, set[uuid.UUID]]:
-    """Write the order with its seats held; returns (its reference, the flights whose counter changed
-    generation since the seats were taken: nothing was written then). ``durable``: wait for the WAL
-    flush at commit (a hold's 201 is its only confirmation; a PENDING order's CONFIRMED update
-    flushes anyway, and a PENDING row lost in a crash only leaks seats)."""
-    flight_ids = [flight.id for _, flight, _, _ in order.legs]
-    for _ in range(REFERENCE_ATTEMPTS):
-        reference = new_reference()
-        try:
-            async with raw_connection(context.engine) as connection, connection.transaction():
-                if order.claim is not None:
-                    claim = order.claim
-                    body = orjson.dumps({"order_id": str(order.id)}).decode()
-                    taken = await connection.fetchval(
-                        _CLAIM, claim.user_id, claim.key, claim.fingerprint, body
+@dataclass(frozen=True, slots=True)
+class Insert:
+    order: NewOrder
+    holds: Sequence[Hold]
+    # Wait for the WAL flush at commit: a hold's 201 is its only confirmation (a PENDING order's
+    # CONFIRMED update flushes anyway, and a PENDING row lost in a crash only leaks seats).
+    durable: bool
+
+
+# (reference, the flights whose counter changed generation since the seats were taken: nothing
+# was written then)
+Inserted = tuple[str, set[uuid.UUID]]
+
+
+@dataclass(frozen=True, slots=True)
+class Confirm:
+    order_id: uuid.UUID
+    payment_ref: str
+    notices: Callable[[OrderRow], Sequence[Notice]]
+    flight_ids: Sequence[uuid.UUID]
+
+
+# The confirmed order (None: it was no longer PENDING) and the live counts of the batch's flights.
+Confirmed = tuple["OrderRow | None", dict[uuid.UUID, int]]
+
+
+# Batches of each step in flight at once, and the connections they hold (the pool includes them).
+LANES = 2
+CONNECTIONS = 2 * LANES + 2
+
+# Many orders at once: the orders, then every passenger and bookings row with its order's id.
+_INSERT_MANY = """
+WITH o AS (
+    INSERT INTO orders (id, reference, user_id, status, total_price, contact_email,
+                        payment_required_by, first_departure_ts, created_at, updated_at)
+    SELECT a, b, c, d, e, f, g, h, ts, ts
+    FROM unnest($1::uuid[], $2::text[], $3::uuid[], $4::text[], $5::numeric[], $6::text[],
+                $7::timestamptz[], $8::timestamptz[], $9::timestamptz[]) AS t(a, b, c, d, e, f, g, h, ts)
+), p AS (
+    INSERT INTO order_passengers (order_id, seq, given_name, family_name, born_on, type)
+    SELECT * FROM unnest($10::uuid[], $11::int2[], $12::text[], $13::text[], $14::date[], $15::text[])
+)
+INSERT INTO bookings (id, user_id, flight_id, seats, status, unit_price, order_id, slice_index,
+                      leg_index, created_at, updated_at)
+SELECT i, u, fl, n, st, pr, oi, si, li, ts, ts
+FROM unnest($16::uuid[], $17::uuid[], $18::uuid[], $19::int4[], $20::text[], $21::numeric[], $22::uuid[],
+            $23::int2[], $24::int2[], $25::timestamptz[]) AS r(i, u, fl, n, st, pr, oi, si, li, ts)
+"""
+_CONFIRM_MANY = f"""
+WITH c AS (SELECT * FROM unnest($1::uuid[], $2::text[]) AS c(id, ref)),
+o AS (
+    UPDATE orders
+       SET status = 'CONFIRMED', payment_ref = c.ref, payment_required_by = NULL, updated_at = now()
+      FROM c WHERE orders.id = c.id AND orders.status = 'PENDING'
+    RETURNING {", ".join("orders." + c.strip() for c in ORDER_COLUMNS.split(","))}
+), b AS (
+    UPDATE bookings SET status = 'CONFIRMED', payment_ref = o.payment_ref, updated_at = now()
+      FROM o WHERE bookings.order_id = o.id AND bookings.status IN ('PENDING', 'HELD')
+)
+SELECT * FROM o
+"""  # noqa: S608 (constant text)
+
+
+class OrderStore:
+    """The order hot path's two PostgreSQL steps, grouped across the requests of a process as
+    /booking's are (group_commit.py): one transaction inserts the orders of a batch, one confirms
+    a batch. A batch that cannot commit whole (an Idempotency-Key, a taken reference, a flight gone
+    or refused, a changed generation) runs its items one by one, each with its own answer."""
+
+    def __init__(
+        self, settings: Settings, engine: AsyncEngine, redis: Redis, keys: Keys, inventory: SeatInventory
+    ) -> None:
+        self.settings = settings
+        self.redis = redis
+        self.keys = keys
+        self.engine = engine
+        self.inventory = inventory
+        self.inserts: MicroBatcher[Insert, Inserted] = MicroBatcher(
+            self._insert_batch, self.insert_one, lanes=LANES
+        )
+        self.confirms: MicroBatcher[Confirm, Confirmed] = MicroBatcher(
+            self._confirm_batch, lambda item: self._confirm_one(item), lanes=LANES
+        )
+
+    async def insert_one(self, item: Insert) -> Inserted:
+        order, holds = item.order, item.holds
+        flight_ids = [flight.id for _, flight, _, _ in order.legs]
+        for _ in range(REFERENCE_ATTEMPTS):
+            reference = new_reference()
+            try:
+                async with raw_connection(self.engine) as connection, connection.transaction():
+                    if order.claim is not None:
+                        claim = order.claim
+                        body = orjson.dumps({"order_id": str(order.id)}).decode()
+                        taken = await connection.fetchval(
+                            _CLAIM, claim.user_id, claim.key, claim.fingerprint, body
+                        )
+                        if taken is None:
+                            raise IdempotencyKeyTaken()
+                    await connection.execute(_INSERT, *_insert_args(order, reference))
+                    refused = await lock_and_check(
+                        connection, flight_ids, self.settings.booking_cutoff_minutes, durable=item.durable
                     )
-                    if taken is None:
-                        raise IdempotencyKeyTaken()
-                await connection.execute(_INSERT, *_insert_args(order, reference))
-                await lock_seats_shared(connection, flight_ids, durable=durable)
-                refused = await unbookable(connection, flight_ids, context.settings.booking_cutoff_minutes)
-                if refused is not None:
-                    raise refused
-                current = await context.inventory.generations([hold.flight_id for hold in holds])
-                stale = {
-                    hold.flight_id
-                    for hold, generation in zip(holds, current, strict=True)
-                    if generation != hold.generation
-                }
-                if stale:
-                    raise _Stale(stale)
-        except asyncpg.UniqueViolationError as exc:
-            if exc.constraint_name == "uq_orders_reference":
-                continue
-            raise
-        except asyncpg.ForeignKeyViolationError as exc:
-            raise FlightGone() from exc
-        except _Stale as changed:
-            return reference, changed.flights
-        return reference, set()
-    raise ReferenceTaken()
+                    if refused is not None:
+                        raise refused
+                    stale = await self._stale(holds)
+                    if stale:
+                        raise _Stale(stale)
+            except asyncpg.UniqueViolationError as exc:
+                if exc.constraint_name == "uq_orders_reference":
+                    continue
+                raise
+            except asyncpg.ForeignKeyViolationError as exc:
+                raise FlightGone() from exc
+            except _Stale as changed:
+                return reference, changed.flights
+            return reference, set()
+        raise ReferenceTaken()
+
+    async def _stale(self, holds: Sequence[Hold]) -> set[uuid.UUID]:
+        current = await self.inventory.generations([hold.flight_id for hold in holds])
+        return {
+            hold.flight_id
+            for hold, generation in zip(holds, current, strict=True)
+            if generation != hold.generation
+        }
+
+    async def _insert_batch(self, items: Sequence[Insert]) -> list[Inserted | BaseException]:
+        if any(item.order.claim is not None for item in items):
+            raise RunAlone("an Idempotency-Key is claimed alone")
+        references = [new_reference() for _ in items]
+        flight_ids = [flight.id for item in items for _, flight, _, _ in item.order.legs]
+        try:
+            async with raw_connection(self.engine) as connection, connection.transaction():
+                await connection.execute(_INSERT_MANY, *_insert_many_args(items, references))
+                refused = await lock_and_check(
+                    connection,
+                    flight_ids,
+                    self.settings.booking_cutoff_minutes,
+                    durable=any(item.durable for item in items),
+                )
+                if refused is not None or await self._stale([h for item in items for h in item.holds]):
+                    raise RunAlone("a flight refused or a counter changed generation")
+        except (asyncpg.UniqueViolationError, asyncpg.ForeignKeyViolationError) as exc:
+            raise RunAlone("a row of the batch was refused") from exc
+        return [(reference, set()) for reference in references]
+
+    async def _confirm_batch(self, items: Sequence[Confirm]) -> list[Confirmed | BaseException]:
+        async with raw_connection(self.engine) as connection, connection.transaction():
+            records = await connection.fetch(
+                _CONFIRM_MANY, [item.order_id for item in items], [item.payment_ref for item in items]
+            )
+            rows = {row.id: row for row in (OrderRow.of(r) for r in records)}
+            notices = [
+                n for item in items if item.order_id in rows for n in item.notices(rows[item.order_id])
+            ]
+            await outbox.write(connection, notices, email_enabled=self.settings.smtp_url is not None)
+        # The seat_updates events, write-back marks and live counts of the whole batch: one pipeline.
+        counts = await publish_seat_changes(
+            self.redis,
+            self.keys,
+            self.settings.seat_updates_channel,
+            self.inventory,
+            sorted({fid for item in items for fid in item.flight_ids}),
+        )
+        return [(rows.get(item.order_id), counts) for item in items]
+
+    async def _confirm_one(self, item: Confirm) -> Confirmed:
+        outcome = (await self._confirm_batch([item]))[0]
+        if isinstance(outcome, BaseException):
+            raise outcome
+        return outcome
+
+
+def _insert_many_args(items: Sequence[Insert], references: Sequence[str]) -> list[Any]:
+    orders = [item.order for item in items]
+    args: list[Any] = [
+        [o.id for o in orders],
+        list(references),
+        [o.user_id for o in orders],
+        [o.status for o in orders],
+        [o.total_price for o in orders],
+        [o.contact_email for o in orders],
+        [o.payment_required_by for o in orders],
+        [o.first_departure_ts for o in orders],
+        [o.now for o in orders],
+    ]
+    args += [
+        [o.id for o in orders for _ in o.passengers],
+        [seq for o in orders for seq in range(len(o.passengers))],
+        [p.given_name for o in orders for p in o.passengers],
+        [p.family_name for o in orders for p in o.passengers],
+        [p.born_on for o in orders for p in o.passengers],
+        [p.type for o in orders for p in o.passengers],
+    ]
+    legs = [(o, leg) for o in orders for leg in o.legs]
+    args += [
+        [leg[0] for _, leg in legs],
+        [o.user_id for o, _ in legs],
+        [leg[1].id for _, leg in legs],
+        [o.seats for o, _ in legs],
+        ["HELD" if o.status == "HELD" else "PENDING" for o, _ in legs],
+        [leg[1].price for _, leg in legs],
+        [o.id for o, _ in legs],
+        [leg[2] for _, leg in legs],
+        [leg[3] for _, leg in legs],
+        [o.now for o, _ in legs],
+    ]
+    return args
 
 
 def _insert_args(order: NewOrder, reference: str) -> list[Any]:
@@ -216,22 +390,28 @@ class Change:
     notices: Callable[[OrderRow], Sequence[Notice]] | None = None
 
 
-_CHANGE_ORDER = f"""
-UPDATE orders SET status = $2, updated_at = now(),
-       payment_ref = coalesce($3, payment_ref),
-       refund_amount = coalesce($4, refund_amount),
-       cancelled_by = coalesce($5, cancelled_by),
-       cancelled_at = CASE WHEN $2 = 'CANCELLED' THEN now() ELSE cancelled_at END,
-       payment_required_by = CASE WHEN $2 IN ('HELD', 'PENDING', 'EXPIRED') THEN payment_required_by END
- WHERE id = $1 AND status = ANY($6::text[])
-   AND ($7::bool IS NULL OR (payment_required_by <= now()) = $7::bool)
-RETURNING {ORDER_COLUMNS}
+# The order and its rows in one statement; the rows' (flight, seats) come back as arrays.
+_CHANGE = f"""
+WITH o AS (
+    UPDATE orders SET status = $2, updated_at = now(),
+           payment_ref = coalesce($3, payment_ref),
+           refund_amount = coalesce($4, refund_amount),
+           cancelled_by = coalesce($5, cancelled_by),
+           cancelled_at = CASE WHEN $2 = 'CANCELLED' THEN now() ELSE cancelled_at END,
+           payment_required_by = CASE WHEN $2 IN ('HELD', 'PENDING', 'EXPIRED') THEN payment_required_by END
+     WHERE id = $1 AND status = ANY($6::text[])
+       AND ($7::bool IS NULL OR (payment_required_by <= now()) = $7::bool)
+    RETURNING {ORDER_COLUMNS}
+), b AS (
+    UPDATE bookings SET status = $8::text, updated_at = now(), payment_ref = coalesce($3, payment_ref)
+     WHERE order_id IN (SELECT id FROM o) AND $8::text IS NOT NULL AND status = ANY($9::text[])
+    RETURNING flight_id, seats
+)
+SELECT o.*,
+       (SELECT coalesce(array_agg(flight_id), '{{}}') FROM b),
+       (SELECT coalesce(array_agg(seats), '{{}}') FROM b)
+FROM o
 """  # noqa: S608 (constant text)
-_CHANGE_BOOKINGS = """
-UPDATE bookings SET status = $2, updated_at = now(), payment_ref = coalesce($3, payment_ref)
- WHERE order_id = $1 AND status = ANY($4::text[])
-RETURNING flight_id, seats
-"""
 
 
 async def change(context: AppContext, order_id: uuid.UUID, step: Change) -> OrderRow | None:
@@ -240,7 +420,7 @@ async def change(context: AppContext, order_id: uuid.UUID, step: Change) -> Orde
     released: list[tuple[uuid.UUID, int, bytes | None]] = []
     async with raw_connection(context.engine) as connection, connection.transaction():
         record = await connection.fetchrow(
-            _CHANGE_ORDER,
+            _CHANGE,
             order_id,
             step.order_to,
             step.payment_ref,
@@ -248,20 +428,17 @@ async def change(context: AppContext, order_id: uuid.UUID, step: Change) -> Orde
             step.cancelled_by,
             list(step.order_from),
             step.deadline_passed,
+            step.bookings_to,
+            list(step.bookings_from),
         )
         if record is None:
             return None
-        row = OrderRow.of(record)
-        rows: list[Any] = []
-        if step.bookings_to is not None:
-            rows = await connection.fetch(
-                _CHANGE_BOOKINGS, order_id, step.bookings_to, step.payment_ref, list(step.bookings_from)
-            )
-        if step.frees_seats and rows:
-            flight_ids = [r[0] for r in rows]
+        row = OrderRow.of(record[:ORDER_FIELDS])
+        flight_ids, seats = record[-2], record[-1]
+        if step.frees_seats and flight_ids:
             await lock_seats_shared(connection, flight_ids)
             generations = await context.inventory.generations(flight_ids)
-            released = [(r[0], r[1], g) for r, g in zip(rows, generations, strict=True)]
+            released = list(zip(flight_ids, seats, generations, strict=True))
         if step.notices is not None:
             await outbox.write(
                 connection, step.notices(row), email_enabled=context.settings.smtp_url is not None

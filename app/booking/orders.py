@@ -29,16 +29,16 @@ from app.booking.order_schemas import (
     CancellationQuote,
     CancelledBy,
     ContactOut,
+    Order,
     OrderIn,
-    OrderOut,
     PassengerIn,
     PassengerOut,
     SliceOut,
 )
-from app.booking.order_storage import Change, LoadedOrder, NewOrder, OrderRow, PassengerRow
+from app.booking.order_storage import Change, Confirm, Insert, LoadedOrder, NewOrder, OrderRow, PassengerRow
 from app.booking.payments import gateway_for
 from app.booking.replies import Reply, seats_changed
-from app.booking.reservation import SoldOut, release_all, reserve_all
+from app.booking.reservation import SoldOut, release_all, reserve_at_once
 from app.booking.workflow import GENERATION_ATTEMPTS, check_bookable, check_connections
 from app.flights.schemas import FlightOut
 from app.models import BookingStatus, IdempotencyKey, NotificationKind, OrderStatus, PassengerType
@@ -170,14 +170,14 @@ def order_out(
     slices: Sequence[Sequence[FlightWithSeats]],
     passengers: Sequence[PassengerRow],
     counts: dict[uuid.UUID, int],
-) -> OrderOut:
+) -> Order:
     def flight_out(flight: FlightWithSeats) -> FlightOut:
         out = FlightOut.model_validate(flight)
         if flight.id in counts:
             out.available_seats = counts[flight.id]
         return out
 
-    return OrderOut(
+    return Order(
         id=row.id,
         reference=row.reference,
         status=OrderStatus(row.status),
@@ -202,12 +202,12 @@ def order_out(
     )
 
 
-async def outs(context: AppContext, loaded: Sequence[LoadedOrder]) -> list[OrderOut]:
+async def outs(context: AppContext, loaded: Sequence[LoadedOrder]) -> list[Order]:
     counts = await context.inventory.live_counts(list({fid for item in loaded for fid in item.flight_ids}))
     return [order_out(item.order, item.slices, item.passengers, counts) for item in loaded]
 
 
-def _reply(out: OrderOut) -> Reply:
+def _reply(out: Order) -> Reply:
     return Reply(STATUS_CODES.get(out.status.value, 409), out.model_dump(mode="json"))
 
 
@@ -320,12 +320,12 @@ async def create(
     )
     for _ in range(GENERATION_ATTEMPTS):
         try:
-            holds = await reserve_all(context, strategy, flight_ids, seated)
+            holds = await reserve_at_once(context, strategy, flight_ids, seated)
         except SoldOut:
             BOOKINGS.labels("SOLD_OUT").inc()
             raise
         try:
-            reference, stale = await order_storage.insert(context, new, holds, durable=request.hold)
+            reference, stale = await context.order_store.inserts.submit(Insert(new, holds, request.hold))
         except IdempotencyKeyTaken:
             await release_all(strategy, holds)
             assert idempotency_key is not None
@@ -367,7 +367,7 @@ async def create(
         counts = await seats_changed(context, flight_ids)
         BOOKINGS.labels("HELD").inc()
     else:
-        row, counts = await _pay_pending(context, row, str(order_id), fresh=True)
+        row, counts = await _pay_pending(context, row, flight_ids, str(order_id), fresh=True)
     reply = _reply(order_out(row, slices, passengers, counts))
     if claim is not None:
         await store.records.submit(Record(claim, reply.status_code, reply.body))
@@ -375,11 +375,10 @@ async def create(
 
 
 async def _pay_pending(
-    context: AppContext, row: OrderRow, payment_key: str, *, fresh: bool
+    context: AppContext, row: OrderRow, flight_ids: Sequence[uuid.UUID], payment_key: str, *, fresh: bool
 ) -> tuple[OrderRow, dict[uuid.UUID, int]]:
     """Charge a PENDING order (no lock is held meanwhile) and settle it. ``fresh``: created PENDING
     (a declined payment fails it, seats back); otherwise a hold being paid (declined: HELD again)."""
-    seat_rows = [BookingStatus.PENDING.value] if fresh else [BookingStatus.HELD.value]
     try:
         payment = await gateway_for(context.settings).charge(row.total_price, idempotency_key=payment_key)
     except Exception as exc:
@@ -387,30 +386,24 @@ async def _pay_pending(
         await _after_decline(context, row, fresh=fresh, payment_ref=None)
         raise ServiceUnavailable("The payment service is unavailable; please retry") from exc
     if payment.succeeded:
-        settled = await order_storage.change(
-            context,
-            row.id,
-            Change(
-                order_from=[OrderStatus.PENDING.value],
-                order_to=OrderStatus.CONFIRMED.value,
-                bookings_from=seat_rows,
-                bookings_to=BookingStatus.CONFIRMED.value,
-                frees_seats=False,
-                payment_ref=payment.reference,
-                notices=CONFIRMED_NOTICE,
-            ),
+        # Grouped with every other confirmation in flight: PENDING -> CONFIRMED, its rows (PENDING,
+        # or HELD for a hold being paid) with it, and order_confirmed, in one transaction.
+        settled, counts = await context.order_store.confirms.submit(
+            Confirm(row.id, payment.reference, CONFIRMED_NOTICE, flight_ids)
         )
         BOOKINGS.labels("CONFIRMED").inc()
     else:
         settled = await _after_decline(context, row, fresh=fresh, payment_ref=payment.reference)
+        counts = {}
     if settled is None:
         # The sweep settled it while the payment took longer than PENDING_TIMEOUT_SECONDS: answer
         # with what is true now.
         log.error("order_settled_elsewhere", order=str(row.id))
         loaded = await order_storage.load(context, order_id=row.id)
         settled = loaded[0].order
-    flight_ids = await _flight_ids(context, row.id)
-    counts = await seats_changed(context, flight_ids)
+        counts = {}
+    if not counts:
+        counts = await seats_changed(context, flight_ids)
     return settled, counts
 
 
@@ -443,11 +436,6 @@ async def _after_decline(
             frees_seats=False,
         ),
     )
-
-
-async def _flight_ids(context: AppContext, order_id: uuid.UUID) -> list[uuid.UUID]:
-    loaded = await order_storage.load(context, order_id=order_id)
-    return loaded[0].flight_ids if loaded else []
 
 
 async def _schedule_expiry(context: AppContext, row: OrderRow) -> None:
@@ -504,17 +492,15 @@ async def _mine(context: AppContext, user_id: uuid.UUID, order_id: uuid.UUID) ->
     return loaded[0]
 
 
-async def get(context: AppContext, user_id: uuid.UUID, order_id: uuid.UUID) -> OrderOut:
+async def get(context: AppContext, user_id: uuid.UUID, order_id: uuid.UUID) -> Order:
     return (await outs(context, [await _mine(context, user_id, order_id)]))[0]
 
 
-async def list_for_user(
-    context: AppContext, user_id: uuid.UUID, *, limit: int, offset: int
-) -> list[OrderOut]:
+async def list_for_user(context: AppContext, user_id: uuid.UUID, *, limit: int, offset: int) -> list[Order]:
     return await outs(context, await order_storage.load(context, user_id=user_id, limit=limit, offset=offset))
 
 
-async def lookup(context: AppContext, reference: str, family_name: str) -> OrderOut:
+async def lookup(context: AppContext, reference: str, family_name: str) -> Order:
     loaded = await order_storage.load(
         context, reference=reference.strip().upper(), family_name=family_name, limit=1
     )
@@ -555,7 +541,9 @@ async def pay(context: AppContext, user_id: uuid.UUID, order_id: uuid.UUID) -> R
     )
     if started is None:
         raise Conflict("The order changed meanwhile (paid, cancelled or expired)")
-    settled, counts = await _pay_pending(context, started, f"{order_id}:{uuid.uuid4().hex}", fresh=False)
+    settled, counts = await _pay_pending(
+        context, started, loaded.flight_ids, f"{order_id}:{uuid.uuid4().hex}", fresh=False
+    )
     out = order_out(settled, loaded.slices, loaded.passengers, counts)
     if settled.status == OrderStatus.CONFIRMED.value:
         return Reply(200, out.model_dump(mode="json"))
@@ -585,7 +573,7 @@ async def quote(context: AppContext, user_id: uuid.UUID, order_id: uuid.UUID) ->
     )
 
 
-async def cancel(context: AppContext, user_id: uuid.UUID, order_id: uuid.UUID) -> OrderOut:
+async def cancel(context: AppContext, user_id: uuid.UUID, order_id: uuid.UUID) -> Order:
     loaded = await _mine(context, user_id, order_id)
     refund = _cancellable(loaded, datetime.now(UTC))
     row = loaded.order

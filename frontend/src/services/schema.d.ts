@@ -720,21 +720,8 @@ export interface components {
          * @enum {string}
          */
         JobStatus: "PENDING" | "IN_PROGRESS" | "COMPLETED" | "FAILED";
-        /** OrderIn */
-        OrderIn: {
-            contact: components["schemas"]["ContactIn"];
-            /**
-             * Hold
-             * @default false
-             */
-            hold: boolean;
-            /** Passengers */
-            passengers: components["schemas"]["PassengerIn"][];
-            /** Slices */
-            slices: components["schemas"]["SliceIn"][];
-        };
-        /** OrderOut */
-        OrderOut: {
+        /** Order */
+        Order: {
             cancelled_by: components["schemas"]["CancelledBy"] | null;
             contact: components["schemas"]["ContactOut"];
             /**
@@ -767,6 +754,19 @@ export interface components {
              * Format: date-time
              */
             updated_at: string;
+        };
+        /** OrderIn */
+        OrderIn: {
+            contact: components["schemas"]["ContactIn"];
+            /**
+             * Hold
+             * @default false
+             */
+            hold: boolean;
+            /** Passengers */
+            passengers: components["schemas"]["PassengerIn"][];
+            /** Slices */
+            slices: components["schemas"]["SliceIn"][];
         };
         /**
          * OrderStatus
@@ -2037,7 +2037,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["OrderOut"][];
+                    "application/json": components["schemas"]["Order"][];
                 };
             };
             /** @description Missing, malformed, forged or expired token */
@@ -2090,7 +2090,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["OrderOut"];
+                    "application/json": components["schemas"]["Order"];
                 };
             };
             /** @description Missing, malformed, forged or expired token */
@@ -2108,7 +2108,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["OrderOut"];
+                    "application/json": components["schemas"]["Order"];
                 };
             };
             /** @description Unknown flight */
@@ -2167,7 +2167,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["OrderOut"];
+                    "application/json": components["schemas"]["Order"];
                 };
             };
             /** @description No order with this reference and family name */
@@ -2225,7 +2225,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["OrderOut"];
+                    "application/json": components["schemas"]["Order"];
                 };
             };
             /** @description Missing, malformed, forged or expired token */
@@ -2283,7 +2283,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["OrderOut"];
+                    "application/json": components["schemas"]["Order"];
                 };
             };
             /** @description Missing, malformed, forged or expired token */
@@ -2417,7 +2417,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["OrderOut"];
+                    "application/json": components["schemas"]["Order"];
                 };
             };
             /** @description Missing, malformed, forged or expired token */
@@ -2435,7 +2435,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["OrderOut"];
+                    "application/json": components["schemas"]["Order"];
                 };
             };
             /** @description Not found, or not yours */

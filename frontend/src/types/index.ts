@@ -36,5 +36,5 @@ export type OrderStatus = Schemas["OrderStatus"];
 export type OrderPassengerIn = Schemas["PassengerIn"];
 export type OrderPassenger = Schemas["PassengerOut"];
 export type OrderRequest = Schemas["OrderIn"];
-export type Order = Schemas["OrderOut"];
+export type Order = Schemas["Order"];
 export type CancellationQuote = Schemas["CancellationQuote"];
