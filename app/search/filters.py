@@ -13,7 +13,8 @@ element of A \\ P. So if 20 elements of P pass, they precede every other element
 its first 20. If P = A (complete), F is P filtered. Otherwise (fewer than 20 pass in a cut list)
 elements of F may lie beyond P: the answer is computed exactly (``enumerate_itineraries``).
 
-**Other sorts** have no relation to the price order the lists keep: they are computed exactly from
+**Other sorts** have no relation to the price order the lists keep. A ``complete`` list holds every
+itinerary, so it is sorted as asked (exact); over a cut list they are computed exactly from
 the flights that can take part (query._exact_rows: the origin-day's departures, the flights into
 the destination and those between, within the 3-flight horizon, with their live seats), every
 itinerary enumerated (departures per airport sorted by time, a connection window is two binary
@@ -111,6 +112,14 @@ def list_facts(blob: bytes) -> tuple[tuple[int, int, int], ...]:
     """Per itinerary of a stored list: legs, first departure, final arrival (memoised per list)."""
     table = flight_table(blob)
     return tuple((len(legs), table[legs[0]][1], table[legs[-1]][2]) for legs in itinerary_indices(blob))
+
+
+def sort_order(blob: bytes, filters: Filters, itineraries: Sequence[tuple[bytes, int, bytes]]) -> list[int]:
+    """Positions in ``itineraries`` (some of a stored list's, legs as indices into its flight
+    table) in the filters' sort order."""
+    table = flight_table(blob)
+    keys = [filters.key(facts_of([table[i] for i in legs])) for legs, _, _ in itineraries]
+    return sorted(range(len(keys)), key=keys.__getitem__)
 
 
 def enumerate_itineraries(

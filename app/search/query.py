@@ -29,7 +29,7 @@ from app.platform.redis.multiplex import encode
 from app.search import build, data, index, lifetime, render, storage
 from app.search.codec import FLIGHT, flight_ids, with_seats
 from app.search.engine import Rules, search_origin
-from app.search.filters import Filters, enumerate_itineraries, facts_of, list_facts, records_of
+from app.search.filters import Filters, enumerate_itineraries, facts_of, list_facts, records_of, sort_order
 from app.search.schemas import SearchSort
 
 if TYPE_CHECKING:
@@ -50,12 +50,14 @@ async def search(
     """The JSON array of the best itineraries, as bytes (``filters``: None for the unfiltered,
     price-sorted search)."""
     now = time.time()
-    if filters is not None and filters.sort != SearchSort.price:
-        _MISS.inc()
-        return await _exact(context, source, destination, day, seats, now, filters)
     cutoff = bookable_after(context, now)
     tag = data.format_tag(context.settings).encode()
     built, blob, seats_of, cards_of = await _read(context, source, destination, day, tag)
+    reordered = filters is not None and filters.sort != SearchSort.price
+    if reordered and built == tag and blob is not None and blob[0] != 1:
+        # Another order over a cut list: the stored price-order prefix says nothing about it.
+        _MISS.inc()
+        return await _exact(context, source, destination, day, seats, now, filters)
     if built != tag:
         _MISS.inc()
         body = await _exact(context, source, destination, day, seats, now, filters)
@@ -73,6 +75,8 @@ async def search(
         itineraries = tuple(
             it for it, facts in zip(itineraries, list_facts(blob), strict=True) if keep(*facts)
         )
+        if reordered:  # a complete list holds every itinerary: sorted as asked, it is exact
+            itineraries = tuple(itineraries[k] for k in sort_order(blob, filters, itineraries))
     counts = await _counts(context, ids, seats_of)
     bookable = {i: c >= seats for i, c in counts.items()}
     chosen: list[tuple[bytes, bytes]] = []
