@@ -8,7 +8,9 @@ whose counters all hold ``seats`` is /search's first result, since /search takes
 that pass the same tests in the same order. A day is computed by /search itself (exact, and the
 reindex queued as /search does) when it cannot be decided from those reads: a day not built, a
 counter missing, every read candidate filtered out of a cut list, or more candidates needed than
-were read. A day that ended before the cut-off has no result without any read.
+were read; of those, a day without any departure from the origins after the cut-off (one query for
+all of them) is null without a search. A day that ended before the cut-off has no result without
+any read.
 """
 
 from __future__ import annotations
@@ -67,14 +69,16 @@ async def calendar(context: AppContext, pairs: Sequence[Pair], days: Sequence[da
             wanted.update(dict.fromkeys(entry[3]))
     counts = dict(zip(wanted, await _counters(context, list(wanted)), strict=True))
     answers: dict[date, tuple[int, int] | None] = {}
+    undecided: list[date] = []
     for day in days:
-        if day not in blobs:
-            answers[day] = None
-            continue
         decided, answer = (
-            _first(candidates[day], counts, cutoff, seats) if day in candidates else (False, None)
+            _first(candidates[day], counts, cutoff, seats) if day in candidates else (day not in blobs, None)
         )
-        answers[day] = answer if decided else await _searched(context, pairs, day, seats)
+        answers[day] = answer
+        if not decided:
+            undecided.append(day)
+    for day in await _with_departures(context, list(by_origin), undecided, cutoff):
+        answers[day] = await _searched(context, pairs, day, seats)
     return orjson.dumps(
         [
             {
@@ -168,6 +172,46 @@ async def _counters(context: AppContext, raw_ids: list[bytes]) -> list[Any]:
     for name in names:  # one GET per key: on Cluster the counters live in different slots
         pipe.get(name)
     return list(await pipe.execute())
+
+
+_DEPARTURES = """
+SELECT DISTINCT t.day FROM unnest($1::text[], $2::timestamptz[], $3::timestamptz[], $4::int[])
+    AS t(source, after, before, day)
+WHERE EXISTS (
+    SELECT 1 FROM flights f
+    WHERE f.source = t.source AND f.departure_ts > t.after AND f.departure_ts < t.before
+)
+"""
+
+
+async def _with_departures(
+    context: AppContext, origins: list[str], days: list[date], cutoff: float
+) -> list[date]:
+    """Of ``days``, those on which some origin has a departure after the cut-off (one query): a day
+    without any has no itinerary, so /search need not compute it (a month past the built days
+    would otherwise cost a PostgreSQL search per day)."""
+    if not days:
+        return []
+    zones = await data.Zones.load(context)
+    rows: list[tuple[str, datetime, datetime, int]] = []
+    for day in days:
+        for origin in origins:
+            start, end = zones.bounds(origin, day)
+            start = max(start, int(cutoff))
+            if start < end:
+                rows.append((origin, _at(start), _at(end), day.toordinal()))
+    if not rows:
+        return []
+    async with context.engine.connect() as connection:
+        raw = await connection.get_raw_connection()
+        driver: Any = raw.driver_connection
+        found = await driver.fetch(_DEPARTURES, *(list(column) for column in zip(*rows, strict=True)))
+    flying = {record[0] for record in found}
+    return [day for day in days if day.toordinal() in flying]
+
+
+def _at(epoch: int) -> datetime:
+    return datetime.fromtimestamp(epoch, UTC)
 
 
 async def _searched(
