@@ -9,8 +9,8 @@ that pass the same tests in the same order. A day is computed by /search itself 
 reindex queued as /search does) when it cannot be decided from those reads: a day not built, a
 counter missing, every read candidate filtered out of a cut list, or more candidates needed than
 were read; of those, a day without any departure from the origins after the cut-off (one query for
-all of them) is null without a search. A day that ended before the cut-off has no result without
-any read.
+all of them, over a UTC window holding the local day anywhere) is null without a search. A day
+that ended before the cut-off has no result without any read.
 """
 
 from __future__ import annotations
@@ -188,19 +188,19 @@ WHERE EXISTS (
 async def _with_departures(
     context: AppContext, origins: list[str], days: list[date], cutoff: float
 ) -> list[date]:
-    """Of ``days``, those on which some origin has a departure after the cut-off (one query): a day
-    without any has no itinerary, so /search need not compute it (a month past the built days
-    would otherwise cost a PostgreSQL search per day)."""
+    """Of ``days``, those on which some origin may have a departure after the cut-off (one query,
+    over a UTC window holding the local day in every timezone, UTC-12 to UTC+14: no timezone read):
+    a day without any has no itinerary, so /search need not compute it (a month past the built
+    days would otherwise cost a PostgreSQL search per day)."""
     if not days:
         return []
-    zones = await data.Zones.load(context)
     rows: list[tuple[str, datetime, datetime, int]] = []
     for day in days:
-        for origin in origins:
-            start, end = zones.bounds(origin, day)
-            start = max(start, int(cutoff))
-            if start < end:
-                rows.append((origin, _at(start), _at(end), day.toordinal()))
+        midnight = datetime.combine(day, datetime.min.time(), tzinfo=UTC)
+        start = max(midnight - timedelta(hours=14), _at(int(cutoff)))
+        end = midnight + timedelta(days=1, hours=12)
+        if start < end:
+            rows.extend((origin, start, end, day.toordinal()) for origin in origins)
     if not rows:
         return []
     async with context.engine.connect() as connection:

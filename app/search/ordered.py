@@ -4,7 +4,8 @@ what the stored price-order lists cannot answer (filters.py says when).
 Only the flights that can take part are read, narrowed by the filters before any row is read:
 first legs leave the origin on that day within the depart window (widened by an hour each side
 for DST; the exact local test is applied afterwards); with ``max_stops=0`` only direct flights;
-the horizon of later legs ends at the last first departure plus ``max_duration`` when given.
+the horizon of later legs is (legs - 1) x (longest flight + longest layover) past the day's end
+(the longest flight cached in Redis), or its end plus ``max_duration`` when that is shorter.
 Counters come in one MGET (the read path's pipelined connection on a single Redis).
 
 Enumeration is depth-first with a bound: the sort's own key can only grow along a path (price:
@@ -76,7 +77,11 @@ async def exact(
     )
     rows = list(firsts)
     if rules.max_legs > 1 and firsts:
-        limit = await data.horizon(context, start, end, rules)
+        # Later legs depart at most (legs - 1) x (longest flight + longest layover) after the
+        # day's end: a superset of data.horizon's exact window for one cached Redis read instead
+        # of up to two PostgreSQL aggregates (the enumeration applies the real connection rules).
+        longest_flight = await data.max_duration(context)
+        limit = end + (rules.max_legs - 1) * (longest_flight + rules.max_layover)
         if filters.max_duration is not None:
             limit = min(limit, end + (filters.max_duration + 1) * 60)
         later = [_at(start), _at(limit)]
