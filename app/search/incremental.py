@@ -230,6 +230,8 @@ class Shapes:
                 raw.append(r)
             into.setdefault(day, {}).setdefault(destination, set()).add(tuple(raw))
 
+        # Suffixes, their third legs and the prefixes' first legs are sorted by price (shapes):
+        # each loop stops at the first leg too dear for the highest bound it could still meet.
         own = bounds.get(self.day)
         if own:
             ceiling = max(own.values())
@@ -237,12 +239,19 @@ class Shapes:
                 add(self.day, f.destination, (f,))
             for s, us in self.after:
                 cost = f.cents + s.cents
+                if cost > ceiling:
+                    break
                 if cost <= own.get(s.destination, -1):
                     add(self.day, s.destination, (f, s))
+                limit = ceiling - cost
                 for u in us:
-                    if cost + u.cents <= ceiling and cost + u.cents <= own.get(u.destination, -1):
+                    if u.cents > limit:
+                        break
+                    if cost + u.cents <= own.get(u.destination, -1):
                         add(self.day, u.destination, (f, s, u))
         to_destination = {day: b[f.destination] for day, b in bounds.items() if f.destination in b}
+        q_ceiling = max(to_destination.values(), default=-1)
+        ceilings: dict[OriginDay, float] = {}
         for p, day, qs in self.before:
             cost = p.cents + f.cents
             mine = bounds.get(day)
@@ -250,16 +259,20 @@ class Shapes:
                 if cost <= mine.get(f.destination, -1):
                     add(day, f.destination, (p, f))
                 if self.legs >= 3:
-                    ceiling = max(mine.values())
+                    top = ceilings.get(day)
+                    if top is None:
+                        top = ceilings[day] = max(mine.values())
+                    limit = top - cost
                     for s, _ in self.after:
+                        if s.cents > limit:
+                            break
                         total = cost + s.cents
-                        if (
-                            total <= ceiling
-                            and s.destination != p.source
-                            and total <= mine.get(s.destination, -1)
-                        ):
+                        if s.destination != p.source and total <= mine.get(s.destination, -1):
                             add(day, s.destination, (p, f, s))
+            limit = q_ceiling - cost
             for q, q_day in qs:
+                if q.cents > limit:
+                    break
                 if cost + q.cents <= to_destination.get(q_day, -1):
                     add(q_day, f.destination, (q, p, f))
 
@@ -290,7 +303,25 @@ def shapes(flight: GraphFlight, pool: Pool, rules: Rules, days: Days) -> Shapes:
                 if u.destination not in inner and u.destination != s.destination
             ]
         shape.after.append((s, us))
+    # Cheapest first (candidates stops at the first leg too dear for any list).
+    shape.after.sort(key=_after_price)
+    for _, _, qs in shape.before:
+        qs.sort(key=_first_price)
+    for _, us in shape.after:
+        us.sort(key=_cents)
     return shape
+
+
+def _cents(flight: GraphFlight) -> int:
+    return flight.cents
+
+
+def _first_price(item: tuple[GraphFlight, OriginDay]) -> int:
+    return item[0].cents
+
+
+def _after_price(item: tuple[GraphFlight, list[GraphFlight]]) -> int:
+    return item[0].cents
 
 
 @dataclass
