@@ -29,6 +29,8 @@ from typing import Any
 STAGES = (
     ("app.search.data", "max_duration"),
     ("app.search.hooks", "_cards"),
+    ("app.search.hooks", "_write_cards"),
+    ("app.search.data", "fetch"),
     ("app.search.incremental", "zones"),
     ("app.search.incremental", "neighbours"),
     ("app.search.incremental", "plan"),
