@@ -257,7 +257,9 @@ def _pct(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
-def compare_changes(env: dict[str, str], samples: int, ref: str, label: str) -> None:
+def compare_changes(
+    env: dict[str, str], samples: int, ref: str, label: str, base_built: bool = False
+) -> None:
     """The same admin changes re-indexed by REF's hook and by this checkout's, interleaved.
 
     REF's ``app`` is exported (git archive) and its index rebuilt under its own key prefix by its
@@ -266,10 +268,11 @@ def compare_changes(env: dict[str, str], samples: int, ref: str, label: str) -> 
     tree = Path(tempfile.mkdtemp(prefix="fd-bench-ref-"))
     archive = subprocess.run(["git", "archive", ref, "app"], cwd=ROOT, capture_output=True, check=True)
     subprocess.run(["tar", "-x", "-C", str(tree)], input=archive.stdout, check=True)
-    base_env = {**env, "REDIS_KEY_PREFIX": "fdbase", "PYTHONPATH": str(tree)}
-    started = time.monotonic()
-    subprocess.run([sys.executable, "-m", "app.cli", "rebuild-index"], env=base_env, cwd=tree, check=True)
-    print(f"[{label}] {ref}'s index rebuilt under its own prefix in {time.monotonic() - started:.1f}s")
+    if not base_built:
+        base_env = {**env, "REDIS_KEY_PREFIX": "fdbase", "PYTHONPATH": str(tree)}
+        started = time.monotonic()
+        subprocess.run([sys.executable, "-m", "app.cli", "rebuild-index"], env=base_env, cwd=tree, check=True)
+        print(f"[{label}] {ref}'s index rebuilt under its own prefix in {time.monotonic() - started:.1f}s")
     paths = {ref: HookProcess(tree, env, "fdbase"), "this checkout": HookProcess(ROOT, env, "fdbench")}
     results: dict[str, list[dict[str, Any]]] = {name: [] for name in paths}
     loads = [os.getloadavg()[0]]
@@ -629,7 +632,18 @@ def main() -> None:
     parser.add_argument(
         "--cities", action="store_true", help="national: hubs as airports of NYC, LON, TYO; city searches too"
     )
+    parser.add_argument(
+        "--servers",
+        nargs=2,
+        metavar=("DATABASE_URL", "REDIS_URL"),
+        help="with --compare: servers already loaded, with both indexes built (prefix fdbench by"
+        " this checkout's CLI, fdbase by REF's, or this checkout's when the build code is the same):"
+        " only the changes are run",
+    )
     args = parser.parse_args()
+    if args.compare and args.servers:
+        compare_changes(env_for(*args.servers, args.port), args.changes, args.compare, "national", True)
+        return
     if not args.skip_seed:
         scenario("seed-like", stored_spellings(datagen.seed_like()), args)
     if not args.skip_national:
