@@ -5,6 +5,7 @@ HTTP throughput against /healthz on the same server.
                                      [--server uvicorn|granian|both]
         [--skip-seed] [--skip-national] [--skip-reindex] [--rebuild-only] [--skip-http] [--cities]
         [--filters] [--skip-changes]
+        [--compare REF]
 
 Creates its own database (on the machine's PostgreSQL, like tests/infra.py) and its own private
 Redis (so ``used_memory`` is the index alone), loads flights with COPY, creates their seat counters
@@ -17,12 +18,18 @@ CPU per request. ``--filters``: also filtered price-sorted searches, searches so
 departure or arrival (some filtered too), and month calendars, each against /healthz in the
 same run. The figures that matter are ratios within one run: the
 machine is shared, absolute numbers are noisy.
+
+``--compare REF`` (after the rebuild, instead of everything else): REF's ``app`` exported and its
+index rebuilt under a second key prefix, then the same ``--changes`` committed one by one and each
+re-indexed by REF's hook and by this checkout's in turn (bench/hook_worker.py, one process each),
+so old and new are timed on the same changes under the same load, with per-stage times.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import os
 import random
 import re
@@ -194,6 +201,173 @@ def change_times(env: dict[str, str], samples: int) -> dict[str, list[float]]:
             await context.close()
 
     return asyncio.run(go())
+
+
+def _as_json(s: Any) -> dict[str, Any] | None:
+    if s is None:
+        return None
+    return {
+        "id": str(s.id),
+        "flight_number": s.flight_number,
+        "source": s.source,
+        "destination": s.destination,
+        "departure_ts": s.departure_ts.isoformat(),
+        "arrival_ts": s.arrival_ts.isoformat(),
+        "total_seats": s.total_seats,
+        "price": str(s.price),
+    }
+
+
+class HookProcess:
+    """bench/hook_worker.py in a checkout (``tree``), over its own key prefix."""
+
+    def __init__(self, tree: Path, env: dict[str, str], prefix: str) -> None:
+        self.env = {**env, "REDIS_KEY_PREFIX": prefix, "PYTHONPATH": str(tree)}
+        self.tree = tree
+        self.process = subprocess.Popen(
+            [sys.executable, str(ROOT / "bench" / "hook_worker.py")],
+            env=self.env,
+            cwd=tree,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        assert json.loads(self._line())["ready"]
+
+    def _line(self) -> str:
+        assert self.process.stdout is not None
+        line = self.process.stdout.readline()
+        if not line:
+            raise RuntimeError(f"hook worker in {self.tree} exited ({self.process.wait()})")
+        return line
+
+    def send(self, change: dict[str, Any]) -> None:
+        assert self.process.stdin is not None
+        self.process.stdin.write(json.dumps(change) + "\n")
+        self.process.stdin.flush()
+
+    def result(self) -> dict[str, Any]:
+        return dict(json.loads(self._line()))
+
+    def close(self) -> None:
+        assert self.process.stdin is not None
+        self.process.stdin.close()
+        self.process.wait(timeout=30)
+
+
+def _pct(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+def compare_changes(
+    env: dict[str, str], samples: int, ref: str, label: str, base_built: bool = False
+) -> None:
+    """The same admin changes re-indexed by REF's hook and by this checkout's, interleaved.
+
+    REF's ``app`` is exported (git archive) and its index rebuilt under its own key prefix by its
+    own CLI; each committed change is then handed to both hook processes in turn (alternating which
+    goes first), so both patch their own index after the same PostgreSQL state, under the same load."""
+    tree = Path(tempfile.mkdtemp(prefix="fd-bench-ref-"))
+    archive = subprocess.run(["git", "archive", ref, "app"], cwd=ROOT, capture_output=True, check=True)
+    subprocess.run(["tar", "-x", "-C", str(tree)], input=archive.stdout, check=True)
+    if not base_built:
+        base_env = {**env, "REDIS_KEY_PREFIX": "fdbase", "PYTHONPATH": str(tree)}
+        started = time.monotonic()
+        subprocess.run([sys.executable, "-m", "app.cli", "rebuild-index"], env=base_env, cwd=tree, check=True)
+        print(f"[{label}] {ref}'s index rebuilt under its own prefix in {time.monotonic() - started:.1f}s")
+    paths = {ref: HookProcess(tree, env, "fdbase"), "this checkout": HookProcess(ROOT, env, "fdbench")}
+    results: dict[str, list[dict[str, Any]]] = {name: [] for name in paths}
+    loads = [os.getloadavg()[0]]
+
+    async def go() -> None:
+        from app.search.data import fetch
+
+        context = await _context(env)
+        rng = random.Random(5)
+        try:
+            rows = await fetch(
+                context, "departure_ts > now() + interval '2 days' ORDER BY random() LIMIT $1", samples
+            )
+            for k, r in enumerate(rows):
+                kind = KINDS[k % len(KINDS)]
+                before, after = await _commit_change(context, r, kind, rng)
+                change = {"before": _as_json(before), "after": _as_json(after), "kind": kind}
+                order = list(paths.items()) if k % 2 == 0 else list(paths.items())[::-1]
+                for name, process in order:
+                    process.send(change)
+                    results[name].append({**process.result(), "kind": kind})
+                if k % 10 == 9:
+                    loads.append(os.getloadavg()[0])
+        finally:
+            await context.close()
+
+    try:
+        asyncio.run(go())
+    finally:
+        for process in paths.values():
+            process.close()
+    loads.append(os.getloadavg()[0])
+    print(
+        f"[{label}] same {samples} changes, both hooks in turn, load average"
+        f" {min(loads):.1f}-{max(loads):.1f}:"
+    )
+    for name, rows in results.items():
+        wall = [r["wall"] * 1000 for r in rows]
+        cpu = [r["cpu"] * 1000 for r in rows]
+        print(
+            f"[{label}]   {name:14} one change re-indexed: median {statistics.median(wall):.0f} ms,"
+            f" p95 {_pct(wall, 0.95):.0f} ms, max {max(wall):.0f} ms; CPU median"
+            f" {statistics.median(cpu):.0f} ms, p95 {_pct(cpu, 0.95):.0f} ms"
+        )
+        stages = sorted({s for r in rows for s in r["stages"]})
+        for stage in stages:
+            values = [r["stages"].get(stage, 0.0) * 1000 for r in rows]
+            print(
+                f"[{label}]     {stage:28} median {statistics.median(values):6.1f}"
+                f"  p95 {_pct(values, 0.95):6.1f}  max {max(values):6.1f} ms"
+            )
+        slowest = sorted(range(len(rows)), key=lambda k: -rows[k]["wall"])[:5]
+        for k in slowest:
+            parts = ", ".join(f"{s} {v * 1000:.0f}" for s, v in rows[k]["stages"].items())
+            print(f"[{label}]     slow #{k} {rows[k]['kind']}: {rows[k]['wall'] * 1000:.0f} ms ({parts})")
+
+
+async def _commit_change(context: Any, r: Any, kind: str, rng: random.Random) -> tuple[Any, Any]:
+    """One admin-style change committed in SQL: (before, after) snapshots as the service hands over."""
+    from app.flights.events import FlightSnapshot
+    from app.search.data import fetch
+
+    before: FlightSnapshot | None = FlightSnapshot(*vars_of(r))
+    new_id = r.id
+    async with context.engine.begin() as conn:
+        raw: Any = (await conn.get_raw_connection()).driver_connection
+        if kind == "price":
+            await raw.execute("UPDATE flights SET price = price * 0.7 WHERE id = $1", r.id)
+        elif kind == "time":
+            shift = timedelta(minutes=rng.choice((-90, -30, 30, 90)))
+            await raw.execute(
+                "UPDATE flights SET departure_ts = departure_ts + $2, arrival_ts = arrival_ts + $2"
+                " WHERE id = $1",
+                r.id,
+                shift,
+            )
+        elif kind == "delete":
+            await raw.execute("DELETE FROM flights WHERE id = $1", r.id)
+        else:
+            before = None
+            new_id = uuid.uuid4()
+            await raw.execute(
+                "INSERT INTO flights (id, flight_number, source, destination, departure_ts,"
+                " arrival_ts, total_seats, available_seats, price)"
+                " SELECT $2, flight_number || 'N', source, destination, departure_ts + interval"
+                " '7 minutes', arrival_ts + interval '7 minutes', total_seats, total_seats,"
+                " price * 0.9 FROM flights WHERE id = $1",
+                r.id,
+                new_id,
+            )
+    after = await fetch(context, "id = $1", new_id)
+    return before, FlightSnapshot(*vars_of(after[0])) if after else None
 
 
 def vars_of(r: Any) -> tuple[Any, ...]:
@@ -426,7 +600,8 @@ def scenario(label: str, rows: list[dict[str, Any]], args: argparse.Namespace) -
         load(database_url, rows)
         print(f"[{label}] {len(rows)} flights loaded with COPY in {time.monotonic() - started:.1f}s")
         env = env_for(database_url, redis_url, args.port)
-        print(f"[{label}] seat counters created in {create_counters(env):.1f}s")
+        if not args.compare:  # the hook reads no counter; only searches and the HTTP part do
+            print(f"[{label}] seat counters created in {create_counters(env):.1f}s")
         client = redis.Redis.from_url(redis_url)
         redis_before = redis_cpu(client)
         seconds, cpu = rebuild(env)
@@ -439,6 +614,9 @@ def scenario(label: str, rows: list[dict[str, Any]], args: argparse.Namespace) -
             f" {os.getloadavg()[0]:.1f}; Redis {memory / 2**20:.0f} MiB in {keys} keys"
         )
         if args.rebuild_only:
+            return
+        if args.compare:
+            compare_changes(env, args.changes, args.compare, label)
             return
         if not args.skip_changes:
             times = change_times(env, args.changes)
@@ -483,13 +661,30 @@ def main() -> None:
     parser.add_argument("--skip-reindex", action="store_true")
     parser.add_argument("--rebuild-only", action="store_true", help="stop after the rebuild and its figures")
     parser.add_argument("--skip-http", action="store_true", help="no HTTP throughput part")
+    parser.add_argument(
+        "--compare",
+        metavar="REF",
+        help="after the rebuild: the same --changes re-indexed by REF's search hook and by this"
+        " checkout's, interleaved, with per-stage times; then stop",
+    )
     parser.add_argument("--server", choices=("uvicorn", "granian", "both"), default="both")
     parser.add_argument(
         "--cities", action="store_true", help="national: hubs as airports of NYC, LON, TYO; city searches too"
     )
     parser.add_argument("--filters", action="store_true", help="filtered and sorted searches, calendars too")
     parser.add_argument("--skip-changes", action="store_true", help="no admin-change re-index timing")
+    parser.add_argument(
+        "--servers",
+        nargs=2,
+        metavar=("DATABASE_URL", "REDIS_URL"),
+        help="with --compare: servers already loaded, with both indexes built (prefix fdbench by"
+        " this checkout's CLI, fdbase by REF's, or this checkout's when the build code is the same):"
+        " only the changes are run",
+    )
     args = parser.parse_args()
+    if args.compare and args.servers:
+        compare_changes(env_for(*args.servers, args.port), args.changes, args.compare, "national", True)
+        return
     if not args.skip_seed:
         scenario("seed-like", stored_spellings(datagen.seed_like()), args)
     if not args.skip_national:

@@ -139,11 +139,12 @@ class Stored:
         self.complete = complete == 1
         self.worst = worst
         # Per itinerary its legs' table indices; an itinerary is named by its position here.
-        itineraries = []
+        itineraries: list[bytes] = []
+        append = itineraries.append
         position = HEADER.size + flights * FLIGHT.size
         for _ in range(count):
             end = position + 1 + blob[position]
-            itineraries.append(blob[position + 1 : end])
+            append(blob[position + 1 : end])
             position = end
         self.itineraries = itineraries
         self._legs: list[tuple[bytes, int, int, int]] = []
@@ -174,13 +175,22 @@ class Stored:
             if not table:
                 end = HEADER.size + self.blob[2] * FLIGHT.size
                 table.extend(FLIGHT.iter_unpack(memoryview(self.blob)[HEADER.size : end]))
+            # Unrolled per leg count (1-3 legs): a merge probes ~20 keys per list, ~1,000 lists
+            # per hub change; generator expressions cost ~2x.
             indices = self.itineraries[position]
-            if len(indices) == 1:
-                leg = table[indices[0]]
-                found = (leg[3], leg[2], 1, (leg[0],))
+            n = len(indices)
+            if n == 1:
+                a = table[indices[0]]
+                found = (a[3], a[2], 1, (a[0],))
+            elif n == 2:
+                a, b = table[indices[0]], table[indices[1]]
+                found = (a[3] + b[3], b[2], 2, (a[0], b[0]))
+            elif n == 3:
+                a, b, c = table[indices[0]], table[indices[1]], table[indices[2]]
+                found = (a[3] + b[3] + c[3], c[2], 3, (a[0], b[0], c[0]))
             else:
                 legs = [table[i] for i in indices]
-                found = (sum(leg[3] for leg in legs), legs[-1][2], len(legs), tuple(leg[0] for leg in legs))
+                found = (sum(leg[3] for leg in legs), legs[-1][2], n, tuple(leg[0] for leg in legs))
             self._keys[position] = found
         return found
 
@@ -196,14 +206,15 @@ def encode_merged(stored: Stored, items: Sequence[int | Records], complete: bool
     table_end = start + blob[2] * size
     # New records (candidates' legs not in the table) get indices after the table's.
     extra: dict[bytes, int] = {}
-    parts: list[bytes] = []
     itineraries = stored.itineraries
+    parts: list[bytes] = []
+    append = parts.append
     for item in items:
-        if isinstance(item, int):
-            parts.append(itineraries[item])
+        if item.__class__ is int:
+            append(itineraries[item])
             continue
         indices = bytearray()
-        for raw in item:
+        for raw in item:  # type: ignore[union-attr]
             index = extra.get(raw)
             if index is None:
                 at = blob.find(raw, start, table_end)
@@ -213,19 +224,25 @@ def encode_merged(stored: Stored, items: Sequence[int | Records], complete: bool
             if index > 255:  # the table would outgrow a u8 index: encode from the records
                 return encode_list([_records(stored, i) for i in items], complete, worst)
             indices.append(index)
-        parts.append(bytes(indices))
+        append(bytes(indices))
     order = bytes(dict.fromkeys(b"".join(parts)))
     renumber = bytes.maketrans(order, bytes(range(len(order))))
     flights = blob[2]
-    fresh = {index: raw for raw, index in extra.items() if index >= flights}
-    table = b"".join(
-        [fresh[i] if i >= flights else blob[start + i * size : start + i * size + size] for i in order]
-    )
+    if extra:
+        fresh = {index: raw for raw, index in extra.items() if index >= flights}
+        table = b"".join(
+            [fresh[i] if i >= flights else blob[start + i * size : start + i * size + size] for i in order]
+        )
+    else:
+        table = b"".join([blob[start + i * size : start + i * size + size] for i in order])
     body = bytearray()
     for legs in parts:
-        body.append(len(legs))
+        body += _LENGTH[len(legs)]
         body += legs.translate(renumber)
     return HEADER.pack(1 if complete else 0, len(items), len(order), worst) + table + bytes(body)
+
+
+_LENGTH = [bytes([n]) for n in range(256)]
 
 
 def _records(stored: Stored, item: int | Records) -> Records:

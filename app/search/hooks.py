@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
@@ -75,11 +76,15 @@ async def _cards(context: AppContext, ids: list) -> list[FlightSnapshot]:  # typ
     """The flights' current rows; their cards rewritten, deleted flights' cards removed."""
 
     current = await data.fetch(context, "id = ANY($1::uuid[])", ids)
+    await _write_cards(context, ids, current)
+    return current
+
+
+async def _write_cards(context: AppContext, ids: list, current: list[FlightSnapshot]) -> None:  # type: ignore[type-arg]
     await build.write_cards(context, current)
     gone = set(ids) - {r.id for r in current}
     if gone:
         await context.redis.delete(*(context.keys.flight_card(i) for i in gone))
-    return current
 
 
 async def _large(
@@ -104,13 +109,17 @@ async def _large(
 
 async def _patch(context: AppContext, changes: Sequence[FlightChange], ids: list) -> None:  # type: ignore[type-arg]
 
-    # Read after taking the lock: every change whose hook ran before is in this read.
-    current = await _cards(context, ids)
+    # Read after taking the lock: every change whose hook ran before is in this read. Round trips
+    # that do not depend on each other overlap (the admin response waits for the whole hook).
+    current, zones = await asyncio.gather(
+        data.fetch(context, "id = ANY($1::uuid[])", ids), incremental.zones(context)
+    )
     old = [incremental.graph_flight(c.before) for c in changes if c.before is not None]
     new = [incremental.graph_flight(r) for r in current]
     rules = data.rules_of(context.settings)
-    zones = await incremental.zones(context)
-    pool = await incremental.neighbours(context, old + new, rules)
+    pool, _ = await asyncio.gather(
+        incremental.neighbours(context, old + new, rules), _write_cards(context, ids, current)
+    )
     plan = incremental.plan(old, new, pool, zones, rules)
     stale, refill = await patch.apply(context, plan, {i.bytes for i in ids})
     if stale:

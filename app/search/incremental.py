@@ -16,7 +16,8 @@ from __future__ import annotations
 from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from operator import itemgetter
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from app.flights.events import FlightSnapshot
@@ -34,19 +35,30 @@ if TYPE_CHECKING:
 # departure_ts), migration 0003): LATERAL ... OFFSET 0 keeps the planner from hash-joining the
 # windows against a scan of the whole table, which it prefers at 270k flights (~200 ms, not ~20).
 # Only rows within the time limits, as every search read (data.py): the others were never indexed.
-_NEIGHBOURS = f"""
-SELECT f.* FROM unnest($1::text[], $2::timestamptz[], $3::timestamptz[]) AS w(airport, lo, hi),
-  LATERAL (SELECT uuid_send(id), source, destination, extract(epoch FROM departure_ts)::bigint,
-                  extract(epoch FROM arrival_ts)::bigint, (price * 100)::bigint
-             FROM flights WHERE destination = w.airport AND arrival_ts BETWEEN w.lo AND w.hi
-                            AND {flight_times.SQL} AND status <> 'CANCELLED' OFFSET 0) f
-UNION ALL
-SELECT f.* FROM unnest($4::text[], $5::timestamptz[], $6::timestamptz[]) AS w(airport, lo, hi),
-  LATERAL (SELECT uuid_send(id), source, destination, extract(epoch FROM departure_ts)::bigint,
-                  extract(epoch FROM arrival_ts)::bigint, (price * 100)::bigint
-             FROM flights WHERE source = w.airport AND departure_ts BETWEEN w.lo AND w.hi
-                            AND {flight_times.SQL} AND status <> 'CANCELLED' OFFSET 0) f
-"""  # noqa: S608 (constant text)
+_ARRIVING = f"""LATERAL (SELECT id, source, destination, departure_ts, arrival_ts, price FROM flights
+  WHERE destination = w.airport AND arrival_ts BETWEEN w.lo AND w.hi AND {flight_times.SQL}
+    AND status <> 'CANCELLED' OFFSET 0) f"""  # noqa: S608 (constant text)
+_LEAVING = f"""LATERAL (SELECT id, source, destination, departure_ts, arrival_ts, price FROM flights
+  WHERE source = w.airport AND departure_ts BETWEEN w.lo AND w.hi AND {flight_times.SQL}
+    AND status <> 'CANCELLED' OFFSET 0) f"""  # noqa: S608 (constant text)
+_FIRST = f"""
+first_in AS MATERIALIZED (SELECT f.* FROM unnest($1::text[], $2::timestamptz[], $3::timestamptz[])
+  AS w(airport, lo, hi), {_ARRIVING}),
+first_out AS MATERIALIZED (SELECT f.* FROM unnest($4::text[], $5::timestamptz[], $6::timestamptz[])
+  AS w(airport, lo, hi), {_LEAVING})"""  # noqa: S608 (constant text)
+_COLUMNS = """SELECT uuid_send(id), source, destination, extract(epoch FROM departure_ts)::bigint,
+  extract(epoch FROM arrival_ts)::bigint, (price * 100)::bigint"""
+# Both levels in one round trip: the second level's windows (per airport, the hull of its flights'
+# connection windows; $7 max layover, $8 min connection) come from the first level's rows.
+_NEIGHBOURS_2 = f"""WITH {_FIRST},
+second_in AS (SELECT f.* FROM (SELECT source AS airport, min(departure_ts) - $7::interval AS lo,
+    max(departure_ts) - $8::interval AS hi FROM first_in GROUP BY source) w, {_ARRIVING}),
+second_out AS (SELECT f.* FROM (SELECT destination AS airport, min(arrival_ts) + $8::interval AS lo,
+    max(arrival_ts) + $7::interval AS hi FROM first_out GROUP BY destination) w, {_LEAVING})
+{_COLUMNS} FROM (SELECT * FROM first_in UNION ALL SELECT * FROM first_out UNION ALL
+  SELECT * FROM second_in UNION ALL SELECT * FROM second_out) found"""  # noqa: S608 (constant text)
+_NEIGHBOURS_1 = f"""WITH {_FIRST}
+{_COLUMNS} FROM (SELECT * FROM first_in UNION ALL SELECT * FROM first_out) found"""  # noqa: S608
 
 
 class GraphFlight(NamedTuple):
@@ -65,6 +77,12 @@ def record(flight: GraphFlight) -> bytes:
     return FLIGHT.pack(flight.id, flight.departure, flight.arrival, flight.cents)
 
 
+_SOURCE = itemgetter(1)
+_DESTINATION = itemgetter(2)
+_DEPARTURE = itemgetter(3)
+_ARRIVAL = itemgetter(4)
+
+
 class Pool:
     """Flights by the airport they leave (sorted by departure) and reach (sorted by arrival)."""
 
@@ -72,14 +90,21 @@ class Pool:
         self.nodes = list(set(nodes))
         self.leaving: dict[str, tuple[list[int], list[GraphFlight]]] = {}
         self.reaching: dict[str, tuple[list[int], list[GraphFlight]]] = {}
-        for n in sorted(self.nodes, key=lambda n: n.departure):
-            self.leaving.setdefault(n.source, ([], []))[1].append(n)
-        for n in sorted(self.nodes, key=lambda n: n.arrival):
-            self.reaching.setdefault(n.destination, ([], []))[1].append(n)
-        for times, nodes in self.leaving.values():
-            times.extend(n.departure for n in nodes)
-        for times, nodes in self.reaching.values():
-            times.extend(n.arrival for n in nodes)
+        # C-level sort keys and groupings: a hub change's pool holds ~2,000-4,000 flights.
+        for by, airport, when in (
+            (self.leaving, _SOURCE, _DEPARTURE),
+            (self.reaching, _DESTINATION, _ARRIVAL),
+        ):
+            grouped: dict[str, list[GraphFlight]] = {}
+            for n in sorted(self.nodes, key=when):
+                at = airport(n)
+                found = grouped.get(at)
+                if found is None:
+                    grouped[at] = [n]
+                else:
+                    found.append(n)
+            for at, flights in grouped.items():
+                by[at] = (list(map(when, flights)), flights)
 
     def before(self, flight: GraphFlight, rules: Rules) -> list[GraphFlight]:
         times, nodes = self.reaching.get(flight.source, ([], []))
@@ -104,35 +129,28 @@ def graph_flight(snapshot: FlightSnapshot) -> GraphFlight:
 
 
 async def neighbours(context: AppContext, flights: Sequence[GraphFlight], rules: Rules) -> list[GraphFlight]:
-    """Every flight that can precede or follow ``flights`` within max_legs-1 connections."""
-    found: dict[tuple[bytes, int], GraphFlight] = {}
-    into, out = list(flights), list(flights)
+    """Every flight that can precede or follow ``flights`` within two connections (itineraries
+    have at most three legs), in one query: flights connecting into or out of them, and into or
+    out of those."""
+    levels = min(rules.max_legs, 3) - 1
+    if levels < 1 or not flights:
+        return []
+    windows_in = _windows(
+        (f.source, f.departure - rules.max_layover, f.departure - rules.min_connection) for f in flights
+    )
+    windows_out = _windows(
+        (f.destination, f.arrival + rules.min_connection, f.arrival + rules.max_layover) for f in flights
+    )
+    args: list[Any] = [*windows_in, *windows_out]
+    if levels == 2:
+        args += [timedelta(seconds=rules.max_layover), timedelta(seconds=rules.min_connection)]
     async with context.engine.connect() as connection:
         raw = await connection.get_raw_connection()
         driver: Any = raw.driver_connection
-        for _ in range(rules.max_legs - 1):
-            if not into and not out:
-                break
-            windows_in = _windows(
-                (f.source, f.departure - rules.max_layover, f.departure - rules.min_connection) for f in into
-            )
-            windows_out = _windows(
-                (f.destination, f.arrival + rules.min_connection, f.arrival + rules.max_layover) for f in out
-            )
-            records = await driver.fetch(_NEIGHBOURS, *windows_in, *windows_out)
-            before = {n.source for n in into}
-            after = {n.destination for n in out}
-            into, out = [], []
-            for r in records:
-                node = GraphFlight(*r)
-                if (node.id, node.departure) in found:
-                    continue
-                found[node.id, node.departure] = node
-                if node.destination in before:
-                    into.append(node)
-                if node.source in after:
-                    out.append(node)
-    return list(found.values())
+        records = await driver.fetch(_NEIGHBOURS_2 if levels == 2 else _NEIGHBOURS_1, *args)
+    # Keyed by (id, departure): a flight found at both levels or from both sides is one node.
+    make = GraphFlight._make
+    return list({(r[0], r[3]): make(r) for r in records}.values())
 
 
 async def zones(context: AppContext) -> data.Zones:
@@ -163,6 +181,15 @@ def day_of(zones: data.Zones) -> Days:
     """The origin-day an itinerary starting with a flight belongs to: each airport's local days
     seen so far are kept as [start, end) epochs, so most look-ups are two comparisons."""
     seen: dict[str, list[tuple[int, int, OriginDay]]] = {}
+    # A hub change asks for the same few thousand flights' days ~10^4 times (every prefix's own
+    # prefixes): remembered per flight, one dict look-up.
+    known: dict[GraphFlight, OriginDay] = {}
+
+    def cached(first: GraphFlight) -> OriginDay:
+        day = known.get(first)
+        if day is None:
+            day = known[first] = find(first)
+        return day
 
     def find(first: GraphFlight) -> OriginDay:
         spans = seen.setdefault(first.source, [])
@@ -176,7 +203,7 @@ def day_of(zones: data.Zones) -> Days:
         spans.append((start, end, day))
         return day
 
-    return find
+    return cached
 
 
 @dataclass
@@ -230,6 +257,8 @@ class Shapes:
                 raw.append(r)
             into.setdefault(day, {}).setdefault(destination, set()).add(tuple(raw))
 
+        # Suffixes are sorted by price (shapes): a loop over them stops at the first one too dear
+        # for the highest bound it could still meet (p-flight-s visits every pair otherwise).
         own = bounds.get(self.day)
         if own:
             ceiling = max(own.values())
@@ -237,12 +266,16 @@ class Shapes:
                 add(self.day, f.destination, (f,))
             for s, us in self.after:
                 cost = f.cents + s.cents
+                if cost > ceiling:
+                    break
                 if cost <= own.get(s.destination, -1):
                     add(self.day, s.destination, (f, s))
                 for u in us:
                     if cost + u.cents <= ceiling and cost + u.cents <= own.get(u.destination, -1):
                         add(self.day, u.destination, (f, s, u))
         to_destination = {day: b[f.destination] for day, b in bounds.items() if f.destination in b}
+        q_ceiling = max(to_destination.values(), default=-1)
+        ceilings: dict[OriginDay, float] = {}
         for p, day, qs in self.before:
             cost = p.cents + f.cents
             mine = bounds.get(day)
@@ -250,15 +283,18 @@ class Shapes:
                 if cost <= mine.get(f.destination, -1):
                     add(day, f.destination, (p, f))
                 if self.legs >= 3:
-                    ceiling = max(mine.values())
+                    top = ceilings.get(day)
+                    if top is None:
+                        top = ceilings[day] = max(mine.values())
+                    limit = top - cost
                     for s, _ in self.after:
+                        if s.cents > limit:
+                            break
                         total = cost + s.cents
-                        if (
-                            total <= ceiling
-                            and s.destination != p.source
-                            and total <= mine.get(s.destination, -1)
-                        ):
+                        if s.destination != p.source and total <= mine.get(s.destination, -1):
                             add(day, s.destination, (p, f, s))
+            if cost >= q_ceiling:
+                continue
             for q, q_day in qs:
                 if cost + q.cents <= to_destination.get(q_day, -1):
                     add(q_day, f.destination, (q, p, f))
@@ -290,7 +326,13 @@ def shapes(flight: GraphFlight, pool: Pool, rules: Rules, days: Days) -> Shapes:
                 if u.destination not in inner and u.destination != s.destination
             ]
         shape.after.append((s, us))
+    # Cheapest first (candidates stops at the first suffix too dear for any list).
+    shape.after.sort(key=_after_price)
     return shape
+
+
+def _after_price(item: tuple[GraphFlight, list[GraphFlight]]) -> int:
+    return item[0].cents
 
 
 @dataclass

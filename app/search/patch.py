@@ -108,21 +108,49 @@ def _holds(stored: Stored, kept: list[int], position: int, key: Key, candidate: 
     return False
 
 
-def _merge_all(
-    plan_: Plan, lists: dict[OriginDay, tuple[bytes, dict[str, bytes | None]]], gone: set[bytes]
-) -> tuple[list[OriginDay], list[tuple[OriginDay, bytes, list[Any]]]]:
-    """Candidates within each list's bound, merged: (days to refill, conditional writes)."""
-    bounds = {d: {t: bound(blob) for t, blob in blobs.items()} for d, (_, blobs) in lists.items()}
+Heads = dict[str, bytes | None]  # per list: header + mention flag (storage.read_heads), None: absent
+
+
+def _candidates(
+    plan_: Plan, heads: dict[OriginDay, tuple[bytes, Heads]]
+) -> tuple[dict[OriginDay, dict[str, set[Records]]], dict[OriginDay, list[str]]]:
+    """Candidates within each list's bound, and per day the lists to read whole: those that hold a
+    changed flight or take a candidate (the others stay as they are)."""
+    bounds = {d: {t: bound(head) for t, head in lists.items()} for d, (_, lists) in heads.items()}
     candidates: dict[OriginDay, dict[str, set[Records]]] = {}
     for shape in plan_.inserts:
         shape.candidates(bounds, candidates)
+    wanted: dict[OriginDay, list[str]] = {}
+    for d, (_, lists) in heads.items():
+        entering = candidates.get(d, {})
+        names = [t for t, head in lists.items() if head is not None and (head[-1] == 49 or t in entering)]
+        if names:
+            wanted[d] = names
+    return candidates, wanted
+
+
+def _merge_all(
+    heads: dict[OriginDay, tuple[bytes, Heads]],
+    candidates: dict[OriginDay, dict[str, set[Records]]],
+    blobs: dict[OriginDay, dict[str, bytes | None]],
+    gone: set[bytes],
+) -> tuple[list[OriginDay], list[tuple[OriginDay, bytes, list[Any]]]]:
+    """The changed lists merged: (days to refill, conditional writes)."""
     refill: list[OriginDay] = []
     writes: list[tuple[OriginDay, bytes, list[Any]]] = []
-    for d, (gen, blobs) in lists.items():
-        args: list[Any] = []
+    for d, (gen, lists) in heads.items():
         entering = candidates.get(d, {})
-        for destination, blob in blobs.items():
-            value = merge(blob, gone, entering.get(destination, set()), data.DEPTH)
+        read = blobs.get(d, {})
+        args: list[Any] = []
+        for destination, head in lists.items():
+            if head is None:
+                if destination not in entering:
+                    continue
+                value = merge(None, gone, entering[destination], data.DEPTH)
+            elif destination in read:
+                value = merge(read[destination], gone, entering.get(destination, set()), data.DEPTH)
+            else:
+                continue
             if value is None:
                 continue
             args += [destination, value]
@@ -136,22 +164,39 @@ def _merge_all(
 async def apply(
     context: AppContext, plan_: Plan, gone: set[bytes]
 ) -> tuple[list[OriginDay], list[OriginDay]]:
-    """Patch the planned lists. Returns (days to invalidate, days to queue for a refill)."""
+    """Patch the planned lists. Returns (days to invalidate, days to queue for a refill).
+
+    Two reads: the headers of every list the plan names (with whether it holds a changed flight),
+    then whole only the lists that hold one or take a candidate; a day whose generation moved
+    between the two is invalidated (its patch would be refused anyway)."""
     fields = {d: sorted(f) for d, f in plan_.fields.items()}
     days = sorted(fields)
     if not days:
         return [], []
     tag = data.format_tag(context.settings).encode()
-    replies = await storage.read_days(context, days, [fields[d] for d in days])
+    replies = await storage.read_heads(context, days, [fields[d] for d in days], sorted(gone))
     stale: list[OriginDay] = []
-    lists: dict[OriginDay, tuple[bytes, dict[str, bytes | None]]] = {}
+    heads: dict[OriginDay, tuple[bytes, Heads]] = {}
     for d, values in zip(days, replies, strict=True):
         if values[0] != tag:
             stale.append(d)
         else:
-            lists[d] = (values[1] or b"0", dict(zip(fields[d], values[2:], strict=True)))
+            heads[d] = (values[1] or b"0", dict(zip(fields[d], values[2:], strict=True)))
     with without_cyclic_gc():
-        refill, writes = _merge_all(plan_, lists, gone)
+        candidates, wanted = _candidates(plan_, heads)
+    blobs: dict[OriginDay, dict[str, bytes | None]] = {}
+    if wanted:
+        read = sorted(wanted)
+        for d, values in zip(
+            read, await storage.read_days(context, read, [wanted[d] for d in read]), strict=True
+        ):
+            if values[0] != tag or (values[1] or b"0") != heads[d][0]:
+                stale.append(d)
+                del heads[d]
+            else:
+                blobs[d] = dict(zip(wanted[d], values[2:], strict=True))
+    with without_cyclic_gc():
+        refill, writes = _merge_all(heads, candidates, blobs, gone)
     if writes:
         written = await storage.patch_days(context, tag, writes)
         stale += [d for (d, _, _), ok in zip(writes, written, strict=True) if not ok]

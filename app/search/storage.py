@@ -33,6 +33,7 @@ OriginDay = tuple[str, date]
 REPLACE = lua_source("app.search", "replace")
 PATCH = lua_source("app.search", "patch")
 READ_DAYS = lua_source("app.search", "read_days")
+READ_HEADS = lua_source("app.search", "read_heads")
 PATCH_DAYS = lua_source("app.search", "patch_days")
 _DAYS_PER_CALL = 1000
 
@@ -117,6 +118,26 @@ async def read_days(
     groups = _groups(context, days)
     for group in groups:
         args: list[Any] = []
+        for k in group:
+            args += [len(fields[k]), *fields[k]]
+        await queue_script(pipe, script, [day_key(context, *days[k]) for k in group], args)
+    replies: list[list[bytes | None]] = [[] for _ in days]
+    for group, reply in zip(groups, await pipe.execute(), strict=True):
+        for k, values in zip(group, reply, strict=True):
+            replies[k] = values
+    return replies
+
+
+async def read_heads(
+    context: AppContext, days: Sequence[OriginDay], fields: Sequence[Sequence[str]], ids: Sequence[bytes]
+) -> list[list[bytes | None]]:
+    """Per day: [BUILT, GEN, per field its list's header + b"1" if the list's flight table holds
+    one of ``ids`` else b"0" (None where absent)]: read_days without the lists' bodies."""
+    script = context.redis.register_script(READ_HEADS)
+    pipe = context.redis.pipeline(transaction=False)
+    groups = _groups(context, days)
+    for group in groups:
+        args: list[Any] = [len(ids), *ids]
         for k in group:
             args += [len(fields[k]), *fields[k]]
         await queue_script(pipe, script, [day_key(context, *days[k]) for k in group], args)

@@ -1,0 +1,37 @@
+-- The first pass of a small change's patch (patch.py): per list only what decides whether it must
+-- be read whole, not its ~1.4 KB (a hub flight's change names ~2,000-3,600 lists: 3-5 MB).
+-- KEYS: days (all on a single Redis, one origin's on Cluster). ARGV[1]: number of flight ids,
+-- then the 16-byte ids, then per day: the number of fields, then the fields.
+-- Per day: {BUILT, GEN, per field false (absent) or its 11-byte header followed by '1' when the
+-- list's flight table holds one of the ids (a record starts there), else '0'}.
+local HEADER, RECORD = 11, 32
+local ids = {}
+local nids = tonumber(ARGV[1])
+for j = 1, nids do ids[j] = ARGV[1 + j] end
+local function mentions(list)
+  local first = HEADER + 1
+  local last = HEADER + string.byte(list, 3) * RECORD
+  for j = 1, nids do
+    local at = string.find(list, ids[j], first, true)
+    while at and at + 15 <= last do
+      if (at - first) % RECORD == 0 then return true end
+      at = string.find(list, ids[j], at + 1, true)
+    end
+  end
+  return false
+end
+local out = {}
+local a = nids + 2
+for i = 1, #KEYS do
+  local n = tonumber(ARGV[a])
+  local fields = {'\0', '\1'}
+  for j = 1, n do fields[j + 2] = ARGV[a + j] end
+  a = a + n + 1
+  local values = redis.call('HMGET', KEYS[i], unpack(fields))
+  for j = 3, n + 2 do
+    local list = values[j]
+    if list then values[j] = string.sub(list, 1, HEADER) .. (mentions(list) and '1' or '0') end
+  end
+  out[i] = values
+end
+return out
