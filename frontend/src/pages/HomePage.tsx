@@ -1,65 +1,83 @@
-import { Alert, Button, Center, Loader, Paper, Skeleton, Stack, Text, Title } from "@mantine/core";
-import { useQuery } from "@tanstack/react-query";
-import { IconAlertCircle, IconPlaneOff } from "@tabler/icons-react";
+import { Alert, Button, Center, Loader, Skeleton, Stack, Text, Title } from "@mantine/core";
+import { useQuery, useQueryClient } from "@tanstack/react-query";
+import { IconAlertCircle } from "@tabler/icons-react";
+import { useState } from "react";
 import { useNavigate, useSearchParams } from "react-router-dom";
 
 import FlightResults from "../components/FlightResults";
+import NearbyDates from "../components/NearbyDates";
+import PriceCalendarMonth from "../components/PriceCalendarMonth";
+import PriceCalendarStrip from "../components/PriceCalendarStrip";
+import SearchFilters from "../components/SearchFilters";
 import SearchForm from "../components/SearchForm";
+import {
+  earliestSearchDate,
+  hasFilters,
+  NO_FILTERS,
+  readSearch,
+  toApiQuery,
+  windowError,
+  writeSearch,
+  type SearchFilters as Filters,
+  type SearchState,
+  type SortKey,
+} from "../lib/searchParams";
 import { saveSelection } from "../lib/selection";
 import * as api from "../services/api";
 import { errorMessage } from "../services/errors";
 import { useTimezoneLookup } from "../services/hooks";
-import type { SortKey } from "../lib/itinerary";
 import type { Itinerary, SearchParams } from "../types";
-
-function paramsFrom(url: URLSearchParams): SearchParams | null {
-  const source = url.get("from");
-  const destination = url.get("to");
-  const date = url.get("date");
-  const seats = Number(url.get("seats") ?? "1");
-  if (!source || !destination || !date) return null;
-  return { source, destination, date, seats: Number.isInteger(seats) && seats >= 1 && seats <= 9 ? seats : 1 };
-}
 
 export default function HomePage() {
   const [url, setUrl] = useSearchParams();
   const navigate = useNavigate();
-  const params = paramsFrom(url);
-  const sort: SortKey = url.get("sort") === "duration" ? "duration" : "price";
+  const queryClient = useQueryClient();
   const timezoneOf = useTimezoneLookup();
+  // The search, its order and filters live in the URL: reload, back and a shared link show the same.
+  const search = readSearch(url);
+  const query = search && windowError(search.filters) === null ? toApiQuery(search) : null;
+  // The form refused what was typed: what is on screen would answer another question, so it goes.
+  const [refused, setRefused] = useState(false);
+  const [monthOpen, setMonthOpen] = useState(false);
+  const earliest = earliestSearchDate();
 
   const results = useQuery({
-    queryKey: ["search", params],
-    queryFn: () => api.search(params!),
-    enabled: params !== null,
+    queryKey: ["search", "results", query],
+    queryFn: () => api.search(query!),
+    enabled: query !== null,
     staleTime: 15_000,
   });
 
-  // Search parameters live in the URL: reload, back and a shared link all show the same search.
-  const onSearch = (next: SearchParams) => {
-    const query = new URLSearchParams({ from: next.source, to: next.destination, date: next.date, seats: String(next.seats) });
-    if (sort !== "price") query.set("sort", sort);
-    if (query.toString() === url.toString()) void results.refetch();
-    else setUrl(query);
+  const go = (next: SearchState, replace = false) => {
+    setRefused(false);
+    const nextUrl = writeSearch(next);
+    if (nextUrl.toString() === url.toString()) {
+      // The same search again: a new request, and the old answer leaves the screen while it runs.
+      void queryClient.resetQueries({ queryKey: ["search", "results", query], exact: true });
+    } else {
+      setUrl(nextUrl, { replace });
+    }
   };
 
-  const onSortChange = (next: SortKey) => {
-    const query = new URLSearchParams(url);
-    if (next === "price") query.delete("sort");
-    else query.set("sort", next);
-    setUrl(query, { replace: true });
-  };
+  const onSearch = (next: SearchParams) =>
+    go({ ...next, sort: search?.sort ?? "price", filters: search?.filters ?? NO_FILTERS });
+  // Sort and filter changes replace the history entry: back leaves the search, not each click.
+  const onRefine = (sort: SortKey, filters: Filters) => search && go({ ...search, sort, filters }, true);
+  const onPickDate = (date: string) => search && go({ ...search, date });
 
   const onSelect = (itinerary: Itinerary) => {
-    const seats = params?.seats ?? 1;
+    const seats = search?.seats ?? 1;
     saveSelection({ itinerary, seats });
     const ids = itinerary.flights.map((f) => f.id).join(",");
     navigate(`/book?flights=${ids}&seats=${seats}`, { state: { itinerary, seats } });
   };
 
+  const shown = search !== null && !refused;
+  const route = search ? { source: search.source, destination: search.destination, seats: search.seats } : null;
+
   return (
     <Stack gap="lg" py="md">
-      {!params && (
+      {!search && (
         <Stack gap={4}>
           <Title order={1} size="h2">
             Where to next?
@@ -68,12 +86,34 @@ export default function HomePage() {
         </Stack>
       )}
       <SearchForm
-        initial={params ?? undefined}
+        initial={search ?? undefined}
         onSearch={onSearch}
+        onInvalid={() => setRefused(true)}
         searching={results.isFetching}
       />
 
-      {params && results.isPending && (
+      {shown && route && (
+        <>
+          <PriceCalendarStrip
+            route={route}
+            date={search.date}
+            earliest={earliest}
+            onPick={onPickDate}
+            onOpenMonth={() => setMonthOpen(true)}
+          />
+          <PriceCalendarMonth
+            opened={monthOpen}
+            onClose={() => setMonthOpen(false)}
+            route={route}
+            date={search.date}
+            earliest={earliest}
+            onPick={onPickDate}
+          />
+          <SearchFilters sort={search.sort} filters={search.filters} onChange={onRefine} />
+        </>
+      )}
+
+      {shown && query && results.isPending && (
         <Stack gap="sm" data-testid="results-loading" aria-busy="true">
           <Center>
             <Loader size="sm" aria-label="Searching" />
@@ -84,7 +124,7 @@ export default function HomePage() {
         </Stack>
       )}
 
-      {params && results.isError && (
+      {shown && results.isError && (
         <Alert color="red" icon={<IconAlertCircle />} title="Search failed" data-testid="results-error" role="alert">
           <Stack gap="xs" align="flex-start">
             <Text size="sm">{errorMessage(results.error)}</Text>
@@ -95,30 +135,19 @@ export default function HomePage() {
         </Alert>
       )}
 
-      {params && results.data && results.data.length === 0 && (
-        <Paper withBorder p="xl" data-testid="results-empty">
-          <Stack align="center" gap="xs">
-            <IconPlaneOff size={40} color="var(--mantine-color-gray-5)" aria-hidden />
-            <Title order={3} size="h4">
-              No flights found
-            </Title>
-            <Text c="dimmed" ta="center" size="sm">
-              Nothing from {params.source} to {params.destination} on {params.date}
-              {params.seats > 1 ? ` with ${params.seats} seats free` : ""}. Try another date or fewer passengers.
-            </Text>
-          </Stack>
-        </Paper>
+      {shown && route && results.data && results.data.length === 0 && (
+        <NearbyDates
+          route={route}
+          date={search.date}
+          earliest={earliest}
+          filtered={hasFilters(search.filters)}
+          onPick={onPickDate}
+          onClearFilters={() => onRefine(search.sort, NO_FILTERS)}
+        />
       )}
 
-      {params && results.data && results.data.length > 0 && (
-        <FlightResults
-          itineraries={results.data}
-          seats={params.seats}
-          sort={sort}
-          onSortChange={onSortChange}
-          timezoneOf={timezoneOf}
-          onSelect={onSelect}
-        />
+      {shown && results.data && results.data.length > 0 && (
+        <FlightResults itineraries={results.data} seats={search.seats} timezoneOf={timezoneOf} onSelect={onSelect} />
       )}
     </Stack>
   );

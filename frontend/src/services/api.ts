@@ -11,12 +11,14 @@ import type {
   BookingResult,
   BulkJob,
   BulkJobAccepted,
+  CalendarDay,
+  CalendarQuery,
   Flight,
   FlightFilters,
   FlightInput,
   FlightPage,
   Itinerary,
-  SearchParams,
+  SearchQuery,
   User,
 } from "../types";
 import { ApiError } from "./errors";
@@ -96,8 +98,12 @@ export function suggestAirports(q: string): Promise<AirportSuggestion[]> {
   return unwrap(client.GET("/api/v1/airports/suggest", { params: { query: { q } } }));
 }
 
-export function search(params: SearchParams): Promise<Itinerary[]> {
-  return unwrap(client.GET("/api/v1/search", { params: { query: params } }));
+export function search(query: SearchQuery): Promise<Itinerary[]> {
+  return unwrap(client.GET("/api/v1/search", { params: { query } }));
+}
+
+export function searchCalendar(query: CalendarQuery): Promise<CalendarDay[]> {
+  return unwrap(client.GET("/api/v1/search/calendar", { params: { query } }));
 }
 
 // --- bookings ---
