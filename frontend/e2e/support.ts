@@ -86,3 +86,58 @@ export async function searchFor(page: Page, source: string, destination: string,
   await page.getByTestId("search-seats").fill(String(seats));
   await page.getByTestId("search-submit").click();
 }
+
+/** A user's token from the API (registering them first if needed). */
+export async function tokenFor(username: string, password = PASSWORD, baseURL = BASE_URL): Promise<string> {
+  const api = await request.newContext({ baseURL });
+  const created = await api.post("/api/v1/auth/register", { data: { username, password } });
+  expect([201, 409]).toContain(created.status());
+  const token = await api.post("/api/v1/auth/token", { form: { username, password } });
+  expect(token.ok(), `login ${username}: ${await token.text()}`).toBeTruthy();
+  const { access_token } = (await token.json()) as Token;
+  await api.dispose();
+  return access_token;
+}
+
+/** Signs the page in with a token (the app reads it from localStorage on load). */
+export async function useToken(page: Page, token: string | null): Promise<void> {
+  await page.goto("/");
+  await page.evaluate((t) => (t ? localStorage.setItem("flightdesk.token", t) : localStorage.removeItem("flightdesk.token")), token);
+}
+
+/**
+ * What sticks out sideways at the current viewport: the document's own overflow, and each element
+ * reaching past the viewport's edges that no scroll container of its own clips.
+ */
+export async function horizontalOverflow(page: Page): Promise<{ scrollWidth: number; viewport: number; offenders: string[] }> {
+  return page.evaluate(() => {
+    const viewport = document.documentElement.clientWidth;
+    const scrollWidth = Math.max(document.documentElement.scrollWidth, document.body.scrollWidth);
+    const clippedInside = (el: Element): boolean => {
+      for (let a = el.parentElement; a && a !== document.body && a !== document.documentElement; a = a.parentElement) {
+        const style = getComputedStyle(a);
+        if (style.overflowX !== "visible") {
+          const box = a.getBoundingClientRect();
+          if (box.left >= -1 && box.right <= viewport + 1) return true;
+        }
+      }
+      return false;
+    };
+    const offenders: string[] = [];
+    for (const el of Array.from(document.body.querySelectorAll("*"))) {
+      const box = el.getBoundingClientRect();
+      if (box.width === 0 || box.height === 0) continue;
+      const style = getComputedStyle(el);
+      if (style.visibility === "hidden" || style.display === "none") continue;
+      if ((box.right > viewport + 1 || box.left < -1) && !clippedInside(el)) {
+        const id = el.getAttribute("data-testid");
+        const text = (el.textContent ?? "").trim().replace(/\s+/g, " ").slice(0, 40);
+        offenders.push(
+          `<${el.tagName.toLowerCase()}${id ? ` data-testid=${id}` : ""} class="${(el.getAttribute("class") ?? "").slice(0, 60)}"> ` +
+            `left ${Math.round(box.left)} right ${Math.round(box.right)} width ${Math.round(box.width)}: "${text}"`,
+        );
+      }
+    }
+    return { scrollWidth, viewport, offenders };
+  });
+}
