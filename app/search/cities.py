@@ -15,9 +15,10 @@ from __future__ import annotations
 import functools
 import heapq
 import time
+import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
 import orjson
@@ -26,7 +27,8 @@ from app.platform.redis.client import Keys
 from app.platform.redis.multiplex import encode
 from app.search import data, render, storage
 from app.search.codec import with_seats
-from app.search.query import RESULTS, search
+from app.search.filters import Facts, Filters
+from app.search.query import RESULTS, bookable_after, search
 
 if TYPE_CHECKING:
     from app.context import AppContext
@@ -36,10 +38,16 @@ Pair = tuple[str, str]
 _Entry = tuple[tuple[int, int, int, tuple[bytes, ...]], int, int]
 
 
-async def search_pairs(context: AppContext, pairs: Sequence[Pair], day: date, seats: int) -> bytes:
-    """The JSON array of the best itineraries over all ``pairs`` (source, destination)."""
+async def search_pairs(
+    context: AppContext, pairs: Sequence[Pair], day: date, seats: int, filters: Filters | None = None
+) -> bytes:
+    """The JSON array of the best itineraries over all ``pairs`` (source, destination). Filtered or
+    sorted otherwise than by price: each pair's own exact answer, merged in the filters' order (the
+    first 20 of the union lie within the union of each pair's first 20, for any total order)."""
     if len(pairs) == 1:
-        return await search(context, *pairs[0], day, seats)
+        return await search(context, *pairs[0], day, seats, filters)
+    if filters is not None:
+        return await _merged_searches(context, pairs, day, seats, filters)
     answer = await _from_index(context, pairs, day, seats)
     return answer if answer is not None else await _merged_searches(context, pairs, day, seats)
 
@@ -48,7 +56,7 @@ async def _from_index(context: AppContext, pairs: Sequence[Pair], day: date, sea
     reads = context.search_reads
     if reads is None:  # Cluster, TLS or a Unix socket: each pair's own search
         return None
-    now = time.time()
+    cutoff = bookable_after(context, time.time())
     tag = data.format_tag(context.settings).encode()
     by_origin: dict[str, list[str]] = {}
     for source, destination in pairs:
@@ -72,7 +80,7 @@ async def _from_index(context: AppContext, pairs: Sequence[Pair], day: date, sea
     cards = dict(zip(plan.likely, cards_of, strict=True))
     chosen: list[tuple[tuple[bytes, ...], bytes]] = []
     for ids, departure, tail in plan.entries:
-        if departure <= now:
+        if departure <= cutoff:
             continue
         if any(i not in counts for i in ids):  # beyond the first RESULTS: read the rest once
             rest = list({i for entry in plan.entries for i in entry[0]} - counts.keys())
@@ -160,22 +168,31 @@ async def _read_flights(
     return dict(zip(raw_ids, seats, strict=True)), dict(zip(raw_ids, cards, strict=True))
 
 
-async def _merged_searches(context: AppContext, pairs: Sequence[Pair], day: date, seats: int) -> bytes:
+async def _merged_searches(
+    context: AppContext, pairs: Sequence[Pair], day: date, seats: int, filters: Filters | None = None
+) -> bytes:
     found: list[Any] = []
     for source, destination in pairs:
-        found.extend(orjson.loads(await search(context, source, destination, day, seats)))
-    found.sort(key=_order)
+        found.extend(orjson.loads(await search(context, source, destination, day, seats, filters)))
+    order = filters if filters is not None else Filters()
+    found.sort(key=lambda itinerary: order.key(_facts(itinerary)))
     return orjson.dumps(found[:RESULTS])
 
 
-def _order(itinerary: Any) -> tuple[int, str, int, list[str]]:
+def _facts(itinerary: Any) -> Facts:
+    """An answered itinerary's price, times and ids, as the order keys take them (raw ids compare
+    as their canonical strings do)."""
     flights = itinerary["flights"]
     return (
         sum(round(flight["price"] * 100) for flight in flights),
-        itinerary["arrival_ts"],
-        len(flights),
-        [flight["id"] for flight in flights],
+        _epoch(itinerary["departure_ts"]),
+        _epoch(itinerary["arrival_ts"]),
+        tuple(uuid.UUID(flight["id"]).bytes for flight in flights),
     )
+
+
+def _epoch(text: str) -> int:
+    return int(datetime.fromisoformat(text).timestamp())
 
 
 def _uuid_text(h: str) -> str:

@@ -13,6 +13,7 @@ is not complete, or the day is not built, the pair is computed exactly instead.
 from __future__ import annotations
 
 import functools
+import heapq
 import time
 import uuid
 from collections.abc import Callable, Sequence
@@ -27,7 +28,9 @@ from app.platform.redis.client import Keys
 from app.platform.redis.multiplex import encode
 from app.search import build, data, index, lifetime, render, storage
 from app.search.codec import FLIGHT, flight_ids, with_seats
-from app.search.engine import search_origin
+from app.search.engine import Rules, search_origin
+from app.search.filters import Filters, enumerate_itineraries, facts_of, list_facts, records_of
+from app.search.schemas import SearchSort
 
 if TYPE_CHECKING:
     from app.context import AppContext
@@ -41,26 +44,40 @@ _MISS = SEARCH_CACHE.labels(result="miss")
 Fetched = dict[int, bytes | None]
 
 
-async def search(context: AppContext, source: str, destination: str, day: date, seats: int) -> bytes:
-    """The JSON array of the best itineraries, as bytes."""
+async def search(
+    context: AppContext, source: str, destination: str, day: date, seats: int, filters: Filters | None = None
+) -> bytes:
+    """The JSON array of the best itineraries, as bytes (``filters``: None for the unfiltered,
+    price-sorted search)."""
     now = time.time()
+    if filters is not None and filters.sort != SearchSort.price:
+        _MISS.inc()
+        return await _exact(context, source, destination, day, seats, now, filters)
+    cutoff = bookable_after(context, now)
     tag = data.format_tag(context.settings).encode()
     built, blob, seats_of, cards_of = await _read(context, source, destination, day, tag)
     if built != tag:
         _MISS.inc()
-        body = await _exact(context, source, destination, day, seats, now)
-        if body != b"[]":
+        body = await _exact(context, source, destination, day, seats, now, filters)
+        if body != b"[]" or filters is not None:
             await _request(context, source, day)
         return body
     if blob is None:
         _HIT.inc()
         return b"[]"
     ids, itineraries = render.prepared(blob)
+    if filters is not None:  # the stored prefix filtered keeps its order (filters.py)
+        keep = filters.predicate(
+            (await data.Zones.load(context)).zone(source) if filters.needs_zone else None
+        )
+        itineraries = tuple(
+            it for it, facts in zip(itineraries, list_facts(blob), strict=True) if keep(*facts)
+        )
     counts = await _counts(context, ids, seats_of)
     bookable = {i: c >= seats for i, c in counts.items()}
     chosen: list[tuple[bytes, bytes]] = []
     for legs, departure, end in itineraries:
-        if departure <= now:
+        if departure <= cutoff:
             continue
         try:
             passes = all(bookable[i] for i in legs)
@@ -75,11 +92,11 @@ async def search(context: AppContext, source: str, destination: str, day: date, 
                 break
     if len(chosen) < RESULTS and blob[0] != 1:  # a cut list: what lies beyond it is unknown
         _MISS.inc()
-        return await _exact(context, source, destination, day, seats, now)
+        return await _exact(context, source, destination, day, seats, now, filters)
     cards = await _cards(context, ids, cards_of, {i for legs, _ in chosen for i in legs})
     if cards is None:  # a flight deleted since the list was read: answered exactly
         _MISS.inc()
-        return await _exact(context, source, destination, day, seats, now)
+        return await _exact(context, source, destination, day, seats, now, filters)
     _HIT.inc()
     shown = {i: with_seats(card, counts[i]) for i, card in cards.items()}
     return render.body([([shown[i] for i in legs], end) for legs, end in chosen])
@@ -208,14 +225,25 @@ async def _cards_from_database(context: AppContext, ids: list[uuid.UUID]) -> dic
     return cards
 
 
+def bookable_after(context: AppContext, now: float) -> float:
+    """Flights departing at or before this epoch are not searchable (BOOKING_CUTOFF_MINUTES)."""
+    return now + context.settings.booking_cutoff_minutes * 60
+
+
 async def _exact(
-    context: AppContext, source: str, destination: str, day: date, seats: int, now: float
+    context: AppContext,
+    source: str,
+    destination: str,
+    day: date,
+    seats: int,
+    now: float,
+    filters: Filters | None = None,
 ) -> bytes:
     """The pair computed from PostgreSQL and live seats: only the flights that can take part."""
     zones = await data.Zones.load(context)
     rules = data.rules_of(context.settings)
     start, end = zones.bounds(source, day)
-    start = max(start, int(now) + 1)
+    start = max(start, int(bookable_after(context, now)) + 1)
     if start >= end:
         return b"[]"
     limit = await data.horizon(context, start, end, rules)
@@ -237,6 +265,9 @@ async def _exact(
     rows = list({r.id: r for r in ends + middle}.values())
     live = await data.live_seats(context, [r.id for r in rows])
     rows = [r for r in rows if live.get(r.id, 0) >= seats]
+    counts = {fid.bytes: n for fid, n in live.items()}
+    if filters is not None:
+        return _enumerated(rows, counts, source, destination, (start, end), rules, filters, zones)
     graph, records = data.graph_of(rows)
     origin, target = graph.code.get(source), graph.code.get(destination)
     if origin is None or target is None:
@@ -245,5 +276,28 @@ async def _exact(
     chosen = [[FLIGHT.unpack(records[i]) for i in it[2]] for it in result.lists.get(target, [])]
     by_id = {r.id.bytes: r for r in rows}
     cards = {leg[0]: build.card(by_id[leg[0]]) for legs in chosen for leg in legs}
-    counts = {fid.bytes: n for fid, n in live.items()}
+    return render.render(chosen, counts, cards)
+
+
+def _enumerated(
+    rows: list[FlightSnapshot],
+    counts: dict[bytes, int],
+    source: str,
+    destination: str,
+    bounds: tuple[int, int],
+    rules: Rules,
+    filters: Filters,
+    zones: data.Zones,
+) -> bytes:
+    """Every itinerary of the pair over ``rows`` (bookable flights), filtered, the first 20 by the
+    filters' sort (filters.py)."""
+    passes = filters.predicate(zones.zone(source) if filters.needs_zone else None)
+    found = []
+    for path in enumerate_itineraries(rows, source, destination, bounds[0], bounds[1], rules):
+        records = records_of(path)
+        if passes(len(records), records[0][1], records[-1][2]):
+            found.append((filters.key(facts_of(records)), records))
+    chosen = [records for _, records in heapq.nsmallest(RESULTS, found, key=lambda item: item[0])]
+    by_id = {r.id.bytes: r for r in rows}
+    cards = {leg[0]: build.card(by_id[leg[0]]) for legs in chosen for leg in legs}
     return render.render(chosen, counts, cards)

@@ -1,16 +1,20 @@
-"""GET /api/v1/search: the cheapest itineraries between two airports on a local date (public)."""
+"""GET /api/v1/search: the best itineraries between two airports (or cities) on a local date, under
+optional filters and a sort; GET /api/v1/search/calendar: a month of first results (public)."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response
+from fastapi.routing import APIRoute
 
 from app.airports.service import spellings
 from app.platform.errors import Invalid
 from app.platform.shortcut import shortcut_route
+from app.search.calendar import calendar as month_calendar
 from app.search.cities import search_pairs
-from app.search.schemas import Itinerary, SearchQuery, plain_search_params
+from app.search.filters import Filters
+from app.search.schemas import CalendarDay, CalendarQuery, Itinerary, SearchQuery, plain_search_params
 
 if TYPE_CHECKING:
     from app.context import AppContext
@@ -30,17 +34,43 @@ router = APIRouter(prefix="/api/v1", tags=["search"], route_class=shortcut_route
 # response_model only documents them (tests/test_fuzz_api.py checks that they conform).
 @router.get("/search", response_model=list[Itinerary])
 async def search(params: Annotated[SearchQuery, Query()], request: Request) -> Any:
-    return await _answer(request, params.source, params.destination, params.date, params.seats)
+    return await _answer(
+        request, params.source, params.destination, params.date, params.seats, Filters.of(params)
+    )
 
 
-async def _answer(request: Request, source: str, destination: str, day: Any, seats: int) -> Response:
+async def _answer(
+    request: Request, source: str, destination: str, day: Any, seats: int, filters: Filters | None = None
+) -> Response:
     # The context straight from app state, not through ContextDep (an async dependency): this also
     # answers the shortcut route, which runs instead of FastAPI's dependency solving.
     context: AppContext = request.app.state.context
+    pairs = await _pairs(context, source, destination)
+    body = await search_pairs(context, pairs, day, seats, filters)
+    return Response(content=body, media_type="application/json")
+
+
+async def _pairs(context: AppContext, source: str, destination: str) -> list[tuple[str, str]]:
     # Any spelling of an airport, or a city (all of its airports with flights).
     sources, destinations = await spellings(context, source), await spellings(context, destination)
     if sources == destinations:
         raise Invalid("source and destination must differ")
-    pairs = [(s, d) for s in sources for d in destinations if s != d]
-    body = await search_pairs(context, pairs, day, seats)
+    return [(s, d) for s in sources for d in destinations if s != d]
+
+
+async def calendar(params: Annotated[CalendarQuery, Query()], request: Request) -> Any:
+    """One entry per day of the month: exactly the first result of /search for that day."""
+    context: AppContext = request.app.state.context
+    pairs = await _pairs(context, params.source, params.destination)
+    body = await month_calendar(context, pairs, params.days(), params.seats)
     return Response(content=body, media_type="application/json")
+
+
+# A plain route (not the search shortcut, which reads /search's parameters).
+router.add_api_route(
+    "/search/calendar",
+    calendar,
+    methods=["GET"],
+    response_model=list[CalendarDay],
+    route_class_override=APIRoute,
+)

@@ -10,12 +10,26 @@ import datetime as dt
 import re
 from collections.abc import Mapping
 from datetime import datetime
-from typing import Any
+from enum import StrEnum
+from typing import Annotated, Any
 
-from pydantic import BaseModel, model_validator
+from pydantic import BaseModel, Field, StringConstraints, model_validator
 
 from app.flights.schemas import FlightDate, FlightOut
 from app.platform.fields import AirportName, MoneyOut, SeatCount
+
+# A local time of day at the first airport, 00:00-23:59, two digits each ("7:5", "24:00" -> 422).
+LocalTime = Annotated[str, StringConstraints(pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$")]
+MAX_DURATION_MINUTES = 4320
+
+
+class SearchSort(StrEnum):
+    """The order of a search's answer; ties always fall back to the price order."""
+
+    price = "price"
+    duration = "duration"
+    departure = "departure"
+    arrival = "arrival"
 
 
 class SearchQuery(BaseModel):
@@ -23,12 +37,54 @@ class SearchQuery(BaseModel):
     destination: AirportName
     date: FlightDate
     seats: SeatCount = 1
+    max_stops: Annotated[int, Field(ge=0, le=2)] | None = None
+    depart_after: LocalTime | None = None  # inclusive, local at the first airport
+    depart_before: LocalTime | None = None  # inclusive (the whole minute)
+    max_duration_minutes: Annotated[int, Field(ge=1, le=MAX_DURATION_MINUTES)] | None = None
+    sort: SearchSort = SearchSort.price
 
     @model_validator(mode="after")
     def _distinct(self) -> SearchQuery:
         if self.source.casefold() == self.destination.casefold():
             raise ValueError("source and destination must differ")
+        after, before = self.depart_after, self.depart_before
+        # Zero-padded HH:MM compares as text in time order.
+        if after is not None and before is not None and after > before:
+            raise ValueError("depart_after must not be later than depart_before")
         return self
+
+
+# The parameters that make a search a filtered or sorted one (never answered by the fast path).
+FILTER_PARAMETERS = ("max_stops", "depart_after", "depart_before", "max_duration_minutes", "sort")
+
+_MONTH = re.compile(r"^(20[0-9][0-9])-(0[1-9]|1[0-2])$")
+
+
+class CalendarQuery(BaseModel):
+    source: AirportName
+    destination: AirportName
+    month: Annotated[str, StringConstraints(pattern=_MONTH.pattern)]  # YYYY-MM, 2000-01 to 2099-12
+    seats: SeatCount = 1
+
+    @model_validator(mode="after")
+    def _distinct(self) -> CalendarQuery:
+        if self.source.casefold() == self.destination.casefold():
+            raise ValueError("source and destination must differ")
+        return self
+
+    def days(self) -> list[dt.date]:
+        year, month = int(self.month[:4]), int(self.month[5:])
+        first = dt.date(year, month, 1)
+        following = dt.date(year + month // 12, month % 12 + 1, 1)
+        return [dt.date.fromordinal(n) for n in range(first.toordinal(), following.toordinal())]
+
+
+class CalendarDay(BaseModel):
+    """One day of the price calendar: the first result /search gives for that day (nulls: none)."""
+
+    date: dt.date
+    min_price: MoneyOut | None
+    stops: int | None
 
 
 class Itinerary(BaseModel):
@@ -64,6 +120,8 @@ def plain_search_params(params: Mapping[str, str]) -> tuple[str, str, dt.date, i
     YYYY-MM-DD date, seats as digits; everything unusual goes the slow, exact way."""
     source, destination, day = params.get("source"), params.get("destination"), params.get("date")
     seats = params.get("seats", "1")
+    if any(name in params for name in FILTER_PARAMETERS):
+        return None
     if source is None or destination is None or day is None or seats not in _SEATS:
         return None
     if not (_plain_name(source) and _plain_name(destination)) or _ISO_DATE.fullmatch(day) is None:

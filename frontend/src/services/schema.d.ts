@@ -290,6 +290,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/search/calendar": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Calendar
+         * @description One entry per day of the month: exactly the first result of /search for that day.
+         */
+        get: operations["calendar_api_v1_search_calendar_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/healthz": {
         parameters: {
             query?: never;
@@ -435,7 +455,7 @@ export interface components {
          * BookingStatus
          * @enum {string}
          */
-        BookingStatus: "PENDING" | "CONFIRMED" | "CANCELLED" | "FAILED";
+        BookingStatus: "PENDING" | "CONFIRMED" | "CANCELLED" | "FAILED" | "HELD" | "EXPIRED";
         /** BulkJobAccepted */
         BulkJobAccepted: {
             /**
@@ -478,6 +498,21 @@ export interface components {
             total_rows: number;
             /** Updated */
             updated: number;
+        };
+        /**
+         * CalendarDay
+         * @description One day of the price calendar: the first result /search gives for that day (nulls: none).
+         */
+        CalendarDay: {
+            /**
+             * Date
+             * Format: date
+             */
+            date: string;
+            /** Min Price */
+            min_price: number | null;
+            /** Stops */
+            stops: number | null;
         };
         /** ErrorOut */
         ErrorOut: {
@@ -620,6 +655,12 @@ export interface components {
              */
             status: "ok" | "unavailable";
         };
+        /**
+         * SearchSort
+         * @description The order of a search's answer; ties always fall back to the price order.
+         * @enum {string}
+         */
+        SearchSort: "price" | "duration" | "departure" | "arrival";
         /** SuggestionOut */
         SuggestionOut: {
             /** City */
@@ -1801,6 +1842,11 @@ export interface operations {
                 destination: string;
                 date: string;
                 seats?: number;
+                max_stops?: number | null;
+                depart_after?: string | null;
+                depart_before?: string | null;
+                max_duration_minutes?: number | null;
+                sort?: components["schemas"]["SearchSort"];
             };
             header?: never;
             path?: never;
@@ -1815,6 +1861,40 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Itinerary"][];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    calendar_api_v1_search_calendar_get: {
+        parameters: {
+            query: {
+                source: string;
+                destination: string;
+                month: string;
+                seats?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CalendarDay"][];
                 };
             };
             /** @description Validation Error */

@@ -1,0 +1,183 @@
+"""The month price calendar: per day, exactly the first result /search gives for it.
+
+Reads: one pipelined batch of ``HMGET`` (one per origin-day of the month: the pairs' stored lists
+and the built tag), then one ``MGET`` of the live seat counters of the flights of each day's first
+few itineraries past the booking cut-off. Per day, the pairs' lists are merged in the price order
+(an exact prefix of all the day's itineraries, cities.py); the first itinerary past the cut-off
+whose counters all hold ``seats`` is /search's first result, since /search takes the first 20
+that pass the same tests in the same order. A day is computed by /search itself (exact, and the
+reindex queued as /search does) when it cannot be decided from those reads: a day not built, a
+counter missing, every read candidate filtered out of a cut list, or more candidates needed than
+were read. A day that ended before the cut-off has no result without any read.
+"""
+
+from __future__ import annotations
+
+import functools
+import heapq
+from collections.abc import Sequence
+from datetime import UTC, date, datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+import orjson
+
+from app.platform.errors import Invalid
+from app.platform.redis.multiplex import encode
+from app.search import data, storage
+from app.search.cities import Pair, search_pairs
+from app.search.query import bookable_after
+from app.search.render import flight_table, itinerary_indices
+
+if TYPE_CHECKING:
+    from app.context import AppContext
+
+# Cities expand to every pair of their airports: the month's reads grow with the origins.
+MAX_PAIRS = 64
+# Candidates per day whose counters are read in the one MGET (sold-out first results are rare).
+_READ_AHEAD = 3
+
+# A day's merged candidates: (price in cents, legs, first departure, raw flight ids), in the price
+# order; and whether they are all the day's itineraries (no cut list ran out).
+Candidates = tuple[tuple[tuple[int, int, int, tuple[bytes, ...]], ...], bool]
+
+
+async def calendar(context: AppContext, pairs: Sequence[Pair], days: Sequence[date], seats: int) -> bytes:
+    """The JSON array of ``{"date", "min_price", "stops"}``, one per day."""
+    if len(pairs) > MAX_PAIRS:
+        raise Invalid(f"source and destination cover more than {MAX_PAIRS} airport pairs")
+    cutoff = bookable_after(context, datetime.now(UTC).timestamp())
+    tag = data.format_tag(context.settings).encode()
+    by_origin: dict[str, list[str]] = {}
+    for source, destination in pairs:
+        by_origin.setdefault(source, []).append(destination)
+    live = [day for day in days if _may_fly(day, cutoff)]
+    keys = [(day, origin) for day in live for origin in by_origin]
+    replies = await _hmgets(context, [(storage.day_key(context, o, day), by_origin[o]) for day, o in keys])
+    blobs: dict[date, list[bytes] | None] = {day: [] for day in live}
+    for (day, _), reply in zip(keys, replies, strict=True):
+        found = blobs[day]
+        if reply[0] != tag or found is None:
+            blobs[day] = None
+        else:
+            found.extend(blob for blob in reply[1:] if blob is not None and blob[2])
+    candidates = {day: _candidates(tuple(b)) for day, b in blobs.items() if b is not None}
+    wanted: dict[bytes, None] = {}
+    for merged, _ in candidates.values():
+        for entry in [c for c in merged if c[2] > cutoff][:_READ_AHEAD]:
+            wanted.update(dict.fromkeys(entry[3]))
+    counts = dict(zip(wanted, await _counters(context, list(wanted)), strict=True))
+    answers: dict[date, tuple[int, int] | None] = {}
+    for day in days:
+        if day not in blobs:
+            answers[day] = None
+            continue
+        decided, answer = (
+            _first(candidates[day], counts, cutoff, seats) if day in candidates else (False, None)
+        )
+        answers[day] = answer if decided else await _searched(context, pairs, day, seats)
+    return orjson.dumps(
+        [
+            {
+                "date": day.isoformat(),
+                "min_price": None if answer is None else answer[0] / 100,
+                "stops": None if answer is None else answer[1],
+            }
+            for day, answer in answers.items()
+        ]
+    )
+
+
+def _may_fly(day: date, cutoff: float) -> bool:
+    """False when every local version of ``day`` (UTC-12 to UTC+14) ended by the cut-off."""
+    latest_end = datetime.combine(day + timedelta(days=1), datetime.min.time(), tzinfo=UTC) + timedelta(
+        hours=12
+    )
+    return latest_end.timestamp() > cutoff
+
+
+def _first(
+    day: Candidates, counts: dict[bytes, Any], cutoff: float, seats: int
+) -> tuple[bool, tuple[int, int] | None]:
+    """Whether the reads decide the day, and its first result (cents, stops; None: none)."""
+    merged, complete = day
+    for cents, legs, departure, ids in merged:
+        if departure <= cutoff:
+            continue
+        if any(i not in counts or counts[i] is None for i in ids):
+            return False, None  # not read (beyond the read-ahead), or a counter /search must rebuild
+        if all(int(counts[i]) >= seats for i in ids):
+            return True, (cents, legs - 1)
+    return complete, None
+
+
+@functools.lru_cache(maxsize=4096)
+def _candidates(blobs: tuple[bytes, ...]) -> Candidates:
+    """The lists merged in the price order, up to the end of the first cut list to run out."""
+    per_list = [_entries(blob) for blob in blobs]
+    cut = {n for n, blob in enumerate(blobs) if blob[0] != 1}
+    lengths = [len(entries) for entries in per_list]
+    merged = []
+    seen = [0] * len(blobs)
+    for key, n in heapq.merge(*([(entry, n) for entry in entries] for n, entries in enumerate(per_list))):
+        merged.append((key[0], key[2], key[4], key[3]))
+        seen[n] += 1
+        if n in cut and seen[n] == lengths[n]:
+            return tuple(merged), False
+    return tuple(merged), True
+
+
+def _entries(blob: bytes) -> list[tuple[int, int, int, tuple[bytes, ...], int]]:
+    """A list's itineraries as (cents, final arrival, legs, ids, first departure): the price order."""
+    table = flight_table(blob)
+    return [
+        (
+            sum(table[i][3] for i in legs),
+            table[legs[-1]][2],
+            len(legs),
+            tuple(table[i][0] for i in legs),
+            table[legs[0]][1],
+        )
+        for legs in itinerary_indices(blob)
+    ]
+
+
+async def _hmgets(context: AppContext, reads: list[tuple[str, list[str]]]) -> list[list[Any]]:
+    """One pipelined batch: each origin-day's built tag and lists."""
+    if not reads:
+        return []
+    fields: list[list[bytes | str]] = [[storage.BUILT, *destinations] for _, destinations in reads]
+    if context.search_reads is not None:
+        return list(
+            await context.search_reads.execute_many(
+                *(encode("HMGET", key, *f) for (key, _), f in zip(reads, fields, strict=True))
+            )
+        )
+    pipe = context.redis.pipeline(transaction=False)
+    for (key, _), f in zip(reads, fields, strict=True):
+        pipe.hmget(key, f)
+    return list(await pipe.execute())
+
+
+async def _counters(context: AppContext, raw_ids: list[bytes]) -> list[Any]:
+    if not raw_ids:
+        return []
+    names = [context.keys.seats(_uuid_text(raw.hex())) for raw in raw_ids]
+    if context.search_reads is not None:
+        return list(await context.search_reads.execute(encode("MGET", *names)))
+    pipe = context.redis.pipeline(transaction=False)
+    for name in names:  # one GET per key: on Cluster the counters live in different slots
+        pipe.get(name)
+    return list(await pipe.execute())
+
+
+async def _searched(
+    context: AppContext, pairs: Sequence[Pair], day: date, seats: int
+) -> tuple[int, int] | None:
+    found = orjson.loads(await search_pairs(context, pairs, day, seats))
+    if not found:
+        return None
+    return sum(round(f["price"] * 100) for f in found[0]["flights"]), found[0]["stops"]
+
+
+def _uuid_text(h: str) -> str:
+    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
