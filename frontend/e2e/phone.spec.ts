@@ -272,3 +272,32 @@ test.describe("at phone width", () => {
     });
   }
 });
+
+test("the overflow check catches what sticks out and lets scroll containers be", async ({ page }) => {
+  await page.setViewportSize(PHONE);
+  await page.goto("/no/such/page");
+  const measure = async (html: string) => {
+    await page.evaluate((markup) => {
+      document.getElementById("probe")?.remove();
+      const probe = document.createElement("div");
+      probe.id = "probe";
+      probe.innerHTML = markup;
+      document.body.prepend(probe);
+    }, html);
+    return horizontalOverflow(page);
+  };
+  const wide = await measure('<div style="width: 411px; height: 10px"></div>');
+  expect(wide.offenders.join("\n")).toContain("past the viewport");
+  expect(wide.scrollWidth).toBeGreaterThan(PHONE.width);
+
+  const card = await measure(
+    '<div style="width: 300px; border: 1px solid; padding: 8px"><table style="width: 340px"><tr><td>wide</td></tr></table></div>',
+  );
+  expect(card.offenders.join("\n")).toContain("out of its bordered box");
+
+  const cut = await measure('<div style="width: 100px; overflow: hidden; white-space: nowrap">Leaves first Lands first Arrives</div>');
+  expect(cut.offenders.join("\n")).toContain("cuts off");
+
+  const scrolled = await measure('<div style="width: 300px; overflow-x: auto"><div style="width: 800px; height: 10px"></div></div>');
+  expect(scrolled.offenders).toEqual([]);
+});

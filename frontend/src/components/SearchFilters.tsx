@@ -1,5 +1,5 @@
 import { Button, Grid, NativeSelect, Paper, SegmentedControl, Stack, Text, TextInput } from "@mantine/core";
-import { useDebouncedCallback } from "@mantine/hooks";
+import { useDebouncedCallback, useMediaQuery } from "@mantine/hooks";
 import { IconFilterOff } from "@tabler/icons-react";
 import { useState } from "react";
 
@@ -61,6 +61,8 @@ export default function SearchFilters({ sort, filters, onChange }: Props) {
     if (parsed.error === null && parsed.value !== filters.maxHours) applyHours(parsed.value);
   };
   const windowProblem = windowError(filters);
+  // Four orders side by side fit a phone only in the small size (equal widths would cut the labels).
+  const narrow = useMediaQuery("(max-width: 35.99em)", false, { getInitialValueInEffect: false });
 
   return (
     <Paper withBorder p="sm" data-testid="search-filters" component="section" aria-label="Sort and filter">
@@ -70,8 +72,9 @@ export default function SearchFilters({ sort, filters, onChange }: Props) {
             Sort by
           </Text>
           <SegmentedControl
-            size="sm"
-            fullWidth
+            size={narrow ? "xs" : "sm"}
+            w="fit-content"
+            maw="100%"
             aria-labelledby="sort-label"
             value={sort}
             onChange={(value) => onChange(value as SortKey, filters)}

@@ -66,4 +66,7 @@ export const STATUS_COLORS: Record<BookingStatus, string> = {
   PENDING: "yellow",
   FAILED: "red",
   CANCELLED: "gray",
+  // Statuses of held orders (migration 0007), which the regenerated client now names.
+  HELD: "blue",
+  EXPIRED: "gray",
 };

@@ -115,7 +115,7 @@ export default function BookingPage() {
         <Title order={3} size="h4" mb="xs">
           Price breakdown
         </Title>
-        <Table data-testid="price-breakdown" verticalSpacing={6}>
+        <Table data-testid="price-breakdown" verticalSpacing={6} horizontalSpacing={6}>
           <Table.Thead>
             <Table.Tr>
               <Table.Th>Flight</Table.Th>
@@ -131,12 +131,17 @@ export default function BookingPage() {
                   <Text size="sm" fw={500} ff="monospace">
                     {flight.flight_number}
                   </Text>
-                  <Text size="xs" c="dimmed">
+                  <Text size="xs" c="dimmed" style={{ overflowWrap: "anywhere" }}>
                     {flight.source} → {flight.destination}
                   </Text>
                 </Table.Td>
-                <Table.Td ta="right" className="tabular" style={{ whiteSpace: "nowrap" }}>
-                  {formatPrice(flight.price)} × {seats}
+                <Table.Td ta="right" className="tabular">
+                  <Text size="sm" style={{ whiteSpace: "nowrap" }}>
+                    {formatPrice(flight.price)}
+                  </Text>
+                  <Text size="xs" c="dimmed">
+                    × {seats}
+                  </Text>
                 </Table.Td>
                 <Table.Td ta="right" className="tabular">
                   {formatPrice(multiplyPrice(flight.price, seats))}
