@@ -4,6 +4,7 @@ HTTP throughput against /healthz on the same server.
     .venv/bin/python -m bench.search [--days 90] [--duration 15] [--port 8111] [--changes 24]
                                      [--server uvicorn|granian|both]
         [--skip-seed] [--skip-national] [--skip-reindex] [--rebuild-only] [--skip-http] [--cities]
+        [--filters] [--skip-changes]
 
 Creates its own database (on the machine's PostgreSQL, like tests/infra.py) and its own private
 Redis (so ``used_memory`` is the index alone), loads flights with COPY, creates their seat counters
@@ -12,7 +13,9 @@ insert, delete: the committed SQL change, then the search hook, timed alone) and
 batch, starts its own API server (``--server``: uvicorn as in the seed, granian as ``python -m app.cli
 api`` runs in production, or both, one after the other), and drives /healthz and /api/v1/search
 with wrk (32 connections, a Lua script of varied queries), warm, reporting req/s and the server's
-CPU per request. The figures that matter are ratios within one run: the
+CPU per request. ``--filters``: also filtered price-sorted searches, searches sorted by duration,
+departure or arrival (some filtered too), and month calendars, each against /healthz in the
+same run. The figures that matter are ratios within one run: the
 machine is shared, absolute numbers are noisy.
 """
 
@@ -317,6 +320,7 @@ def http_bench(
     label: str,
     server: str,
     cities: bool = False,
+    filters: bool = False,
 ) -> None:
     rng = random.Random(3)
     names = sorted({r["source"] for r in rows})
@@ -335,6 +339,8 @@ def http_bench(
             a, b = (a, b) if k % 4 != 3 else (b, a)
             city_queries.append(f"/api/v1/search?source={a}&destination={b}&date={rng.choice(days)}")
         targets["city search"] = _script(city_queries)
+    if filters:
+        targets.update(filter_targets(rng, names, days))
     results: dict[str, float] = {}
     command = SERVERS[server] + (["--port", str(port)] if server == "uvicorn" else [])
     server_process = subprocess.Popen(command, env=env, cwd=ROOT, start_new_session=True)
@@ -375,6 +381,34 @@ def http_bench(
                 script.unlink()
 
 
+def filter_targets(rng: random.Random, names: list[str], days: list[Any]) -> dict[str, Path]:
+    """Filtered price-sorted searches, other sorts (half of them filtered too), month calendars."""
+
+    def some_filters() -> str:
+        choices = [
+            f"max_stops={rng.choice((0, 1))}",
+            f"depart_after={rng.randrange(5, 12):02d}:00",
+            f"depart_before={rng.randrange(13, 23):02d}:30",
+            f"max_duration_minutes={rng.choice((240, 360, 600))}",
+        ]
+        return "&".join(rng.sample(choices, rng.randint(1, 2)))
+
+    filtered, sorted_, months = [], [], []
+    for k in range(500):
+        a, b = rng.sample(names, 2)
+        search = f"/api/v1/search?source={a}&destination={b}&date={rng.choice(days)}"
+        filtered.append(f"{search}&{some_filters()}")
+        sort = ("duration", "departure", "arrival")[k % 3]
+        sorted_.append(f"{search}&sort={sort}" + (f"&{some_filters()}" if k % 2 else ""))
+        month = rng.choice(days).strftime("%Y-%m")
+        months.append(f"/api/v1/search/calendar?source={a}&destination={b}&month={month}")
+    return {
+        "filtered search": _script(filtered),
+        "sorted search": _script(sorted_),
+        "calendar": _script(months),
+    }
+
+
 def scenario(label: str, rows: list[dict[str, Any]], args: argparse.Namespace) -> None:
     name = f"fd_bench_{secrets.token_hex(4)}"
     base, _, _ = ADMIN_URL.rpartition("/")
@@ -406,19 +440,24 @@ def scenario(label: str, rows: list[dict[str, Any]], args: argparse.Namespace) -
         )
         if args.rebuild_only:
             return
-        times = change_times(env, args.changes)
-        every = sorted(t for kind in times.values() for t in kind)
-        p95 = every[min(len(every) - 1, int(0.95 * len(every)))]
-        per_kind = ", ".join(f"{kind} {statistics.median(v) * 1000:.0f}" for kind, v in times.items() if v)
-        print(
-            f"[{label}] one change re-indexed: median {statistics.median(every) * 1000:.0f} ms,"
-            f" p95 {p95 * 1000:.0f} ms, max {every[-1] * 1000:.0f} ms over {len(every)} changes"
-            f" (median ms by kind: {per_kind})"
-        )
+        if not args.skip_changes:
+            times = change_times(env, args.changes)
+            every = sorted(t for kind in times.values() for t in kind)
+            p95 = every[min(len(every) - 1, int(0.95 * len(every)))]
+            per_kind = ", ".join(
+                f"{kind} {statistics.median(v) * 1000:.0f}" for kind, v in times.items() if v
+            )
+            print(
+                f"[{label}] one change re-indexed: median {statistics.median(every) * 1000:.0f} ms,"
+                f" p95 {p95 * 1000:.0f} ms, max {every[-1] * 1000:.0f} ms over {len(every)} changes"
+                f" (median ms by kind: {per_kind})"
+            )
         for server in (
             () if args.skip_http else ("uvicorn", "granian") if args.server == "both" else (args.server,)
         ):
-            http_bench(env, args.port, rows, args.duration, label, server, cities=args.cities)
+            http_bench(
+                env, args.port, rows, args.duration, label, server, cities=args.cities, filters=args.filters
+            )
         size = min(args.batch, len(rows))
         hook = batch_time(env, size)
         print(f"[{label}] bulk batch of {size} flights: search hook {hook * 1000:.0f} ms (invalidation)")
@@ -448,6 +487,8 @@ def main() -> None:
     parser.add_argument(
         "--cities", action="store_true", help="national: hubs as airports of NYC, LON, TYO; city searches too"
     )
+    parser.add_argument("--filters", action="store_true", help="filtered and sorted searches, calendars too")
+    parser.add_argument("--skip-changes", action="store_true", help="no admin-change re-index timing")
     args = parser.parse_args()
     if not args.skip_seed:
         scenario("seed-like", stored_spellings(datagen.seed_like()), args)

@@ -88,7 +88,7 @@ async def expect_brute_force(
 
 
 @pytest.mark.timeout(900)
-@settings(max_examples=6, deadline=None, suppress_health_check=list(HealthCheck))
+@settings(max_examples=15, deadline=None, suppress_health_check=list(HealthCheck))
 @given(
     flights=st.lists(flight, max_size=16),
     queries=st.lists(query, min_size=1, max_size=4),

@@ -23,7 +23,8 @@ from app.context import AppContext
 from app.platform.redis.multiplex import Multiplexed, encode
 from app.search import index
 from app.search import storage as store
-from app.search.schemas import SearchQuery, plain_search_params
+from app.search.filters import Filters
+from app.search.schemas import FILTER_PARAMETERS, SearchQuery, plain_search_params
 from tests import infra
 from tests.conftest import create_flight
 from tests.search_reference import brute_force
@@ -59,7 +60,16 @@ def test_plain_parameters_are_only_what_the_model_accepts_unchanged(
 def test_ordinary_queries_take_the_plain_path(params: dict[str, str]) -> None:
     plain = plain_search_params(params)
     assert plain is not None
-    assert plain == tuple(SearchQuery.model_validate(params).model_dump().values())
+    model = SearchQuery.model_validate(params)
+    assert plain == (model.source, model.destination, model.date, model.seats)
+    assert Filters.of(model) is None  # the plain path answers only unfiltered, price-sorted searches
+
+
+@pytest.mark.parametrize("name", FILTER_PARAMETERS)
+def test_a_filter_or_sort_parameter_always_goes_through_the_model(name: str) -> None:
+    for value in ("1", "price", "10:00", ""):
+        params = {"source": "Aville", "destination": "Bville", "date": "2027-01-05", name: value}
+        assert plain_search_params(params) is None
 
 
 def test_the_model_still_rejects_what_the_plain_path_declines() -> None:

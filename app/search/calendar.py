@@ -8,14 +8,15 @@ whose counters all hold ``seats`` is /search's first result, since /search takes
 that pass the same tests in the same order. A day is computed by /search itself (exact, and the
 reindex queued as /search does) when it cannot be decided from those reads: a day not built, a
 counter missing, every read candidate filtered out of a cut list, or more candidates needed than
-were read. A day that ended before the cut-off has no result without any read.
+were read; of those, a day without any departure from the origins after the cut-off (one query for
+all of them, over a UTC window holding the local day anywhere) is null without a search. A day
+that ended before the cut-off has no result without any read.
 """
 
 from __future__ import annotations
 
-import functools
 import heapq
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -36,9 +37,10 @@ MAX_PAIRS = 64
 # Candidates per day whose counters are read in the one MGET (sold-out first results are rare).
 _READ_AHEAD = 3
 
-# A day's merged candidates: (price in cents, legs, first departure, raw flight ids), in the price
-# order; and whether they are all the day's itineraries (no cut list ran out).
-Candidates = tuple[tuple[tuple[int, int, int, tuple[bytes, ...]], ...], bool]
+# A day's first candidates past the cut-off: (price in cents, legs, first departure, raw flight
+# ids) in the price order; whether no candidate lies beyond them, and whether they are then all
+# the day's itineraries (no cut list ran out).
+Candidates = tuple[list[tuple[int, int, int, tuple[bytes, ...]]], bool, bool]
 
 
 async def calendar(context: AppContext, pairs: Sequence[Pair], days: Sequence[date], seats: int) -> bytes:
@@ -60,21 +62,23 @@ async def calendar(context: AppContext, pairs: Sequence[Pair], days: Sequence[da
             blobs[day] = None
         else:
             found.extend(blob for blob in reply[1:] if blob is not None and blob[2])
-    candidates = {day: _candidates(tuple(b)) for day, b in blobs.items() if b is not None}
+    candidates = {day: _candidates(b, cutoff) for day, b in blobs.items() if b is not None}
     wanted: dict[bytes, None] = {}
-    for merged, _ in candidates.values():
-        for entry in [c for c in merged if c[2] > cutoff][:_READ_AHEAD]:
+    for head, _, _ in candidates.values():
+        for entry in head:
             wanted.update(dict.fromkeys(entry[3]))
     counts = dict(zip(wanted, await _counters(context, list(wanted)), strict=True))
     answers: dict[date, tuple[int, int] | None] = {}
+    undecided: list[date] = []
     for day in days:
-        if day not in blobs:
-            answers[day] = None
-            continue
         decided, answer = (
-            _first(candidates[day], counts, cutoff, seats) if day in candidates else (False, None)
+            _first(candidates[day], counts, cutoff, seats) if day in candidates else (day not in blobs, None)
         )
-        answers[day] = answer if decided else await _searched(context, pairs, day, seats)
+        answers[day] = answer
+        if not decided:
+            undecided.append(day)
+    for day in await _with_departures(context, list(by_origin), undecided, cutoff):
+        answers[day] = await _searched(context, pairs, day, seats)
     return orjson.dumps(
         [
             {
@@ -99,46 +103,47 @@ def _first(
     day: Candidates, counts: dict[bytes, Any], cutoff: float, seats: int
 ) -> tuple[bool, tuple[int, int] | None]:
     """Whether the reads decide the day, and its first result (cents, stops; None: none)."""
-    merged, complete = day
-    for cents, legs, departure, ids in merged:
-        if departure <= cutoff:
-            continue
-        if any(i not in counts or counts[i] is None for i in ids):
-            return False, None  # not read (beyond the read-ahead), or a counter /search must rebuild
+    head, ended, complete = day
+    for cents, legs, _, ids in head:
+        if any(counts[i] is None for i in ids):
+            return False, None  # a counter /search must rebuild
         if all(int(counts[i]) >= seats for i in ids):
             return True, (cents, legs - 1)
-    return complete, None
+    return ended and complete, None
 
 
-@functools.lru_cache(maxsize=4096)
-def _candidates(blobs: tuple[bytes, ...]) -> Candidates:
-    """The lists merged in the price order, up to the end of the first cut list to run out."""
-    per_list = [_entries(blob) for blob in blobs]
+def _candidates(blobs: list[bytes], cutoff: float) -> Candidates:
+    """The lists merged lazily in the price order (decoding only as far as needed), up to
+    ``_READ_AHEAD`` itineraries past the cut-off or the end of the first cut list to run out."""
     cut = {n for n, blob in enumerate(blobs) if blob[0] != 1}
-    lengths = [len(entries) for entries in per_list]
-    merged = []
-    seen = [0] * len(blobs)
-    for key, n in heapq.merge(*([(entry, n) for entry in entries] for n, entries in enumerate(per_list))):
-        merged.append((key[0], key[2], key[4], key[3]))
-        seen[n] += 1
-        if n in cut and seen[n] == lengths[n]:
-            return tuple(merged), False
-    return tuple(merged), True
+    head: list[tuple[int, int, int, tuple[bytes, ...]]] = []
+    merged = heapq.merge(*(_entries(blob, n) for n, blob in enumerate(blobs)))
+    for cents, _, legs, ids, departure, n, last in merged:
+        if departure > cutoff:
+            head.append((cents, legs, departure, ids))
+        if last and n in cut:
+            return head, True, False
+        if len(head) == _READ_AHEAD:
+            return head, False, False
+    return head, True, True
 
 
-def _entries(blob: bytes) -> list[tuple[int, int, int, tuple[bytes, ...], int]]:
-    """A list's itineraries as (cents, final arrival, legs, ids, first departure): the price order."""
+def _entries(blob: bytes, n: int) -> Iterator[tuple[int, int, int, tuple[bytes, ...], int, int, bool]]:
+    """A list's itineraries as (cents, final arrival, legs, ids: the price order; then first
+    departure, the list's number, whether it is the list's last), decoded one at a time."""
     table = flight_table(blob)
-    return [
-        (
+    itineraries = list(itinerary_indices(blob))
+    final = len(itineraries) - 1
+    for k, legs in enumerate(itineraries):
+        yield (
             sum(table[i][3] for i in legs),
             table[legs[-1]][2],
             len(legs),
             tuple(table[i][0] for i in legs),
             table[legs[0]][1],
+            n,
+            k == final,
         )
-        for legs in itinerary_indices(blob)
-    ]
 
 
 async def _hmgets(context: AppContext, reads: list[tuple[str, list[str]]]) -> list[list[Any]]:
@@ -168,6 +173,46 @@ async def _counters(context: AppContext, raw_ids: list[bytes]) -> list[Any]:
     for name in names:  # one GET per key: on Cluster the counters live in different slots
         pipe.get(name)
     return list(await pipe.execute())
+
+
+_DEPARTURES = """
+SELECT DISTINCT t.day FROM unnest($1::text[], $2::timestamptz[], $3::timestamptz[], $4::int[])
+    AS t(source, after, before, day)
+WHERE EXISTS (
+    SELECT 1 FROM flights f
+    WHERE f.source = t.source AND f.departure_ts > t.after AND f.departure_ts < t.before
+)
+"""
+
+
+async def _with_departures(
+    context: AppContext, origins: list[str], days: list[date], cutoff: float
+) -> list[date]:
+    """Of ``days``, those on which some origin may have a departure after the cut-off (one query,
+    over a UTC window holding the local day in every timezone, UTC-12 to UTC+14: no timezone read):
+    a day without any has no itinerary, so /search need not compute it (a month past the built
+    days would otherwise cost a PostgreSQL search per day)."""
+    if not days:
+        return []
+    rows: list[tuple[str, datetime, datetime, int]] = []
+    for day in days:
+        midnight = datetime.combine(day, datetime.min.time(), tzinfo=UTC)
+        start = max(midnight - timedelta(hours=14), _at(int(cutoff)))
+        end = midnight + timedelta(days=1, hours=12)
+        if start < end:
+            rows.extend((origin, start, end, day.toordinal()) for origin in origins)
+    if not rows:
+        return []
+    async with context.engine.connect() as connection:
+        raw = await connection.get_raw_connection()
+        driver: Any = raw.driver_connection
+        found = await driver.fetch(_DEPARTURES, *(list(column) for column in zip(*rows, strict=True)))
+    flying = {record[0] for record in found}
+    return [day for day in days if day.toordinal() in flying]
+
+
+def _at(epoch: int) -> datetime:
+    return datetime.fromtimestamp(epoch, UTC)
 
 
 async def _searched(

@@ -13,11 +13,9 @@ element of A \\ P. So if 20 elements of P pass, they precede every other element
 its first 20. If P = A (complete), F is P filtered. Otherwise (fewer than 20 pass in a cut list)
 elements of F may lie beyond P: the answer is computed exactly (``enumerate_itineraries``).
 
-**Other sorts** have no relation to the price order the lists keep: they are computed exactly from
-the flights that can take part (query._exact_rows: the origin-day's departures, the flights into
-the destination and those between, within the 3-flight horizon, with their live seats), every
-itinerary enumerated (departures per airport sorted by time, a connection window is two binary
-searches), filtered, and the first 20 by the sort key taken.
+**Other sorts** have no relation to the price order the lists keep. A ``complete`` list holds every
+itinerary, so it is sorted as asked (exact); over a cut list, or a day not built, they are
+computed exactly by ordered.py (a bounded enumeration over the flights that can take part).
 
 Times of day: ``depart_after`` / ``depart_before`` compare with the first departure's local time
 at the first airport truncated to the minute (``HH:MM``), both inclusive; ``max_duration_minutes``
@@ -26,15 +24,12 @@ compares with the answer's ``duration_minutes`` (whole minutes, truncated), incl
 
 from __future__ import annotations
 
-import bisect
 import functools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from app.flights.events import FlightSnapshot
-from app.search.engine import Rules
 from app.search.render import FlightRecord, flight_table, itinerary_indices
 from app.search.schemas import SearchQuery, SearchSort
 
@@ -113,49 +108,12 @@ def list_facts(blob: bytes) -> tuple[tuple[int, int, int], ...]:
     return tuple((len(legs), table[legs[0]][1], table[legs[-1]][2]) for legs in itinerary_indices(blob))
 
 
-def enumerate_itineraries(
-    rows: Sequence[FlightSnapshot], source: str, destination: str, start: int, end: int, rules: Rules
-) -> list[list[FlightSnapshot]]:
-    """Every itinerary from ``source`` (first departure in [start, end)) to ``destination`` over
-    ``rows``: 1 to ``rules.max_legs`` flights, each connection within [min_conn, max_layover]
-    seconds, no airport twice. Unordered."""
-    by_source: dict[str, list[tuple[int, FlightSnapshot]]] = {}
-    for r in rows:
-        by_source.setdefault(r.source, []).append((int(r.departure_ts.timestamp()), r))
-    for departures in by_source.values():
-        departures.sort(key=lambda item: item[0])
-    times = {airport: [t for t, _ in departures] for airport, departures in by_source.items()}
-    found: list[list[FlightSnapshot]] = []
-
-    def extend(path: list[FlightSnapshot], visited: set[str]) -> None:
-        last = path[-1]
-        if last.destination == destination:
-            found.append(path)
-            return
-        if len(path) == rules.max_legs:
-            return
-        departures = by_source.get(last.destination)
-        if departures is None:
-            return
-        arrived = int(last.arrival_ts.timestamp())
-        column = times[last.destination]
-        low = bisect.bisect_left(column, arrived + rules.min_connection)
-        high = bisect.bisect_right(column, arrived + rules.max_layover)
-        for _, following in departures[low:high]:
-            if following.destination not in visited:
-                extend([*path, following], visited | {following.destination})
-
-    for departure, first in by_source.get(source, []):
-        if start <= departure < end and first.destination != source:
-            extend([first], {source, first.destination})
-    return found
-
-
-def records_of(path: Sequence[FlightSnapshot]) -> list[FlightRecord]:
-    return [
-        (f.id.bytes, int(f.departure_ts.timestamp()), int(f.arrival_ts.timestamp()), int(f.price * 100))
-        for f in path
-    ]
+def sort_order(blob: bytes, filters: Filters, itineraries: Sequence[tuple[bytes, int, bytes]]) -> list[int]:
+    """Positions in ``itineraries`` (some of a stored list's, legs as indices into its flight
+    table) in the filters' sort order."""
+    table = flight_table(blob)
+    keys = [filters.key(facts_of([table[i] for i in legs])) for legs, _, _ in itineraries]
+    return sorted(range(len(keys)), key=keys.__getitem__)
 
 
 def facts_of(records: Sequence[FlightRecord]) -> Facts:

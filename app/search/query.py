@@ -13,7 +13,6 @@ is not complete, or the day is not built, the pair is computed exactly instead.
 from __future__ import annotations
 
 import functools
-import heapq
 import time
 import uuid
 from collections.abc import Callable, Sequence
@@ -26,10 +25,10 @@ from app.flights.events import FlightSnapshot
 from app.platform.metrics import SEARCH_CACHE
 from app.platform.redis.client import Keys
 from app.platform.redis.multiplex import encode
-from app.search import build, data, index, lifetime, render, storage
+from app.search import build, data, index, lifetime, ordered, render, storage
 from app.search.codec import FLIGHT, flight_ids, with_seats
-from app.search.engine import Rules, search_origin
-from app.search.filters import Filters, enumerate_itineraries, facts_of, list_facts, records_of
+from app.search.engine import search_origin
+from app.search.filters import Filters, list_facts, sort_order
 from app.search.schemas import SearchSort
 
 if TYPE_CHECKING:
@@ -50,12 +49,14 @@ async def search(
     """The JSON array of the best itineraries, as bytes (``filters``: None for the unfiltered,
     price-sorted search)."""
     now = time.time()
-    if filters is not None and filters.sort != SearchSort.price:
-        _MISS.inc()
-        return await _exact(context, source, destination, day, seats, now, filters)
     cutoff = bookable_after(context, now)
     tag = data.format_tag(context.settings).encode()
     built, blob, seats_of, cards_of = await _read(context, source, destination, day, tag)
+    reordered = filters is not None and filters.sort != SearchSort.price
+    if reordered and built == tag and blob is not None and blob[0] != 1:
+        # Another order over a cut list: the stored price-order prefix says nothing about it.
+        _MISS.inc()
+        return await _exact(context, source, destination, day, seats, now, filters)
     if built != tag:
         _MISS.inc()
         body = await _exact(context, source, destination, day, seats, now, filters)
@@ -73,6 +74,8 @@ async def search(
         itineraries = tuple(
             it for it, facts in zip(itineraries, list_facts(blob), strict=True) if keep(*facts)
         )
+        if reordered:  # a complete list holds every itinerary: sorted as asked, it is exact
+            itineraries = tuple(itineraries[k] for k in sort_order(blob, filters, itineraries))
     counts = await _counts(context, ids, seats_of)
     bookable = {i: c >= seats for i, c in counts.items()}
     chosen: list[tuple[bytes, bytes]] = []
@@ -240,6 +243,10 @@ async def _exact(
     filters: Filters | None = None,
 ) -> bytes:
     """The pair computed from PostgreSQL and live seats: only the flights that can take part."""
+    if filters is not None:
+        return await ordered.exact(
+            context, source, destination, day, seats, bookable_after(context, now), filters, RESULTS
+        )
     zones = await data.Zones.load(context)
     rules = data.rules_of(context.settings)
     start, end = zones.bounds(source, day)
@@ -266,38 +273,12 @@ async def _exact(
     live = await data.live_seats(context, [r.id for r in rows])
     rows = [r for r in rows if live.get(r.id, 0) >= seats]
     counts = {fid.bytes: n for fid, n in live.items()}
-    if filters is not None:
-        return _enumerated(rows, counts, source, destination, (start, end), rules, filters, zones)
     graph, records = data.graph_of(rows)
     origin, target = graph.code.get(source), graph.code.get(destination)
     if origin is None or target is None:
         return b"[]"
     result = search_origin(graph, origin, start, end, rules, RESULTS, target=target)
     chosen = [[FLIGHT.unpack(records[i]) for i in it[2]] for it in result.lists.get(target, [])]
-    by_id = {r.id.bytes: r for r in rows}
-    cards = {leg[0]: build.card(by_id[leg[0]]) for legs in chosen for leg in legs}
-    return render.render(chosen, counts, cards)
-
-
-def _enumerated(
-    rows: list[FlightSnapshot],
-    counts: dict[bytes, int],
-    source: str,
-    destination: str,
-    bounds: tuple[int, int],
-    rules: Rules,
-    filters: Filters,
-    zones: data.Zones,
-) -> bytes:
-    """Every itinerary of the pair over ``rows`` (bookable flights), filtered, the first 20 by the
-    filters' sort (filters.py)."""
-    passes = filters.predicate(zones.zone(source) if filters.needs_zone else None)
-    found = []
-    for path in enumerate_itineraries(rows, source, destination, bounds[0], bounds[1], rules):
-        records = records_of(path)
-        if passes(len(records), records[0][1], records[-1][2]):
-            found.append((filters.key(facts_of(records)), records))
-    chosen = [records for _, records in heapq.nsmallest(RESULTS, found, key=lambda item: item[0])]
     by_id = {r.id.bytes: r for r in rows}
     cards = {leg[0]: build.card(by_id[leg[0]]) for legs in chosen for leg in legs}
     return render.render(chosen, counts, cards)
