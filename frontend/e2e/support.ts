@@ -86,3 +86,80 @@ export async function searchFor(page: Page, source: string, destination: string,
   await page.getByTestId("search-seats").fill(String(seats));
   await page.getByTestId("search-submit").click();
 }
+
+/** A user's token from the API (registering them first if needed). */
+export async function tokenFor(username: string, password = PASSWORD, baseURL = BASE_URL): Promise<string> {
+  const api = await request.newContext({ baseURL });
+  const created = await api.post("/api/v1/auth/register", { data: { username, password } });
+  expect([201, 409]).toContain(created.status());
+  const token = await api.post("/api/v1/auth/token", { form: { username, password } });
+  expect(token.ok(), `login ${username}: ${await token.text()}`).toBeTruthy();
+  const { access_token } = (await token.json()) as Token;
+  await api.dispose();
+  return access_token;
+}
+
+/** Signs the page in with a token (the app reads it from localStorage on load). */
+export async function useToken(page: Page, token: string | null): Promise<void> {
+  await page.goto("/");
+  await page.evaluate((t) => (t ? localStorage.setItem("flightdesk.token", t) : localStorage.removeItem("flightdesk.token")), token);
+}
+
+/**
+ * What sticks out sideways at the current viewport: the document's own overflow; each element
+ * reaching past the viewport's edges that no scroll container of its own clips; each element
+ * sticking out of a bordered box it is drawn in (a card, a dialog, an input); and each box that cuts
+ * its content off sideways without a way to scroll to it (a label cut short, a control cut in half).
+ */
+export async function horizontalOverflow(page: Page): Promise<{ scrollWidth: number; viewport: number; offenders: string[] }> {
+  return page.evaluate(() => {
+    const viewport = document.documentElement.clientWidth;
+    const scrollWidth = Math.max(document.documentElement.scrollWidth, document.body.scrollWidth);
+    const scrolls = (style: CSSStyleDeclaration) => style.overflowX === "auto" || style.overflowX === "scroll";
+    const clips = (style: CSSStyleDeclaration) => style.overflowX !== "visible";
+    const bordered = (style: CSSStyleDeclaration) =>
+      parseFloat(style.borderLeftWidth) > 0 && parseFloat(style.borderRightWidth) > 0 && style.borderLeftStyle !== "none";
+    const describe = (el: Element, why: string) => {
+      const box = el.getBoundingClientRect();
+      const id = el.getAttribute("data-testid");
+      const text = (el.textContent ?? "").trim().replace(/\s+/g, " ").slice(0, 40);
+      return (
+        `${why}: <${el.tagName.toLowerCase()}${id ? ` data-testid=${id}` : ""} class="${(el.getAttribute("class") ?? "").slice(0, 60)}"> ` +
+        `left ${Math.round(box.left)} right ${Math.round(box.right)} width ${Math.round(box.width)}: "${text}"`
+      );
+    };
+    const offenders: string[] = [];
+    for (const el of Array.from(document.body.querySelectorAll("*"))) {
+      const box = el.getBoundingClientRect();
+      if (box.width === 0 || box.height === 0) continue;
+      const style = getComputedStyle(el);
+      if (style.visibility === "hidden" || style.display === "none") continue;
+      // Walk up to the first ancestor that clips or scrolls, or the first bordered one.
+      let clippedInside = false;
+      let frame: Element | null = null;
+      for (let a = el.parentElement; a && a !== document.body && a !== document.documentElement; a = a.parentElement) {
+        const s = getComputedStyle(a);
+        if (clips(s)) {
+          const abox = a.getBoundingClientRect();
+          if (abox.left >= -1 && abox.right <= viewport + 1) clippedInside = true;
+          break;
+        }
+        if (bordered(s)) {
+          frame = a;
+          break;
+        }
+      }
+      if ((box.right > viewport + 1 || box.left < -1) && !clippedInside) {
+        offenders.push(describe(el, "past the viewport"));
+      } else if (frame) {
+        const fbox = frame.getBoundingClientRect();
+        if (box.right > fbox.right + 1 || box.left < fbox.left - 1) offenders.push(describe(el, "out of its bordered box"));
+      }
+      const tag = el.tagName.toLowerCase();
+      if (clips(style) && !scrolls(style) && tag !== "input" && tag !== "textarea" && tag !== "select" && el.scrollWidth > el.clientWidth + 1) {
+        offenders.push(describe(el, `cuts off ${el.scrollWidth - el.clientWidth}px of its content`));
+      }
+    }
+    return { scrollWidth, viewport, offenders };
+  });
+}

@@ -16,7 +16,7 @@ describe("FlightResults", () => {
   const direct = itinerary([flight({ flight_number: "UK-9", destination: "Goa", price: 9500, arrival_ts: "2027-01-05T03:00:00Z" })]);
 
   it("shows each leg's flight number, local times, the layover, stops, duration and prices", () => {
-    renderUi(<FlightResults itineraries={[connecting]} seats={2} sort="price" onSortChange={() => {}} timezoneOf={zoneOf} onSelect={() => {}} />);
+    renderUi(<FlightResults itineraries={[connecting]} seats={2} timezoneOf={zoneOf} onSelect={() => {}} />);
     const card = screen.getByTestId("itinerary");
     expect(within(card).getAllByTestId("leg-flight-number").map((e) => e.textContent)).toEqual(["AI-1", "6E-2"]);
     expect(within(card).getAllByTestId("leg-times")[0]).toHaveTextContent("06:00 – 08:10");
@@ -27,20 +27,20 @@ describe("FlightResults", () => {
     expect(within(card).getByTestId("itinerary-total")).toHaveTextContent("₹13,000 for 2");
   });
 
-  it("lists the cheapest first, or the fastest when asked", () => {
+  it("keeps the order the server sorted them in (no re-sorting of the 20 it sent)", () => {
     const { unmount } = renderUi(
-      <FlightResults itineraries={[direct, connecting]} seats={1} sort="price" onSortChange={() => {}} timezoneOf={zoneOf} onSelect={() => {}} />,
+      <FlightResults itineraries={[direct, connecting]} seats={1} timezoneOf={zoneOf} onSelect={() => {}} />,
     );
-    expect(screen.getAllByTestId("itinerary-price")[0]).toHaveTextContent("₹6,500");
-    unmount();
-    renderUi(<FlightResults itineraries={[connecting, direct]} seats={1} sort="duration" onSortChange={() => {}} timezoneOf={zoneOf} onSelect={() => {}} />);
     expect(screen.getAllByTestId("itinerary-stops")[0]).toHaveTextContent("Non-stop");
+    unmount();
+    renderUi(<FlightResults itineraries={[connecting, direct]} seats={1} timezoneOf={zoneOf} onSelect={() => {}} />);
+    expect(screen.getAllByTestId("itinerary-price")[0]).toHaveTextContent("₹6,500");
   });
 
   it("marks an itinerary without enough seats as sold out and refuses to select it", async () => {
     const onSelect = vi.fn();
     const full = itinerary([flight({ available_seats: 1 })]);
-    renderUi(<FlightResults itineraries={[full]} seats={2} sort="price" onSortChange={() => {}} timezoneOf={zoneOf} onSelect={onSelect} />);
+    renderUi(<FlightResults itineraries={[full]} seats={2} timezoneOf={zoneOf} onSelect={onSelect} />);
     expect(screen.getByTestId("sold-out")).toBeInTheDocument();
     const button = screen.getByTestId("select-itinerary");
     expect(button).toBeDisabled();
@@ -50,7 +50,7 @@ describe("FlightResults", () => {
 
   it("hands the chosen itinerary to onSelect", async () => {
     const onSelect = vi.fn();
-    renderUi(<FlightResults itineraries={[connecting]} seats={1} sort="price" onSortChange={() => {}} timezoneOf={zoneOf} onSelect={onSelect} />);
+    renderUi(<FlightResults itineraries={[connecting]} seats={1} timezoneOf={zoneOf} onSelect={onSelect} />);
     await userEvent.click(screen.getByTestId("select-itinerary"));
     expect(onSelect).toHaveBeenCalledWith(connecting);
   });

@@ -1,47 +1,28 @@
-import { Badge, Box, Button, Card, Divider, Group, SegmentedControl, Stack, Text, Title } from "@mantine/core";
+import { Badge, Box, Button, Card, Divider, Group, Stack, Text, Title } from "@mantine/core";
 import { IconClockHour4, IconPlane } from "@tabler/icons-react";
 
 import { formatPrice, multiplyPrice } from "../lib/money";
-import { itineraryKey, layovers, seatsLeft, sortItineraries, stopsLabel, type SortKey } from "../lib/itinerary";
+import { itineraryKey, layovers, seatsLeft, stopsLabel } from "../lib/itinerary";
 import { dayOffset, formatDay, formatDuration, formatTime, minutesBetween, zoneLabel, type TimezoneLookup } from "../lib/time";
 import type { Flight, Itinerary } from "../types";
 
 interface Props {
   itineraries: Itinerary[];
   seats: number;
-  sort: SortKey;
-  onSortChange: (sort: SortKey) => void;
   timezoneOf: TimezoneLookup;
   onSelect: (itinerary: Itinerary) => void;
 }
 
-export default function FlightResults({ itineraries, seats, sort, onSortChange, timezoneOf, onSelect }: Props) {
-  const sorted = sortItineraries(itineraries, sort);
+// The itineraries in the order the API gave them: it sorts and filters over every itinerary (the
+// first 20 under the chosen order), so re-sorting these 20 here would answer a different question.
+export default function FlightResults({ itineraries, seats, timezoneOf, onSelect }: Props) {
   return (
     <Stack gap="sm" data-testid="results">
-      <Group justify="space-between" align="center" wrap="wrap">
-        <Text c="dimmed" size="sm" data-testid="results-count" aria-live="polite">
-          {itineraries.length === 1 ? "1 option" : `${itineraries.length} options`}
-          {seats > 1 ? ` for ${seats} passengers` : ""}
-        </Text>
-        <Group gap="xs">
-          <Text size="sm" id="sort-label">
-            Sort by
-          </Text>
-          <SegmentedControl
-            size="sm"
-            aria-labelledby="sort-label"
-            value={sort}
-            onChange={(value) => onSortChange(value as SortKey)}
-            data={[
-              { label: "Cheapest", value: "price" },
-              { label: "Fastest", value: "duration" },
-            ]}
-            data-testid="sort"
-          />
-        </Group>
-      </Group>
-      {sorted.map((itinerary, index) => (
+      <Text c="dimmed" size="sm" data-testid="results-count" aria-live="polite">
+        {itineraries.length === 1 ? "1 option" : `${itineraries.length} options`}
+        {seats > 1 ? ` for ${seats} passengers` : ""}
+      </Text>
+      {itineraries.map((itinerary, index) => (
         <ItineraryCard
           key={itineraryKey(itinerary)}
           itinerary={itinerary}

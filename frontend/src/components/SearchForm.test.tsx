@@ -72,4 +72,25 @@ describe("SearchForm", () => {
     fireEvent.submit(screen.getByRole("search"));
     expect(onSearch).toHaveBeenCalledWith({ source: "Goa", destination: "Delhi", date: "2099-01-01", seats: 3 });
   });
+
+  it("refuses 500 passengers with the range instead of searching for 5, and says so to the page", async () => {
+    const onSearch = vi.fn();
+    const onInvalid = vi.fn();
+    renderUi(
+      <SearchForm
+        suggest={suggest}
+        onSearch={onSearch}
+        onInvalid={onInvalid}
+        initial={{ source: "Delhi", destination: "Goa", date: "2099-01-01", seats: 1 }}
+      />,
+    );
+    const seats = screen.getByTestId("search-seats");
+    await userEvent.clear(seats);
+    await userEvent.type(seats, "500");
+    expect(seats).toHaveValue("500");
+    fireEvent.submit(screen.getByRole("search"));
+    expect(screen.getByText("1–9 passengers")).toBeInTheDocument();
+    expect(onSearch).not.toHaveBeenCalled();
+    expect(onInvalid).toHaveBeenCalledTimes(1);
+  });
 });

@@ -1,12 +1,14 @@
-import { ActionIcon, Button, Grid, NumberInput, Paper, TextInput, Tooltip } from "@mantine/core";
+import { ActionIcon, Button, Grid, Paper, TextInput, Tooltip } from "@mantine/core";
 import { useForm } from "@mantine/form";
 import { IconArrowsLeftRight, IconSearch } from "@tabler/icons-react";
 import { useEffect } from "react";
 
+import { parseWholeNumber } from "../lib/numeric";
+import { earliestSearchDate, isIsoDate, PASSENGERS } from "../lib/searchParams";
+import { today } from "../lib/time";
 import { sameAirport } from "../lib/validation";
 import * as api from "../services/api";
 import AirportField, { type Suggest } from "./AirportField";
-import { addDays, today } from "../lib/time";
 import type { SearchParams } from "../types";
 
 interface Props {
@@ -14,23 +16,20 @@ interface Props {
   suggest?: Suggest;
   initial?: Partial<SearchParams>;
   onSearch: (params: SearchParams) => void;
+  /** The form refused what was typed (the page then hides results of an earlier search). */
+  onInvalid?: () => void;
   searching?: boolean;
 }
 
-// The date is the departure's local date at the source airport, which can be a day behind the
-// browser's; yesterday stays selectable so no searchable date is refused.
-function earliestDate(): string {
-  return addDays(today(Intl.DateTimeFormat().resolvedOptions().timeZone), -1);
-}
-
-export default function SearchForm({ suggest = api.suggestAirports, initial, onSearch, searching = false }: Props) {
+export default function SearchForm({ suggest = api.suggestAirports, initial, onSearch, onInvalid, searching = false }: Props) {
   const form = useForm({
     mode: "controlled",
     initialValues: {
       source: initial?.source ?? "",
       destination: initial?.destination ?? "",
       date: initial?.date ?? today(Intl.DateTimeFormat().resolvedOptions().timeZone),
-      seats: (initial?.seats ?? 1) as number | string,
+      // Text, read whole on submit: "500" is refused with a message, never cut to 5.
+      seats: String(initial?.seats ?? 1),
     },
     validate: {
       source: (v) => (v.trim() ? null : "Where are you flying from?"),
@@ -40,14 +39,11 @@ export default function SearchForm({ suggest = api.suggestAirports, initial, onS
         return null;
       },
       date: (v) => {
-        if (!/^\d{4}-\d{2}-\d{2}$/.test(v)) return "Pick a travel date";
-        if (v < earliestDate()) return "That date has passed";
+        if (!isIsoDate(v)) return "Pick a travel date";
+        if (v < earliestSearchDate()) return "That date has passed";
         return null;
       },
-      seats: (v) => {
-        const n = Number(v);
-        return Number.isInteger(n) && n >= 1 && n <= 9 ? null : "1 to 9 passengers";
-      },
+      seats: (v) => parseWholeNumber(v, PASSENGERS).error,
     },
   });
 
@@ -55,7 +51,7 @@ export default function SearchForm({ suggest = api.suggestAirports, initial, onS
   const { source, destination, date, seats } = initial ?? {};
   useEffect(() => {
     if (source !== undefined && destination !== undefined && date !== undefined) {
-      form.setValues({ source, destination, date, seats: seats ?? 1 });
+      form.setValues({ source, destination, date, seats: String(seats ?? 1) });
     }
     // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [source, destination, date, seats]);
@@ -65,13 +61,15 @@ export default function SearchForm({ suggest = api.suggestAirports, initial, onS
     form.setValues({ source: to, destination: from });
   };
 
-  const submit = form.onSubmit((values) =>
-    onSearch({
-      source: values.source.trim(),
-      destination: values.destination.trim(),
-      date: values.date,
-      seats: Number(values.seats),
-    }),
+  const submit = form.onSubmit(
+    (values) =>
+      onSearch({
+        source: values.source.trim(),
+        destination: values.destination.trim(),
+        date: values.date,
+        seats: parseWholeNumber(values.seats, PASSENGERS).value!,
+      }),
+    () => onInvalid?.(),
   );
 
   return (
@@ -100,19 +98,16 @@ export default function SearchForm({ suggest = api.suggestAirports, initial, onS
           <TextInput
             type="date"
             label="Date"
-            min={earliestDate()}
+            min={earliestSearchDate()}
             data-testid="search-date"
             {...form.getInputProps("date")}
           />
         </Grid.Col>
         <Grid.Col span={{ base: 5, sm: 6, md: "auto" }}>
-          <NumberInput
+          <TextInput
             label="Passengers"
-            min={1}
-            max={9}
-            clampBehavior="strict"
-            allowDecimal={false}
-            allowNegative={false}
+            inputMode="numeric"
+            autoComplete="off"
             data-testid="search-seats"
             {...form.getInputProps("seats")}
           />

@@ -1,9 +1,6 @@
 import type { Itinerary } from "../types";
 import { minutesBetween } from "./time";
 
-/** How the results page orders itineraries (the API answers in price order). */
-export type SortKey = "price" | "duration";
-
 export interface Layover {
   airport: string;
   minutes: number;
@@ -28,25 +25,4 @@ export function seatsLeft(itinerary: Itinerary): number {
 
 export function itineraryKey(itinerary: Itinerary): string {
   return itinerary.flights.map((f) => f.id).join("+");
-}
-
-/** Price order is the API's (price, arrival, fewer flights); duration order breaks ties by price. */
-export function sortItineraries(itineraries: Itinerary[], key: SortKey): Itinerary[] {
-  const sorted = [...itineraries];
-  if (key === "duration") {
-    sorted.sort(
-      (a, b) =>
-        a.duration_minutes - b.duration_minutes ||
-        a.total_price - b.total_price ||
-        Date.parse(a.arrival_ts) - Date.parse(b.arrival_ts),
-    );
-  } else {
-    sorted.sort(
-      (a, b) =>
-        a.total_price - b.total_price ||
-        Date.parse(a.arrival_ts) - Date.parse(b.arrival_ts) ||
-        a.flights.length - b.flights.length,
-    );
-  }
-  return sorted;
 }

@@ -41,20 +41,3 @@ export function validateAirport(value: string, label: string): string | null {
 export function sameAirport(a: string, b: string): boolean {
   return a.trim() !== "" && a.trim().toLocaleLowerCase() === b.trim().toLocaleLowerCase();
 }
-
-export function validatePrice(value: number | string): string | null {
-  if (value === "" || value === null || Number.isNaN(Number(value))) return "Enter a price";
-  const n = Number(value);
-  if (n < 0) return "Price cannot be negative";
-  if (n >= 100_000_000) return "Price is too large";
-  if (Math.round(n * 100) !== n * 100 && Math.abs(Math.round(n * 100) - n * 100) > 1e-6) return "At most 2 decimals";
-  return null;
-}
-
-export function validateSeats(value: number | string, max: number): string | null {
-  if (value === "" || value === null) return "Enter a number of seats";
-  const n = Number(value);
-  if (!Number.isInteger(n)) return "Whole seats only";
-  if (n < 1 || n > max) return `Between 1 and ${max}`;
-  return null;
-}

@@ -1,61 +1,92 @@
-import { Alert, Button, Center, Loader, Paper, Skeleton, Stack, Text, Title } from "@mantine/core";
-import { useQuery } from "@tanstack/react-query";
-import { IconAlertCircle, IconPlaneOff } from "@tabler/icons-react";
+import { Alert, Button, Center, Loader, Skeleton, Stack, Text, Title } from "@mantine/core";
+import { useQuery, useQueryClient } from "@tanstack/react-query";
+import { IconAlertCircle } from "@tabler/icons-react";
+import { useState } from "react";
 import { useNavigate, useSearchParams } from "react-router-dom";
 
 import FlightResults from "../components/FlightResults";
+import NearbyDates from "../components/NearbyDates";
+import PriceCalendarMonth from "../components/PriceCalendarMonth";
+import PriceCalendarStrip from "../components/PriceCalendarStrip";
+import SearchFilters from "../components/SearchFilters";
 import SearchForm from "../components/SearchForm";
 import ReturnDateField from "../components/orders/ReturnDateField";
 import ReturnStep from "../components/orders/ReturnStep";
-import { afterChoosing, sliceSearch } from "../lib/orders";
+import { afterChoosing } from "../lib/orders";
+import {
+  earliestSearchDate,
+  hasFilters,
+  NO_FILTERS,
+  readSearch,
+  toApiQuery,
+  windowError,
+  writeSearch,
+  type SearchFilters as Filters,
+  type SearchState,
+  type SortKey,
+} from "../lib/searchParams";
 import * as api from "../services/api";
 import { errorMessage } from "../services/errors";
 import { useTimezoneLookup } from "../services/hooks";
-import type { SortKey } from "../lib/itinerary";
 import type { Itinerary, SearchParams } from "../types";
-
-function paramsFrom(url: URLSearchParams): SearchParams | null {
-  const source = url.get("from");
-  const destination = url.get("to");
-  const date = url.get("date");
-  const seats = Number(url.get("seats") ?? "1");
-  if (!source || !destination || !date) return null;
-  return { source, destination, date, seats: Number.isInteger(seats) && seats >= 1 && seats <= 9 ? seats : 1 };
-}
 
 export default function HomePage() {
   const [url, setUrl] = useSearchParams();
   const navigate = useNavigate();
-  const searched = paramsFrom(url);
-  // With a return date and the outbound chosen (both in the URL), the results are the return's.
-  const returnDate = url.get("return") ?? "";
-  const choosingReturn = searched !== null && returnDate !== "" && url.has("out");
-  const params = searched && choosingReturn ? sliceSearch({ ...searched, returnDate }, "ret") : searched;
-  const sort: SortKey = url.get("sort") === "duration" ? "duration" : "price";
+  const queryClient = useQueryClient();
   const timezoneOf = useTimezoneLookup();
+  // The search, its order and filters live in the URL: reload, back and a shared link show the same.
+  const search = readSearch(url);
+  // With a return date and the outbound chosen (both in the URL), the results are the return's:
+  // the route reversed on the return date, under the same filters and sort.
+  const returnDate = url.get("return") ?? "";
+  const choosingReturn = search !== null && returnDate !== "" && url.has("out");
+  const shownSearch: SearchState | null =
+    search && choosingReturn
+      ? { ...search, source: search.destination, destination: search.source, date: returnDate }
+      : search;
+  const query = shownSearch && windowError(shownSearch.filters) === null ? toApiQuery(shownSearch) : null;
+  // The form refused what was typed: what is on screen would answer another question, so it goes.
+  const [refused, setRefused] = useState(false);
+  const [monthOpen, setMonthOpen] = useState(false);
+  const earliest = earliestSearchDate();
 
   const results = useQuery({
-    queryKey: ["search", params],
-    queryFn: () => api.search(params!),
-    enabled: params !== null,
+    queryKey: ["search", "results", query],
+    queryFn: () => api.search(query!),
+    enabled: query !== null,
     staleTime: 15_000,
   });
 
-  // Search parameters live in the URL: reload, back and a shared link all show the same search.
-  const onSearch = (next: SearchParams) => {
-    const query = new URLSearchParams({ from: next.source, to: next.destination, date: next.date, seats: String(next.seats) });
-    if (sort !== "price") query.set("sort", sort);
-    if (returnDate && returnDate >= next.date) query.set("return", returnDate);
-    if (query.toString() === url.toString()) void results.refetch();
-    else setUrl(query);
+  // The trip's own keys (return date, chosen outbound) ride along with a search's URL.
+  const go = (next: SearchState, replace = false, trip: { return?: string; out?: string } = {}) => {
+    setRefused(false);
+    const nextUrl = writeSearch(next);
+    if (trip.return && trip.return >= next.date) nextUrl.set("return", trip.return);
+    if (trip.out && nextUrl.has("return")) nextUrl.set("out", trip.out);
+    if (nextUrl.toString() === url.toString()) {
+      // The same search again: a new request, and the old answer leaves the screen while it runs.
+      void queryClient.resetQueries({ queryKey: ["search", "results", query], exact: true });
+    } else {
+      setUrl(nextUrl, { replace });
+    }
   };
 
-  const onSortChange = (next: SortKey) => {
-    const query = new URLSearchParams(url);
-    if (next === "price") query.delete("sort");
-    else query.set("sort", next);
-    setUrl(query, { replace: true });
-  };
+  const out = url.get("out") ?? undefined;
+  // A new search starts the trip again: the return date stays, the chosen outbound goes.
+  const onSearch = (next: SearchParams) =>
+    go({ ...next, sort: search?.sort ?? "price", filters: search?.filters ?? NO_FILTERS }, false, {
+      return: returnDate,
+    });
+  // Sort and filter changes replace the history entry: back leaves the search, not each click.
+  const onRefine = (sort: SortKey, filters: Filters) =>
+    search && go({ ...search, sort, filters }, true, { return: returnDate, out });
+  // A date picked while choosing the return is the return's date.
+  const onPickDate = (date: string) =>
+    search &&
+    (choosingReturn
+      ? go(search, false, { return: date, out })
+      : go({ ...search, date }, false, { return: returnDate }));
 
   const onSelect = (itinerary: Itinerary) => {
     const next = afterChoosing(url, itinerary.flights.map((f) => f.id));
@@ -66,16 +97,21 @@ export default function HomePage() {
   };
 
   const onReturnDateChange = (value: string) => {
-    const query = new URLSearchParams(url);
-    if (value) query.set("return", value);
-    else query.delete("return");
-    query.delete("out");
-    setUrl(query, { replace: true });
+    const next = new URLSearchParams(url);
+    if (value) next.set("return", value);
+    else next.delete("return");
+    next.delete("out");
+    setUrl(next, { replace: true });
   };
+
+  const shown = shownSearch !== null && !refused;
+  const route = shownSearch
+    ? { source: shownSearch.source, destination: shownSearch.destination, seats: shownSearch.seats }
+    : null;
 
   return (
     <Stack gap="lg" py="md">
-      {!params && (
+      {!search && (
         <Stack gap={4}>
           <Title order={1} size="h2">
             Where to next?
@@ -84,14 +120,36 @@ export default function HomePage() {
         </Stack>
       )}
       <SearchForm
-        initial={searched ?? undefined}
+        initial={search ?? undefined}
         onSearch={onSearch}
+        onInvalid={() => setRefused(true)}
         searching={results.isFetching}
       />
-      <ReturnDateField value={returnDate} departure={searched?.date ?? null} onChange={onReturnDateChange} />
-      {choosingReturn && searched && <ReturnStep search={searched} returnDate={returnDate} />}
+      <ReturnDateField value={returnDate} departure={search?.date ?? null} onChange={onReturnDateChange} />
+      {choosingReturn && search && <ReturnStep search={search} returnDate={returnDate} />}
 
-      {params && results.isPending && (
+      {shown && route && (
+        <>
+          <PriceCalendarStrip
+            route={route}
+            date={shownSearch.date}
+            earliest={earliest}
+            onPick={onPickDate}
+            onOpenMonth={() => setMonthOpen(true)}
+          />
+          <PriceCalendarMonth
+            opened={monthOpen}
+            onClose={() => setMonthOpen(false)}
+            route={route}
+            date={shownSearch.date}
+            earliest={earliest}
+            onPick={onPickDate}
+          />
+          <SearchFilters sort={shownSearch.sort} filters={shownSearch.filters} onChange={onRefine} />
+        </>
+      )}
+
+      {shown && query && results.isPending && (
         <Stack gap="sm" data-testid="results-loading" aria-busy="true">
           <Center>
             <Loader size="sm" aria-label="Searching" />
@@ -102,7 +160,7 @@ export default function HomePage() {
         </Stack>
       )}
 
-      {params && results.isError && (
+      {shown && results.isError && (
         <Alert color="red" icon={<IconAlertCircle />} title="Search failed" data-testid="results-error" role="alert">
           <Stack gap="xs" align="flex-start">
             <Text size="sm">{errorMessage(results.error)}</Text>
@@ -113,30 +171,19 @@ export default function HomePage() {
         </Alert>
       )}
 
-      {params && results.data && results.data.length === 0 && (
-        <Paper withBorder p="xl" data-testid="results-empty">
-          <Stack align="center" gap="xs">
-            <IconPlaneOff size={40} color="var(--mantine-color-gray-5)" aria-hidden />
-            <Title order={3} size="h4">
-              No flights found
-            </Title>
-            <Text c="dimmed" ta="center" size="sm">
-              Nothing from {params.source} to {params.destination} on {params.date}
-              {params.seats > 1 ? ` with ${params.seats} seats free` : ""}. Try another date or fewer passengers.
-            </Text>
-          </Stack>
-        </Paper>
+      {shown && route && results.data && results.data.length === 0 && (
+        <NearbyDates
+          route={route}
+          date={shownSearch.date}
+          earliest={earliest}
+          filtered={hasFilters(shownSearch.filters)}
+          onPick={onPickDate}
+          onClearFilters={() => onRefine(shownSearch.sort, NO_FILTERS)}
+        />
       )}
 
-      {params && results.data && results.data.length > 0 && (
-        <FlightResults
-          itineraries={results.data}
-          seats={params.seats}
-          sort={sort}
-          onSortChange={onSortChange}
-          timezoneOf={timezoneOf}
-          onSelect={onSelect}
-        />
+      {shown && results.data && results.data.length > 0 && (
+        <FlightResults itineraries={results.data} seats={shownSearch.seats} timezoneOf={timezoneOf} onSelect={onSelect} />
       )}
     </Stack>
   );

@@ -11,6 +11,8 @@ import type {
   BookingResult,
   BulkJob,
   BulkJobAccepted,
+  CalendarDay,
+  CalendarQuery,
   Flight,
   FlightFilters,
   FlightInput,
@@ -19,7 +21,7 @@ import type {
   Itinerary,
   Order,
   OrderRequest,
-  SearchParams,
+  SearchQuery,
   User,
 } from "../types";
 import { ApiError } from "./errors";
@@ -99,8 +101,12 @@ export function suggestAirports(q: string): Promise<AirportSuggestion[]> {
   return unwrap(client.GET("/api/v1/airports/suggest", { params: { query: { q } } }));
 }
 
-export function search(params: SearchParams): Promise<Itinerary[]> {
-  return unwrap(client.GET("/api/v1/search", { params: { query: params } }));
+export function search(query: SearchQuery): Promise<Itinerary[]> {
+  return unwrap(client.GET("/api/v1/search", { params: { query } }));
+}
+
+export function searchCalendar(query: CalendarQuery): Promise<CalendarDay[]> {
+  return unwrap(client.GET("/api/v1/search/calendar", { params: { query } }));
 }
 
 // --- bookings ---

@@ -572,6 +572,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/search/calendar": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Calendar
+         * @description One entry per day of the month: exactly the first result of /search for that day.
+         */
+        get: operations["calendar_api_v1_search_calendar_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/healthz": {
         parameters: {
             query?: never;
@@ -798,6 +818,21 @@ export interface components {
             /** Updated */
             updated: number;
         };
+        /**
+         * CalendarDay
+         * @description One day of the price calendar: the first result /search gives for that day (nulls: none).
+         */
+        CalendarDay: {
+            /**
+             * Date
+             * Format: date
+             */
+            date: string;
+            /** Min Price */
+            min_price: number | null;
+            /** Stops */
+            stops: number | null;
+        };
         /** CancelOut */
         CancelOut: {
             /** Bookings Cancelled */
@@ -901,6 +936,7 @@ export interface components {
             price: number | string;
             /** Source */
             source: string;
+            status?: components["schemas"]["FlightStatus"] | null;
             /** Total Seats */
             total_seats: number;
         };
@@ -1046,10 +1082,7 @@ export interface components {
         ManifestTotals: {
             /** Bookings */
             bookings: number;
-            /** By Status */
-            by_status: {
-                [key: string]: number;
-            };
+            by_status: components["schemas"]["StatusCounts"];
             /** Infants */
             infants: number;
             /** Passengers */
@@ -1250,6 +1283,12 @@ export interface components {
             /** Items */
             items: components["schemas"]["RouteDay"][];
         };
+        /**
+         * SearchSort
+         * @description The order of a search's answer; ties always fall back to the price order.
+         * @enum {string}
+         */
+        SearchSort: "price" | "duration" | "departure" | "arrival";
         /** SliceIn */
         SliceIn: {
             /** Flight Ids */
@@ -1259,6 +1298,42 @@ export interface components {
         SliceOut: {
             /** Flights */
             flights: components["schemas"]["FlightOut"][];
+        };
+        /**
+         * StatusCounts
+         * @description Bookings rows of the flight per status.
+         */
+        StatusCounts: {
+            /**
+             * Cancelled
+             * @default 0
+             */
+            CANCELLED: number;
+            /**
+             * Confirmed
+             * @default 0
+             */
+            CONFIRMED: number;
+            /**
+             * Expired
+             * @default 0
+             */
+            EXPIRED: number;
+            /**
+             * Failed
+             * @default 0
+             */
+            FAILED: number;
+            /**
+             * Held
+             * @default 0
+             */
+            HELD: number;
+            /**
+             * Pending
+             * @default 0
+             */
+            PENDING: number;
         };
         /** SuggestionOut */
         SuggestionOut: {
@@ -3483,6 +3558,11 @@ export interface operations {
                 destination: string;
                 date: string;
                 seats?: number;
+                max_stops?: number | null;
+                depart_after?: string | null;
+                depart_before?: string | null;
+                max_duration_minutes?: number | null;
+                sort?: components["schemas"]["SearchSort"];
             };
             header?: never;
             path?: never;
@@ -3497,6 +3577,40 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Itinerary"][];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    calendar_api_v1_search_calendar_get: {
+        parameters: {
+            query: {
+                source: string;
+                destination: string;
+                month: string;
+                seats?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CalendarDay"][];
                 };
             };
             /** @description Validation Error */

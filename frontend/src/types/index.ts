@@ -17,8 +17,13 @@ export type AirportPlace = Schemas["PlaceOut"];
 export type AirportSuggestion = Schemas["SuggestionOut"];
 
 export type Itinerary = Schemas["Itinerary"];
-// The app always sends seats (the API would default it to 1).
-export type SearchParams = Required<paths["/api/v1/search"]["get"]["parameters"]["query"]>;
+export type SearchQuery = paths["/api/v1/search"]["get"]["parameters"]["query"];
+// The form's fields; the app always sends seats (the API would default it to 1).
+export type SearchParams = Pick<Required<SearchQuery>, "source" | "destination" | "date" | "seats">;
+export type CalendarQuery = paths["/api/v1/search/calendar"]["get"]["parameters"]["query"];
+// One day of the price calendar: the cheapest itinerary's price and stops, nulls where nothing flies.
+export type CalendarDay =
+  paths["/api/v1/search/calendar"]["get"]["responses"][200]["content"]["application/json"][number];
 
 export type BookingStatus = Schemas["BookingStatus"];
 export type BookingRequest = Schemas["BookingIn"];

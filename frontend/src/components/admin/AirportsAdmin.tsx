@@ -49,7 +49,7 @@ export default function AirportsAdmin() {
         airport comes with its zone; a zone set here overrides it, and names no data set knows use the server's default.
       </Text>
       <ScrollArea type="auto">
-        <Table miw={560} data-testid="airports-table" verticalSpacing="xs">
+        <Table miw={{ base: 0, sm: 560 }} data-testid="airports-table" verticalSpacing="xs">
           <Table.Thead>
             <Table.Tr>
               <Table.Th>Airport</Table.Th>
@@ -79,7 +79,7 @@ export default function AirportsAdmin() {
                         save.mutate({ name: airport.name, timezone: zone.trim() });
                       }}
                     >
-                      <Group gap="xs" wrap="nowrap">
+                      <Group gap="xs" wrap="wrap">
                         <Autocomplete
                           aria-label={`Timezone for ${airport.name}`}
                           data={zones}
@@ -89,7 +89,7 @@ export default function AirportsAdmin() {
                           error={save.isError ? errorMessage(save.error) : undefined}
                           data-testid="airport-timezone-input"
                           autoFocus
-                          w={240}
+                          w={{ base: "100%", xs: 240 }}
                         />
                         <Button type="submit" size="xs" loading={save.isPending} data-testid="airport-timezone-save">
                           Save

@@ -1,24 +1,16 @@
 import { Alert, Badge, Button, FileInput, Group, Paper, Progress, ScrollArea, SimpleGrid, Stack, Table, Text, Title } from "@mantine/core";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
-import { IconAlertCircle, IconFileTypeCsv, IconUpload } from "@tabler/icons-react";
+import { IconAlertCircle, IconAlertTriangle, IconFileTypeCsv, IconUpload } from "@tabler/icons-react";
 import { useEffect, useState } from "react";
 
+import { jobOutcome, progressOf } from "../../lib/importJob";
 import * as api from "../../services/api";
 import { errorMessage } from "../../services/errors";
-import type { BulkJob, JobStatus } from "../../types";
+import type { JobStatus } from "../../types";
 
 // The job being watched survives a reload of the page (it keeps running on the server anyway).
 const JOB_KEY = "flightdesk.bulkJob";
 const FINISHED: JobStatus[] = ["COMPLETED", "FAILED"];
-const STATUS_COLOR: Record<JobStatus, string> = { PENDING: "gray", IN_PROGRESS: "blue", COMPLETED: "green", FAILED: "red" };
-
-export function progressOf(job: BulkJob | undefined): number {
-  const summary = job?.summary;
-  if (!job) return 0;
-  if (job.status === "COMPLETED") return 100;
-  if (!summary || summary.total_rows <= 0) return 0;
-  return Math.min(100, Math.round((summary.processed_rows / summary.total_rows) * 100));
-}
 
 export default function BulkUpload() {
   const queryClient = useQueryClient();
@@ -27,6 +19,11 @@ export default function BulkUpload() {
 
   const upload = useMutation({
     mutationFn: (f: File) => api.uploadFlightsCsv(f),
+    // A new upload starts: the previous import's card is about another file and leaves the screen.
+    onMutate: () => {
+      sessionStorage.removeItem(JOB_KEY);
+      setJobId(null);
+    },
     onSuccess: (job) => {
       sessionStorage.setItem(JOB_KEY, job.job_id);
       setJobId(job.job_id);
@@ -53,6 +50,7 @@ export default function BulkUpload() {
 
   const summary = job?.summary;
   const percent = progressOf(job);
+  const outcome = job ? jobOutcome(job) : null;
 
   return (
     <Stack gap="md">
@@ -66,7 +64,9 @@ export default function BulkUpload() {
         >
           <Stack gap="sm">
             <Text size="sm" c="dimmed">
-              A CSV with the header <code>flight_number,source,destination,departure_ts,arrival_ts,total_seats,price</code>{" "}
+              A CSV with the header{" "}
+              {/* One long word: allowed to break anywhere so it never widens the page on a phone. */}
+              <code style={{ overflowWrap: "anywhere" }}>flight_number,source,destination,departure_ts,arrival_ts,total_seats,price</code>{" "}
               (any order; timestamps with an offset). Existing flights (same number and departure) are updated; bad rows are
               reported and skipped.
             </Text>
@@ -96,18 +96,24 @@ export default function BulkUpload() {
       </Paper>
 
       {jobId && (
-        <Paper withBorder p="md" data-testid="job" data-status={job?.status}>
+        <Paper withBorder p="md" data-testid="job" data-status={job?.status} data-outcome={outcome?.tone}>
           <Stack gap="sm">
-            <Group justify="space-between">
+            <Group justify="space-between" gap="xs">
               <Title order={3} size="h5">
                 Import {jobId.slice(0, 8)}
               </Title>
-              {job && (
-                <Badge color={STATUS_COLOR[job.status]} data-testid="job-status">
-                  {job.status.replace("_", " ")}
+              {outcome && (
+                <Badge color={outcome.color} data-testid="job-status" style={{ maxWidth: "100%" }}>
+                  {outcome.label}
                 </Badge>
               )}
             </Group>
+            {outcome?.tone === "warning" && summary && (
+              <Alert color="yellow" icon={<IconAlertTriangle />} data-testid="job-warning" role="status">
+                {outcome.label}: {summary.failed.toLocaleString("en-IN")} of {summary.total_rows.toLocaleString("en-IN")} rows
+                were not imported (the rows below say why); the other rows were.
+              </Alert>
+            )}
             {status.isError && (
               <Alert color="red" icon={<IconAlertCircle />} role="alert">
                 {errorMessage(status.error)}
@@ -117,7 +123,7 @@ export default function BulkUpload() {
               value={percent}
               animated={!finished}
               striped={!finished}
-              color={job?.status === "FAILED" ? "red" : job?.status === "COMPLETED" ? "green" : "blue"}
+              color={outcome?.tone === "running" || outcome?.tone === "waiting" || !outcome ? "blue" : outcome.color}
               size="lg"
               aria-label="Import progress"
               data-testid="job-progress"

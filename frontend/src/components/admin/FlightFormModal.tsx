@@ -1,17 +1,12 @@
-import { Alert, Autocomplete, Button, Grid, Group, Modal, NumberInput, Stack, TextInput } from "@mantine/core";
+import { Alert, Autocomplete, Button, Grid, Group, Modal, Stack, TextInput } from "@mantine/core";
 import { useForm } from "@mantine/form";
 import { useMutation } from "@tanstack/react-query";
 import { IconAlertCircle } from "@tabler/icons-react";
 import { useEffect } from "react";
 
+import { parsePrice, parseWholeNumber } from "../../lib/numeric";
 import { utcToZoned, zoneLabel, zonedToUtc } from "../../lib/time";
-import {
-  sameAirport,
-  validateAirport,
-  validateFlightNumber,
-  validatePrice,
-  validateSeats,
-} from "../../lib/validation";
+import { sameAirport, validateAirport, validateFlightNumber } from "../../lib/validation";
 import * as api from "../../services/api";
 import { ApiError, errorMessage, humanField } from "../../services/errors";
 import { useAirports, useTimezoneLookup } from "../../services/hooks";
@@ -30,11 +25,13 @@ interface Values {
   destination: string;
   departure: string; // datetime-local, in the source airport's zone
   arrival: string; // datetime-local, in the destination airport's zone
-  total_seats: number | string;
-  price: number | string;
+  // Text, read whole on submit: "5000" seats or "12.345" rupees are refused, never clamped or cut.
+  total_seats: string;
+  price: string;
 }
 
-const EMPTY: Values = { flight_number: "", source: "", destination: "", departure: "", arrival: "", total_seats: 180, price: "" };
+const SEATS = { min: 1, max: 1000, unit: "seats" } as const;
+const EMPTY: Values = { flight_number: "", source: "", destination: "", departure: "", arrival: "", total_seats: "180", price: "" };
 const FIELD_OF: Record<string, keyof Values> = { departure_ts: "departure", arrival_ts: "arrival" };
 
 export default function FlightFormModal({ flight, opened, onClose, onSaved }: Props) {
@@ -57,8 +54,8 @@ export default function FlightFormModal({ flight, opened, onClose, onSaved }: Pr
         const arr = Date.parse(zonedToUtc(v, timezoneOf(values.destination.trim())));
         return arr > dep ? null : "Arrival must be after departure";
       },
-      total_seats: (v) => validateSeats(v, 1000),
-      price: validatePrice,
+      total_seats: (v) => parseWholeNumber(v, SEATS).error,
+      price: (v) => parsePrice(v).error,
     },
   });
 
@@ -88,8 +85,8 @@ export default function FlightFormModal({ flight, opened, onClose, onSaved }: Pr
             destination: flight.destination,
             departure: utcToZoned(flight.departure_ts, timezoneOf(flight.source)),
             arrival: utcToZoned(flight.arrival_ts, timezoneOf(flight.destination)),
-            total_seats: flight.total_seats,
-            price: flight.price,
+            total_seats: String(flight.total_seats),
+            price: String(flight.price),
           }
         : EMPTY,
     );
@@ -105,8 +102,8 @@ export default function FlightFormModal({ flight, opened, onClose, onSaved }: Pr
       destination,
       departure_ts: zonedToUtc(values.departure, timezoneOf(source)),
       arrival_ts: zonedToUtc(values.arrival, timezoneOf(destination)),
-      total_seats: Number(values.total_seats),
-      price: Number(values.price),
+      total_seats: parseWholeNumber(values.total_seats, SEATS).value!,
+      price: parsePrice(values.price).value!,
     });
   });
 
@@ -156,25 +153,21 @@ export default function FlightFormModal({ flight, opened, onClose, onSaved }: Pr
               />
             </Grid.Col>
             <Grid.Col span={{ base: 12, sm: 6 }}>
-              <NumberInput
+              <TextInput
                 label="Total seats"
                 description={flight ? `${flight.total_seats - flight.available_seats} sold or held` : "1 to 1,000"}
-                min={1}
-                max={1000}
-                allowDecimal={false}
-                allowNegative={false}
+                inputMode="numeric"
+                autoComplete="off"
                 data-testid="ff-seats"
                 {...form.getInputProps("total_seats")}
               />
             </Grid.Col>
             <Grid.Col span={{ base: 12, sm: 6 }}>
-              <NumberInput
+              <TextInput
                 label="Price (₹)"
                 description="Per seat, up to 2 decimals"
-                min={0}
-                decimalScale={2}
-                allowNegative={false}
-                thousandSeparator=","
+                inputMode="decimal"
+                autoComplete="off"
                 data-testid="ff-price"
                 {...form.getInputProps("price")}
               />
