@@ -17,6 +17,8 @@ interface PhoneData {
   resultsPath: string;
   userToken: string;
   adminToken: string;
+  orderId: string;
+  reference: string;
 }
 
 type Role = "anonymous" | "user" | "admin";
@@ -119,18 +121,44 @@ export const PHONE_ROUTES: PhoneRoute[] = [
   // --- "/login", "/register"
   { name: "login", as: "anonymous", path: () => "/login", ready: visible("login-submit") },
   { name: "register", as: "anonymous", path: () => "/register", ready: visible("register-submit") },
-  // --- "/book" as a user: nothing chosen, and an itinerary chosen from the results
-  { name: "book, nothing chosen", as: "user", path: () => "/book", ready: visible("booking-missing") },
+  // --- the order flow as a user: passengers, review; the trip, My trips, manage booking
   {
-    name: "book a connecting itinerary for 2",
+    name: "trip passengers for 2",
     as: "user",
     path: (d) => d.resultsPath.replace("seats=1", "seats=2"),
     ready: async (page) => {
       await page.getByTestId("select-itinerary").first().click();
-      await expect(page.getByTestId("booking-total")).toBeVisible();
+      await expect(page.getByTestId("passengers-page")).toBeVisible();
     },
-    onScreen: ["booking-confirm", "price-breakdown"],
+    onScreen: ["passengers-continue"],
   },
+  {
+    name: "trip review",
+    as: "user",
+    path: (d) => d.resultsPath,
+    ready: async (page) => {
+      await page.getByTestId("select-itinerary").first().click();
+      await expect(page.getByTestId("passengers-page")).toBeVisible();
+      await page.getByTestId("passenger-0-given").fill("Asha");
+      await page.getByTestId("passenger-0-family").fill("Rao");
+      await page.getByTestId("passenger-0-born").fill("1990-04-02");
+      await page.getByTestId("contact-email").fill("asha@example.com");
+      await page.getByTestId("passengers-continue").click();
+      await expect(page.getByTestId("review-total")).toBeVisible();
+    },
+    onScreen: ["order-pay", "order-hold"],
+  },
+  { name: "trip page", as: "user", path: (d) => `/trips/${d.orderId}`, ready: visible("confirmation-page"), onScreen: ["print-itinerary"] },
+  { name: "my trips", as: "user", path: () => "/trips", ready: visible("trip") },
+  { name: "manage booking", as: "anonymous", path: () => "/manage", ready: visible("manage-submit"), onScreen: ["manage-submit"] },
+  {
+    name: "manage booking, found",
+    as: "anonymous",
+    path: (d) => `/manage?reference=${d.reference}&family_name=Rao`,
+    ready: visible("manage-result"),
+  },
+  { name: "notifications", as: "user", path: () => "/notifications", ready: visible("notifications") },
+  { name: "operations", as: "admin", path: () => "/operations", ready: visible("operations-page") },
   // --- "/bookings"
   {
     name: "my bookings",
@@ -227,6 +255,19 @@ test.beforeAll(async () => {
   expect(booked.status(), await booked.text()).toBe(201);
   const single = await api.post("/api/v1/booking", { data: { flight_id: direct.id, seats: 1 } });
   expect(single.status(), await single.text()).toBe(201);
+  const ordered = await api.post("/api/v1/orders", {
+    data: {
+      slices: [{ flight_ids: [direct.id] }],
+      passengers: [
+        { given_name: "Asha", family_name: "Rao", born_on: "1990-04-02", type: "adult" },
+        { given_name: "Ravi", family_name: "Rao", born_on: "2015-06-30", type: "child" },
+      ],
+      contact: { email: "asha@example.com" },
+      hold: false,
+    },
+  });
+  expect(ordered.status(), await ordered.text()).toBe(201);
+  const order = (await ordered.json()) as { id: string; reference: string };
   await api.dispose();
 
   data = {
@@ -237,6 +278,8 @@ test.beforeAll(async () => {
     resultsPath: `/?from=${from}&to=${to}&date=${date}&seats=1`,
     userToken,
     adminToken,
+    orderId: order.id,
+    reference: order.reference,
   };
 });
 
