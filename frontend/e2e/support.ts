@@ -141,8 +141,13 @@ export async function horizontalOverflow(page: Page): Promise<{ scrollWidth: num
         const s = getComputedStyle(a);
         if (clips(s)) {
           const abox = a.getBoundingClientRect();
-          if (abox.left >= -1 && abox.right <= viewport + 1) clippedInside = true;
-          break;
+          if (abox.left >= -1 && abox.right <= viewport + 1) {
+            clippedInside = true;
+            break;
+          }
+          // A clipping box that is itself off-screen (a progress bar in a scrolled table): what
+          // decides is whether a scroll container further up holds it.
+          continue;
         }
         if (bordered(s)) {
           frame = a;

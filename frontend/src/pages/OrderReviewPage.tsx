@@ -1,4 +1,4 @@
-import { Alert, Anchor, Button, Center, Group, Loader, Paper, Stack, Text, Title } from "@mantine/core";
+import { Alert, Anchor, Button, Center, Group, Loader, Paper, SimpleGrid, Stack, Text, Title } from "@mantine/core";
 import { useMutation, useQueryClient } from "@tanstack/react-query";
 import { IconAlertCircle, IconClockHour4, IconCreditCardOff, IconLock } from "@tabler/icons-react";
 import { useRef, useState } from "react";
@@ -177,7 +177,8 @@ function Review({ trip }: { trip: LoadedTrip }) {
               {formatPrice(breakdown.total)}
             </Text>
           </Group>
-          <Group grow wrap="wrap" gap="sm">
+          {/* One column on a phone: "Hold (pay within 30 min)" does not fit half of 390 px. */}
+          <SimpleGrid cols={{ base: 1, xs: 2 }} spacing="sm">
             <Button
               variant="default"
               leftSection={<IconClockHour4 size={18} />}
@@ -196,7 +197,7 @@ function Review({ trip }: { trip: LoadedTrip }) {
             >
               Pay now
             </Button>
-          </Group>
+          </SimpleGrid>
         </Stack>
       </Paper>
     </Stack>
