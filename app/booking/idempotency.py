@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import uuid
 from datetime import timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import orjson
 from sqlalchemy import select
@@ -32,8 +32,12 @@ def fingerprint(request: BookingIn) -> str:
     return hashlib.sha256(canonical).hexdigest()
 
 
-async def replay(context: AppContext, user_id: uuid.UUID, key: str, request_hash: str) -> Reply | None:
-    """The first answer for this key, or None when the key is new."""
+async def stored(
+    context: AppContext, user_id: uuid.UUID, key: str, request_hash: str
+) -> Reply | dict[str, Any] | None:
+    """What the user's key holds: None when the key is new; the recorded answer; or, while the
+    first request has not recorded one (still running, or its process died), the body it stored
+    when it started. The same key with another request body is refused (422)."""
     async with context.session_factory() as session:
         row = (
             await session.execute(
@@ -49,8 +53,16 @@ async def replay(context: AppContext, user_id: uuid.UUID, key: str, request_hash
         raise Invalid("This Idempotency-Key was already used with a different request body")
     if status_code is not None:
         return Reply(int(status_code), body)
+    return body if isinstance(body, dict) else {}
+
+
+async def replay(context: AppContext, user_id: uuid.UUID, key: str, request_hash: str) -> Reply | None:
+    """The first answer for this key, or None when the key is new."""
+    body = await stored(context, user_id, key, request_hash)
+    if body is None or isinstance(body, Reply):
+        return body
     # The first request is still running, or its process died before recording the answer.
-    booking_ids = [uuid.UUID(value) for value in (body or {}).get("booking_ids", [])]
+    booking_ids = [uuid.UUID(value) for value in body.get("booking_ids", [])]
     answer = await reply_from_database(context, booking_ids) if booking_ids else None
     if answer is None:
         raise Conflict("A request with this Idempotency-Key is still in progress")

@@ -19,10 +19,9 @@ from typing import TYPE_CHECKING, Protocol
 
 import orjson
 import structlog
-from sqlalchemy import select
 
 from app.accounts.deps import NOT_AUTHENTICATED
-from app.booking import order_storage
+from app.booking import idempotency, order_storage
 from app.booking.group_commit import FlightWithSeats, Record
 from app.booking.ledger import Claim, FlightGone, IdempotencyKeyTaken
 from app.booking.order_schemas import (
@@ -41,7 +40,7 @@ from app.booking.replies import Reply, seats_changed
 from app.booking.reservation import SoldOut, release_all, reserve_at_once
 from app.booking.workflow import GENERATION_ATTEMPTS, check_bookable, check_connections
 from app.flights.schemas import FlightOut
-from app.models import BookingStatus, IdempotencyKey, NotificationKind, OrderStatus, PassengerType
+from app.models import BookingStatus, NotificationKind, OrderStatus, PassengerType
 from app.notifications.outbox import Notice
 from app.platform.errors import Conflict, Invalid, NotFound, ServiceUnavailable
 from app.platform.metrics import BOOKINGS
@@ -458,23 +457,11 @@ async def _schedule_expiry(context: AppContext, row: OrderRow) -> None:
 
 async def replay(context: AppContext, user_id: uuid.UUID, key: str, request_hash: str) -> Reply | None:
     """The first answer for this key, or None when the key is new (idempotency.py's rules)."""
-    async with context.session_factory() as session:
-        found = (
-            await session.execute(
-                select(
-                    IdempotencyKey.request_hash, IdempotencyKey.response_status, IdempotencyKey.response_body
-                ).where(IdempotencyKey.user_id == user_id, IdempotencyKey.key == key)
-            )
-        ).first()
-    if found is None:
-        return None
-    stored_hash, status_code, body = found
-    if stored_hash != request_hash:
-        raise Invalid("This Idempotency-Key was already used with a different request body")
-    if status_code is not None:
-        return Reply(int(status_code), body)
+    body = await idempotency.stored(context, user_id, key, request_hash)
+    if body is None or isinstance(body, Reply):
+        return body
     # The first request is still running, or its process died before recording the answer.
-    order_id = (body or {}).get("order_id") if isinstance(body, dict) else None
+    order_id = body.get("order_id")
     if order_id is not None:
         loaded = await order_storage.load(context, order_id=uuid.UUID(order_id))
         if loaded and loaded[0].order.status != OrderStatus.PENDING.value:
