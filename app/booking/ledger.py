@@ -39,10 +39,6 @@ class FlightGone(Exception):
     """A flight was deleted while it was being booked."""
 
 
-class FlightCancelled(Exception):
-    """The airline cancelled a flight while it was being booked (app/operations/cancel.py)."""
-
-
 class FlightUnbookable(Conflict):
     """A flight was cancelled by the airline, or departs within BOOKING_CUTOFF_MINUTES (409)."""
 

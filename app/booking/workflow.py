@@ -104,10 +104,6 @@ async def book(
             await release_all(strategy, holds)
             BOOKINGS.labels("NOT_FOUND").inc()
             raise NotFound("Flight not found") from None
-        except ledger.FlightCancelled:
-            await release_all(strategy, holds)
-            BOOKINGS.labels("CANCELLED_FLIGHT").inc()
-            raise Conflict("The flight has been cancelled by the airline") from None
         except BaseException:
             await release_all(strategy, holds)
             raise
