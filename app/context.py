@@ -8,7 +8,7 @@ entry points (routers, the worker, the CLI) import this module at run time.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import procrastinate
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -34,6 +34,7 @@ from app.platform.redis.multiplex import Multiplexed
 from app.platform.security import PasswordWork, hashing_slots
 from app.search import hooks as search_hooks
 from app.search import tasks as search_tasks
+from app.search.timetable import Timetable
 
 
 @dataclass(kw_only=True)
@@ -53,6 +54,8 @@ class AppContext(Platform):
     password_work: PasswordWork
     # Run by the admin PUT inside its transaction when a flight's times move (set by _subscribe).
     schedule_hook: ScheduleHook | None = None
+    # Every searchable flight in arrays, kept current by the change feed (filters, sorts, calendar).
+    timetable: Timetable = field(default_factory=Timetable)
 
     @classmethod
     def create(

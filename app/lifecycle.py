@@ -11,5 +11,6 @@ from app.search import hooks as search_hooks
 async def on_api_startup(context: AppContext) -> None:
     await ensure_epoch(context)
     await search_hooks.on_startup(context)
+    context.timetable.usable(context)  # loads in the background; PostgreSQL answers meanwhile
     if context.settings.demo_data:
         await load_if_empty(context)

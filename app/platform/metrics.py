@@ -17,7 +17,8 @@ BOOKINGS = Counter(
 )
 SEARCH_CACHE = Counter(
     "flightdesk_search_cache_total",
-    "Search requests answered from the Redis index (hit) or computed from PostgreSQL (miss)",
+    "Search requests answered from the Redis index (hit), by the timetable scan (timetable)"
+    " or computed exactly after an index miss (miss)",
     ["result"],
 )
 SEARCH_SKIPPED_FLIGHTS = Counter(

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import os
 import time
+import uuid
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
@@ -282,6 +283,23 @@ async def _write_chunk(
     for k, key in enumerate(keys):
         pipe.set(key, args[2 * k], ex=args[2 * k + 1])
     await pipe.execute()
+
+
+async def load_cards(context: AppContext, ids: list[uuid.UUID]) -> dict[uuid.UUID, bytes]:
+    """The cards of flights missing from Redis, read from PostgreSQL (the same reader and encoder as
+    the index writes: one card format, one code path) and written back. NX: every flight change
+    writes its card with a plain SET after its commit, so a card read before a change can never
+    overwrite it."""
+    rows = await data.fetch(context, "id = ANY($1::uuid[])", ids)
+    cards = {r.id: card(r) for r in rows}
+    if rows:
+        now = time.time()
+        pipe = context.redis.pipeline(transaction=False)
+        for r in rows:
+            ttl = lifetime.card_ttl(r.arrival_ts.timestamp(), now)
+            pipe.set(context.keys.flight_card(r.id), cards[r.id], ex=ttl, nx=True)
+        await pipe.execute()
+    return cards
 
 
 def card(r: FlightSnapshot) -> bytes:

@@ -24,7 +24,7 @@ import orjson
 
 from app.platform.errors import Invalid
 from app.platform.redis.multiplex import encode
-from app.search import data, storage
+from app.search import data, storage, timetable_search
 from app.search.cities import Pair, search_pairs
 from app.search.query import bookable_after
 from app.search.render import flight_table, itinerary_indices
@@ -48,6 +48,11 @@ async def calendar(context: AppContext, pairs: Sequence[Pair], days: Sequence[da
     if len(pairs) > MAX_PAIRS:
         raise Invalid(f"source and destination cover more than {MAX_PAIRS} airport pairs")
     cutoff = bookable_after(context, datetime.now(UTC).timestamp())
+    scanned = await timetable_search.first_prices(
+        context, sorted({s for s, _ in pairs}), sorted({d for _, d in pairs}), days, seats, cutoff
+    )
+    if scanned is not None:
+        return _json(scanned)
     tag = data.format_tag(context.settings).encode()
     by_origin: dict[str, list[str]] = {}
     for source, destination in pairs:
@@ -79,6 +84,10 @@ async def calendar(context: AppContext, pairs: Sequence[Pair], days: Sequence[da
             undecided.append(day)
     for day in await _with_departures(context, list(by_origin), undecided, cutoff):
         answers[day] = await _searched(context, pairs, day, seats)
+    return _json(answers)
+
+
+def _json(answers: dict[date, tuple[int, int] | None]) -> bytes:
     return orjson.dumps(
         [
             {

@@ -25,7 +25,7 @@ import orjson
 
 from app.platform.redis.client import Keys
 from app.platform.redis.multiplex import encode
-from app.search import data, render, storage
+from app.search import data, render, storage, timetable_search
 from app.search.codec import with_seats
 from app.search.filters import Facts, Filters
 from app.search.query import RESULTS, bookable_after, search
@@ -46,10 +46,16 @@ async def search_pairs(
     first 20 of the union lie within the union of each pair's first 20, for any total order)."""
     if len(pairs) == 1:
         return await search(context, *pairs[0], day, seats, filters)
-    if filters is not None:
-        return await _merged_searches(context, pairs, day, seats, filters)
-    answer = await _from_index(context, pairs, day, seats)
-    return answer if answer is not None else await _merged_searches(context, pairs, day, seats)
+    answer = None if filters is not None else await _from_index(context, pairs, day, seats)
+    if (
+        answer is None
+    ):  # all pairs in one scan of the timetable (the pairs are every source to every destination)
+        cutoff = bookable_after(context, time.time())
+        sources, destinations = sorted({s for s, _ in pairs}), sorted({d for _, d in pairs})
+        answer = await timetable_search.search(
+            context, sources, destinations, day, seats, cutoff, filters, RESULTS
+        )
+    return answer if answer is not None else await _merged_searches(context, pairs, day, seats, filters)
 
 
 async def _from_index(context: AppContext, pairs: Sequence[Pair], day: date, seats: int) -> bytes | None:

@@ -13,7 +13,7 @@ import structlog
 from redis.exceptions import LockError
 
 from app.models import flight_times
-from app.search import build, data, incremental, index, lifetime, patch, storage
+from app.search import build, data, incremental, index, lifetime, patch, storage, timetable
 
 if TYPE_CHECKING:
     from app.context import AppContext
@@ -29,8 +29,11 @@ UPDATE_LOCK_WAIT_SECONDS = 2
 
 
 async def on_flights_changed(context: AppContext, changes: Sequence[FlightChange]) -> None:
-    """Bring the index in line with committed flight changes (called after the commit)."""
+    """Bring the index in line with committed flight changes (called after the commit), and
+    announce them to every process's timetable first (the cheaper step, and the one searches
+    check)."""
 
+    await timetable.publish(context, {s.id for c in changes for s in (c.before, c.after) if s is not None})
     changes = [c for c in map(_as_indexed, changes) if c.before is not None or c.after is not None]
     if not changes:  # deletes of rows that were never indexed
         return
@@ -131,8 +134,10 @@ async def _patch(context: AppContext, changes: Sequence[FlightChange], ids: list
 
 
 async def on_airport_timezone_changed(context: AppContext, airport: str) -> None:
-    """An airport's local dates moved: its origin-days are answered exactly until recomputed."""
+    """An airport's local dates moved: its origin-days are answered exactly until recomputed;
+    every timetable reloads (they hold the timezones)."""
 
+    await timetable.publish(context, None)
     await index.invalidate_airport(context, airport)
 
 

@@ -19,7 +19,7 @@ import structlog
 from redis.asyncio.lock import Lock
 from redis.exceptions import LockError
 
-from app.search import build, data, lifetime, storage
+from app.search import build, data, lifetime, storage, timetable
 from app.search.storage import OriginDay
 
 if TYPE_CHECKING:
@@ -106,6 +106,9 @@ async def rebuild(context: AppContext, *, wait: bool = True) -> bool:
             await storage.mark_dirty(context, failed)
             await request_reindex(context)
         await context.redis.set(context.keys.search_format, data.format_tag(context.settings))
+        # A rebuild is also the operator's way to make every process re-read PostgreSQL after
+        # changes made behind the application's back.
+        await timetable.publish(context, None)
         log.info(
             "search_index_rebuilt",
             flights=len(rows),

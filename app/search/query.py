@@ -25,7 +25,7 @@ from app.flights.events import FlightSnapshot
 from app.platform.metrics import SEARCH_CACHE
 from app.platform.redis.client import Keys
 from app.platform.redis.multiplex import encode
-from app.search import build, data, index, lifetime, ordered, render, storage
+from app.search import build, data, index, ordered, render, storage, timetable_search
 from app.search.codec import FLIGHT, flight_ids, with_seats
 from app.search.engine import search_origin
 from app.search.filters import Filters, list_facts, sort_order
@@ -38,6 +38,7 @@ RESULTS = 20
 _REQUEST_DEBOUNCE_SECONDS = 2
 _HIT = SEARCH_CACHE.labels(result="hit")
 _MISS = SEARCH_CACHE.labels(result="miss")
+_SCANNED = SEARCH_CACHE.labels(result="timetable")
 
 # Counters or cards read with a list, by index into its flight table (None: no such key).
 Fetched = dict[int, bytes | None]
@@ -50,6 +51,13 @@ async def search(
     price-sorted search)."""
     now = time.time()
     cutoff = bookable_after(context, now)
+    if filters is not None:  # the stored lists keep the price order only: the timetable's scan
+        answer = await timetable_search.search(
+            context, [source], [destination], day, seats, cutoff, filters, RESULTS
+        )
+        if answer is not None:
+            _SCANNED.inc()
+            return answer
     tag = data.format_tag(context.settings).encode()
     built, blob, seats_of, cards_of = await _read(context, source, destination, day, tag)
     reordered = filters is not None and filters.sort != SearchSort.price
@@ -136,7 +144,7 @@ async def _cards(
     if unfetched:
         fetched = {**fetched, **await _more(context, ids, unfetched, context.keys.flight_card)}
     absent = [uuid.UUID(bytes=ids[i]) for i in used if fetched[i] is None]
-    loaded = await _cards_from_database(context, absent) if absent else {}
+    loaded = await build.load_cards(context, absent) if absent else {}
     cards = {i: fetched[i] or loaded.get(uuid.UUID(bytes=ids[i])) for i in used}
     return {i: card for i, card in cards.items() if card is not None} if None not in cards.values() else None
 
@@ -211,23 +219,6 @@ async def _request(context: AppContext, source: str, day: date) -> None:
         await index.request_reindex(context, full=not await index.is_ready(context))
 
 
-async def _cards_from_database(context: AppContext, ids: list[uuid.UUID]) -> dict[uuid.UUID, bytes]:
-    """The cards of flights missing from Redis, read from PostgreSQL (the same reader and encoder as
-    the index writes: one card format, one code path) and written back. NX: every flight change
-    writes its card with a plain SET after its commit, so a card read before a change can never
-    overwrite it."""
-    rows = await data.fetch(context, "id = ANY($1::uuid[])", ids)
-    cards = {r.id: build.card(r) for r in rows}
-    if rows:
-        now = time.time()
-        pipe = context.redis.pipeline(transaction=False)
-        for r in rows:
-            ttl = lifetime.card_ttl(r.arrival_ts.timestamp(), now)
-            pipe.set(context.keys.flight_card(r.id), cards[r.id], ex=ttl, nx=True)
-        await pipe.execute()
-    return cards
-
-
 def bookable_after(context: AppContext, now: float) -> float:
     """Flights departing at or before this epoch are not searchable (BOOKING_CUTOFF_MINUTES)."""
     return now + context.settings.booking_cutoff_minutes * 60
@@ -242,7 +233,13 @@ async def _exact(
     now: float,
     filters: Filters | None = None,
 ) -> bytes:
-    """The pair computed from PostgreSQL and live seats: only the flights that can take part."""
+    """The pair computed exactly: by the timetable's scan, else from PostgreSQL and live seats
+    (only the flights that can take part)."""
+    answer = await timetable_search.search(
+        context, [source], [destination], day, seats, bookable_after(context, now), filters, RESULTS
+    )
+    if answer is not None:
+        return answer
     if filters is not None:
         return await ordered.exact(
             context, source, destination, day, seats, bookable_after(context, now), filters, RESULTS

@@ -214,6 +214,16 @@ class Keys:
         return f"{self.prefix}:search:requested"
 
     @property
+    def search_timetable_head(self) -> str:
+        """The timetable feed's head: a hash of epoch and seq (app/search/timetable.py)."""
+        return f"{self.prefix}:search:{{timetable}}:head"
+
+    @property
+    def search_timetable_feed(self) -> str:
+        """The timetable feed: a stream of changed flights' ids, entry ``<seq>-1`` per change."""
+        return f"{self.prefix}:search:{{timetable}}:feed"
+
+    @property
     def search_max_duration(self) -> str:
         """Search: seconds of the longest flight ever indexed (only raised), bounding invalidation."""
         return f"{self.prefix}:search:max_duration"

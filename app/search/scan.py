@@ -1,0 +1,352 @@
+"""The exact filtered and sorted search, compiled: a bounded enumeration over a timetable's arrays.
+
+Semantics are ordered.py's reference (``best``) exactly: 1 to ``max_legs`` flights from any of the
+sources to any of the destinations, connections within [min_connection, max_layover] inclusive, no
+airport twice, the first departure inside its source's window; filters (legs, local departure
+minute at the first airport inclusive, whole-minute duration inclusive) and flights marked
+``banned`` (too few seats) excluded; the first ``k`` under the sort's key (its own value, then the
+price order: total price, final arrival, fewer flights, raw flight ids). tests/test_search_scan.py
+checks it against ``ordered.best`` on random schedules, every sort and filter.
+
+Pruning never changes the answer, only the work: a partial path is dropped when a lower bound of
+its sort value exceeds the k-th best complete value found so far (ties are explored: the price
+order breaks them). The bounds come from per-query tables over the routes: the cheapest and the
+shortest way from each airport to a destination in one or two more flights (times ignored, so
+they are lower bounds), and an airport that cannot reach a destination at all is never entered.
+
+One call answers several windows (the calendar's days), each with its own top ``k``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, cast
+
+import numpy as np
+from numba import njit
+
+Array = Any  # numpy arrays (numba's typed view of them is not visible to mypy)
+_jit = cast(Callable[[Callable[..., Any]], Callable[..., Any]], njit(cache=True))
+_inline = cast(Callable[[Callable[..., Any]], Callable[..., Any]], njit(cache=True, inline="always"))
+
+SORT_PRICE, SORT_DURATION, SORT_DEPARTURE, SORT_ARRIVAL = 0, 1, 2, 3
+_INF = 1 << 62
+
+
+@_inline
+def _first_at_least(values, lo, hi, x):  # type: ignore[no-untyped-def]
+    """First index in [lo, hi) whose value is >= x (values ascending there)."""
+    while lo < hi:
+        mid = (lo + hi) >> 1
+        if values[mid] < x:
+            lo = mid + 1
+        else:
+            hi = mid
+    return lo
+
+
+@_inline
+def _route(rk_ptr, rk_dst, a, d):  # type: ignore[no-untyped-def]
+    """The route number from airport a to d, -1 if no flight ever flies it."""
+    lo = rk_ptr[a]
+    hi = rk_ptr[a + 1]
+    end = hi
+    while lo < hi:
+        mid = (lo + hi) >> 1
+        if rk_dst[mid] < d:
+            lo = mid + 1
+        else:
+            hi = mid
+    if lo < end and rk_dst[lo] == d:
+        return lo
+    return -1
+
+
+@_inline
+def _precedes(k0, c, a, n, f0, f1, f2, j, tk0, tc, ta, tn, tf, idh, idl):  # type: ignore[no-untyped-def]
+    """Whether the candidate comes before the j-th kept itinerary."""
+    if k0 != tk0[j]:
+        return k0 < tk0[j]
+    if c != tc[j]:
+        return c < tc[j]
+    if a != ta[j]:
+        return a < ta[j]
+    if n != tn[j]:
+        return n < tn[j]
+    for i in range(n):
+        fa = f0 if i == 0 else (f1 if i == 1 else f2)
+        fb = tf[j, i]
+        if idh[fa] != idh[fb]:
+            return idh[fa] < idh[fb]
+        if idl[fa] != idl[fb]:
+            return idl[fa] < idl[fb]
+    return False
+
+
+@_inline
+def _offer(count, k, k0, c, a, n, f0, f1, f2, tk0, tc, ta, tn, tf, idh, idl):  # type: ignore[no-untyped-def]
+    """Insert the candidate into the sorted top k if it belongs there; the new count."""
+    if count == k and not _precedes(k0, c, a, n, f0, f1, f2, k - 1, tk0, tc, ta, tn, tf, idh, idl):
+        return count
+    pos = count if count < k else k - 1
+    while pos > 0 and _precedes(k0, c, a, n, f0, f1, f2, pos - 1, tk0, tc, ta, tn, tf, idh, idl):
+        tk0[pos] = tk0[pos - 1]
+        tc[pos] = tc[pos - 1]
+        ta[pos] = ta[pos - 1]
+        tn[pos] = tn[pos - 1]
+        tf[pos, 0] = tf[pos - 1, 0]
+        tf[pos, 1] = tf[pos - 1, 1]
+        tf[pos, 2] = tf[pos - 1, 2]
+        pos -= 1
+    tk0[pos] = k0
+    tc[pos] = c
+    ta[pos] = a
+    tn[pos] = n
+    tf[pos, 0] = f0
+    tf[pos, 1] = f1
+    tf[pos, 2] = f2
+    return count + 1 if count < k else count
+
+
+@_inline
+def _value(sort, c, d0, a):  # type: ignore[no-untyped-def]
+    if sort == 1:
+        return a - d0
+    if sort == 2:
+        return d0
+    if sort == 3:
+        return a
+    return c
+
+
+@_inline
+def _bound(sort, c, d0, a, min_conn, hc, hd):  # type: ignore[no-untyped-def]
+    """A lower bound of the sort value of any completion of a partial path (its last arrival a,
+    its cost c) that needs more flights whose cheapest total is hc and shortest total hd."""
+    if hc >= _INF:
+        return _INF
+    if sort == 1:
+        return a + min_conn + hd - d0
+    if sort == 2:
+        return d0
+    if sort == 3:
+        return a + min_conn + hd
+    return c + hc
+
+
+@_jit
+def _reach(rk_ptr, rk_dst, rk_minc, rk_mindur, dests, min_conn):  # type: ignore[no-untyped-def]
+    """Per airport, the cheapest and the shortest (flights plus minimum connections) way to a
+    destination in exactly one more flight (hc1, hd1) and in one or two (hc2, hd2)."""
+    n = rk_ptr.shape[0] - 1
+    hc1 = np.full(n, _INF, dtype=np.int64)
+    hd1 = np.full(n, _INF, dtype=np.int64)
+    for x in range(n):
+        for q in range(dests.shape[0]):
+            r = _route(rk_ptr, rk_dst, x, dests[q])
+            if r >= 0:
+                hc1[x] = min(hc1[x], rk_minc[r])
+                hd1[x] = min(hd1[x], rk_mindur[r])
+    hc2 = hc1.copy()
+    hd2 = hd1.copy()
+    for x in range(n):
+        for r in range(rk_ptr[x], rk_ptr[x + 1]):
+            y = rk_dst[r]
+            if hc1[y] < _INF:
+                hc2[x] = min(hc2[x], rk_minc[r] + hc1[y])
+                hd2[x] = min(hd2[x], rk_mindur[r] + min_conn + hd1[y])
+    return hc1, hd1, hc2, hd2
+
+
+@_jit
+def _scan(  # type: ignore[no-untyped-def]
+    out_ptr, dep, arr, cents, dst, idh, idl,
+    rk_ptr, rk_dst, rk_lo, rk_hi, rk_minc, rk_mindur, r_flight, r_dep,
+    banned, sources, starts, ends, tz_switch, tz_before, tz_after, windowed,
+    dests, is_dest, max_legs, min_conn, max_lay, after, before, longest, sort, k,
+    out_n, out_f,
+):  # fmt: skip
+    hc1, hd1, hc2, hd2 = _reach(rk_ptr, rk_dst, rk_minc, rk_mindur, dests, min_conn)
+    tk0 = np.empty(k, dtype=np.int64)
+    tc = np.empty(k, dtype=np.int64)
+    ta = np.empty(k, dtype=np.int64)
+    tn = np.empty(k, dtype=np.int64)
+    tf = np.full((k, 3), -1, dtype=np.int64)
+    n_dest = dests.shape[0]
+    for w in range(starts.shape[0]):
+        count = 0
+        for si in range(sources.shape[0]):
+            s = sources[si]
+            start = starts[w, si]
+            end = ends[w, si]
+            if start >= end:
+                continue
+            last = out_ptr[s + 1]
+            for i in range(_first_at_least(dep, out_ptr[s], last, start), last):
+                d0 = dep[i]
+                if d0 >= end:
+                    break
+                if sort == 2 and count == k and d0 > tk0[k - 1]:
+                    break  # departures only grow from here
+                if banned[i]:
+                    continue
+                if windowed:
+                    off = tz_before[w, si] if d0 < tz_switch[w, si] else tz_after[w, si]
+                    minute = ((d0 + off) // 60) % 1440
+                    if minute < after or minute > before:
+                        continue
+                a = dst[i]
+                a1 = arr[i]
+                c1 = cents[i]
+                if a == s or a1 - d0 >= longest:
+                    continue
+                if is_dest[a]:
+                    count = _offer(
+                        count, k, _value(sort, c1, d0, a1), c1, a1, 1, i, -1, -1,
+                        tk0, tc, ta, tn, tf, idh, idl,
+                    )  # fmt: skip
+                if max_legs < 2:
+                    continue
+                hc = hc1[a] if max_legs == 2 else hc2[a]
+                hd = hd1[a] if max_legs == 2 else hd2[a]
+                if hc >= _INF or a1 + min_conn + hd - d0 >= longest:
+                    continue
+                if count == k and _bound(sort, c1, d0, a1, min_conn, hc, hd) > tk0[k - 1]:
+                    continue
+                low = a1 + min_conn
+                high = a1 + max_lay
+                for q in range(n_dest):  # two flights: a route from a into a destination
+                    d = dests[q]
+                    if d == s or d == a:  # noqa: SIM109 (numba: no tuple building in the hot loop)
+                        continue
+                    r = _route(rk_ptr, rk_dst, a, d)
+                    if r < 0:
+                        continue
+                    if (
+                        count == k
+                        and _bound(sort, c1, d0, a1, min_conn, rk_minc[r], rk_mindur[r]) > tk0[k - 1]
+                    ):
+                        continue
+                    for j in range(_first_at_least(r_dep, rk_lo[r], rk_hi[r], low), rk_hi[r]):
+                        if r_dep[j] > high:
+                            break
+                        f = r_flight[j]
+                        if banned[f]:
+                            continue
+                        a2 = arr[f]
+                        if a2 - d0 >= longest:
+                            continue
+                        c2 = c1 + cents[f]
+                        count = _offer(
+                            count, k, _value(sort, c2, d0, a2), c2, a2, 2, i, f, -1,
+                            tk0, tc, ta, tn, tf, idh, idl,
+                        )  # fmt: skip
+                if max_legs < 3:
+                    continue
+                stop = out_ptr[a + 1]
+                for f in range(_first_at_least(dep, out_ptr[a], stop, low), stop):
+                    if dep[f] > high:
+                        break
+                    b = dst[f]
+                    if b == s or banned[f] or hc1[b] >= _INF:
+                        continue
+                    a2 = arr[f]
+                    c2 = c1 + cents[f]
+                    if a2 + min_conn + hd1[b] - d0 >= longest:
+                        continue
+                    if count == k and _bound(sort, c2, d0, a2, min_conn, hc1[b], hd1[b]) > tk0[k - 1]:
+                        continue
+                    low3 = a2 + min_conn
+                    high3 = a2 + max_lay
+                    for q in range(n_dest):  # three flights: a route from b into a destination
+                        d = dests[q]
+                        if d == s or d == a or d == b:  # noqa: SIM109
+                            continue
+                        r = _route(rk_ptr, rk_dst, b, d)
+                        if r < 0:
+                            continue
+                        if (
+                            count == k
+                            and _bound(sort, c2, d0, a2, min_conn, rk_minc[r], rk_mindur[r]) > tk0[k - 1]
+                        ):
+                            continue
+                        for j in range(_first_at_least(r_dep, rk_lo[r], rk_hi[r], low3), rk_hi[r]):
+                            if r_dep[j] > high3:
+                                break
+                            g = r_flight[j]
+                            if banned[g]:
+                                continue
+                            a3 = arr[g]
+                            if a3 - d0 >= longest:
+                                continue
+                            c3 = c2 + cents[g]
+                            count = _offer(
+                                count, k, _value(sort, c3, d0, a3), c3, a3, 3, i, f, g,
+                                tk0, tc, ta, tn, tf, idh, idl,
+                            )  # fmt: skip
+        out_n[w] = count
+        for m in range(count):
+            out_f[w, m, 0] = tf[m, 0]
+            out_f[w, m, 1] = tf[m, 1]
+            out_f[w, m, 2] = tf[m, 2]
+
+
+def scan(
+    table: Any,
+    banned: Array,
+    sources: Array,
+    starts: Array,
+    ends: Array,
+    tz: tuple[Array, Array, Array] | None,
+    dests: Array,
+    is_dest: Array,
+    *,
+    max_legs: int,
+    min_conn: int,
+    max_lay: int,
+    after: int,
+    before: int,
+    longest: int | None,
+    sort: int,
+    k: int,
+) -> list[list[tuple[int, ...]]]:
+    """Per window (a row of ``starts`` / ``ends``, one column per source), the first ``k``
+    itineraries as tuples of timetable slots, in order. ``tz``: per window and source, the epoch
+    of the local clock change and the UTC offsets before and after it, for the depart window;
+    None when the query has none. ``table``: a timetable.Snapshot."""
+    windows = starts.shape[0]
+    out_n = np.zeros(windows, dtype=np.int64)
+    out_f = np.full((windows, max(k, 1), 3), -1, dtype=np.int64)
+    windowed = tz is not None
+    if tz is None:
+        zeros = np.zeros(starts.shape, dtype=np.int64)
+        tz = (zeros, zeros, zeros)
+    _scan(
+        table.out_ptr, table.dep, table.arr, table.cents, table.dst, table.idh, table.idl,
+        table.rk_ptr, table.rk_dst, table.rk_lo, table.rk_hi, table.rk_minc, table.rk_mindur,
+        table.r_flight, table.r_dep,
+        banned, sources, starts, ends, tz[0], tz[1], tz[2], windowed,
+        dests, is_dest, max_legs, min_conn, max_lay, after, before,
+        _INF if longest is None else longest, sort, k,
+        out_n, out_f,
+    )  # fmt: skip
+    found = out_f.tolist()
+    return [[tuple(f for f in legs if f >= 0) for legs in found[w][: int(out_n[w])]] for w in range(windows)]
+
+
+def warm_up() -> None:
+    """Compile the scan (or load it from numba's disk cache) on a one-flight timetable, so that no
+    search pays for it: the first compilation takes ~15 s, a cached load well under a second."""
+    one = np.ones(1, dtype=np.int64)
+    zero = np.zeros(1, dtype=np.int64)
+    pair = np.asarray([0, 1, 1], dtype=np.int64)
+    window = np.zeros((1, 1), dtype=np.int64)
+    out_n = np.zeros(1, dtype=np.int64)
+    out_f = np.full((1, 1, 3), -1, dtype=np.int64)
+    _scan(
+        pair, zero, one, zero, one, zero.astype(np.uint64), zero.astype(np.uint64),
+        pair, one, zero, one, zero, one, zero, zero,
+        np.zeros(1, dtype=np.bool_), zero, window, window + 1, window, window, window, True,
+        one, np.asarray([False, True]), 3, 0, 1, 0, 1439, _INF, SORT_PRICE, 1,
+        out_n, out_f,
+    )  # fmt: skip

@@ -1,0 +1,387 @@
+"""Every searchable flight as arrays in each API process (a ``Snapshot``), kept current through a
+change feed in Redis, for the compiled scan (scan.py) that answers filtered and sorted searches and
+the month calendar.
+
+**The invariant: an answer is computed from a snapshot known to be current.** Every committed
+flight change is announced after its commit (hooks.py, as the index is) by appending the changed
+flights' ids to a Redis stream whose head (a hash: ``epoch``, ``seq``) numbers the entries; a
+snapshot remembers the head it has caught up to. A search reads the head in the same round trip as
+its seat counters and uses its answer only when the head is the snapshot's; otherwise the snapshot
+catches up (the feed's new entries, then those flights' rows re-read from PostgreSQL, which
+hold at least what was announced) and the search runs again on the result.
+
+A snapshot of another epoch (Redis lost the head: a fresh epoch is taken by the next writer or
+reader, so a missing head never matches), behind a trimmed feed, or told to reload (a bulk
+timezone change, a full index rebuild) is dropped and reloaded in the background; until then
+searches answer from PostgreSQL (ordered.py). A load reads the head *before* PostgreSQL, so any
+change it might miss is in the feed after it. A change made behind the application's back (SQL by
+hand) is seen after ``python -m app.cli search-rebuild`` (which announces a reload) or the
+periodic reload (``REFRESH_SECONDS``), as a process that dies between a commit and its hook.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import secrets
+import time
+import uuid
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import structlog
+
+from app.models import flight_times
+from app.platform.redis.scripts import lua_source
+from app.search import incremental, scan
+from app.search.data import Zones
+
+if TYPE_CHECKING:
+    from app.context import AppContext
+
+log = structlog.get_logger()
+
+# A snapshot older than this is reloaded in the background (it keeps answering meanwhile).
+REFRESH_SECONDS = 600
+# Feed entries kept (approximately): a reader further behind reloads. An entry holds one change
+# set's ids (a bulk batch: up to ~5,000, 80 KB).
+FEED_LENGTH = 512
+
+_PUBLISH = lua_source("app.search", "timetable_publish")
+_HEAD = lua_source("app.search", "timetable_head")
+_ROWS = f"""SELECT uuid_send(id), source, destination, extract(epoch FROM departure_ts)::bigint,
+  extract(epoch FROM arrival_ts)::bigint, (price * 100)::bigint
+FROM flights WHERE status <> 'CANCELLED' AND {flight_times.SQL} AND """  # noqa: S608 (constant text)
+# Flights that departed cannot be in any searchable itinerary (every leg departs after the first,
+# which departs after the booking cut-off); an hour of margin for clocks.
+_UPCOMING = "departure_ts > now() - interval '1 hour'"
+
+Head = tuple[bytes | None, int]
+Row = tuple[bytes, str, str, int, int, int]
+
+
+@dataclass(eq=False)
+class Snapshot:
+    """The flights at one head of the feed, sorted by (source, departure): per airport its
+    departures form one range (``out_ptr``); routes (source, destination) list their flights by
+    departure through ``r_flight`` / ``r_dep``, ranges ``rk_lo``..``rk_hi`` found per source
+    through ``rk_ptr`` / ``rk_dst``, with their cheapest price and shortest duration."""
+
+    epoch: bytes
+    seq: int
+    zones: Zones
+    airports: list[str]
+    codes: dict[str, int]
+    src: Any
+    dst: Any
+    dep: Any
+    arr: Any
+    cents: Any
+    idh: Any  # raw id, first 8 bytes, big-endian: comparing (idh, idl) compares the raw ids
+    idl: Any
+    out_ptr: Any
+    r_flight: Any
+    r_dep: Any
+    rk_ptr: Any
+    rk_dst: Any
+    rk_lo: Any
+    rk_hi: Any
+    rk_minc: Any
+    rk_mindur: Any
+    # Flights a search marks unusable (too few seats), reset after each scan: one array per
+    # snapshot instead of one per search (the event loop runs one scan at a time).
+    banned: Any = None
+    loaded_at: float = field(default_factory=time.monotonic)
+    _bounds: dict[tuple[str, date], tuple[int, int]] = field(default_factory=dict)
+    _clocks: dict[tuple[str, date], tuple[int, int, int]] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, rows: Sequence[Row], zones: Zones, head: Head) -> Snapshot:
+        airports = sorted({r[1] for r in rows} | {r[2] for r in rows})
+        codes = {name: k for k, name in enumerate(airports)}
+        raw = np.frombuffer(b"".join(r[0] for r in rows), dtype=">u8").reshape(len(rows), 2)
+        return cls._arranged(
+            head,
+            zones,
+            airports,
+            codes,
+            np.fromiter((codes[r[1]] for r in rows), dtype=np.int64, count=len(rows)),
+            np.fromiter((codes[r[2]] for r in rows), dtype=np.int64, count=len(rows)),
+            np.fromiter((r[3] for r in rows), dtype=np.int64, count=len(rows)),
+            np.fromiter((r[4] for r in rows), dtype=np.int64, count=len(rows)),
+            np.fromiter((r[5] for r in rows), dtype=np.int64, count=len(rows)),
+            raw[:, 0].astype(np.uint64),
+            raw[:, 1].astype(np.uint64),
+        )
+
+    def replaced(self, changed: set[bytes], rows: Sequence[Row], seq: int) -> Snapshot:
+        """This snapshot with the flights ``changed`` replaced by their current ``rows`` (a changed
+        flight without a row was deleted, cancelled or moved out of the limits)."""
+        keep = np.ones(len(self.dep), dtype=bool)
+        if changed:
+            wanted = np.frombuffer(b"".join(changed), dtype=">u8").reshape(len(changed), 2).astype(np.uint64)
+            maybe = np.flatnonzero(np.isin(self.idh, wanted[:, 0]) & np.isin(self.idl, wanted[:, 1]))
+            for slot in maybe.tolist():
+                if self.raw_id(slot) in changed:
+                    keep[slot] = False
+        airports, codes = list(self.airports), dict(self.codes)
+        for r in rows:
+            for name in (r[1], r[2]):
+                if name not in codes:
+                    codes[name] = len(airports)
+                    airports.append(name)
+        raw = np.frombuffer(b"".join(r[0] for r in rows), dtype=">u8").reshape(len(rows), 2)
+
+        def joined(old: Any, new: Iterable[int], dtype: Any = np.int64) -> Any:
+            return np.concatenate([old[keep], np.fromiter(new, dtype=dtype, count=len(rows))])
+
+        replaced = self._arranged(
+            (self.epoch, seq),
+            self.zones,
+            airports,
+            codes,
+            joined(self.src, (codes[r[1]] for r in rows)),
+            joined(self.dst, (codes[r[2]] for r in rows)),
+            joined(self.dep, (r[3] for r in rows)),
+            joined(self.arr, (r[4] for r in rows)),
+            joined(self.cents, (r[5] for r in rows)),
+            np.concatenate([self.idh[keep], raw[:, 0].astype(np.uint64)]),
+            np.concatenate([self.idl[keep], raw[:, 1].astype(np.uint64)]),
+        )
+        replaced.loaded_at = self.loaded_at  # the age of the full load: it bounds a lost change
+        return replaced
+
+    @classmethod
+    def _arranged(
+        cls,
+        head: Head,
+        zones: Zones,
+        airports: list[str],
+        codes: dict[str, int],
+        src: Any,
+        dst: Any,
+        dep: Any,
+        arr: Any,
+        cents: Any,
+        idh: Any,
+        idl: Any,
+    ) -> Snapshot:
+        n_airports = len(airports)
+        order = np.lexsort((dep, src))
+        src, dst, dep, arr, cents, idh, idl = (a[order] for a in (src, dst, dep, arr, cents, idh, idl))
+        out_ptr = np.searchsorted(src, np.arange(n_airports + 1), side="left").astype(np.int64)
+        r_flight = np.lexsort((dep, dst, src)).astype(np.int64)
+        route = src[r_flight] * max(n_airports, 1) + dst[r_flight]
+        if len(route):
+            rk_lo = np.concatenate([[0], np.flatnonzero(np.diff(route)) + 1]).astype(np.int64)
+            rk_minc = np.minimum.reduceat(cents[r_flight], rk_lo)
+            rk_mindur = np.minimum.reduceat((arr - dep)[r_flight], rk_lo)
+        else:
+            rk_lo = rk_minc = rk_mindur = np.zeros(0, dtype=np.int64)
+        rk_hi = np.append(rk_lo[1:], len(route)).astype(np.int64)
+        rk_src = src[r_flight][rk_lo] if len(route) else rk_lo
+        return cls(
+            epoch=head[0] or b"",
+            seq=head[1],
+            zones=zones,
+            airports=airports,
+            codes=codes,
+            src=src,
+            dst=dst,
+            dep=dep,
+            arr=arr,
+            cents=cents,
+            idh=idh,
+            idl=idl,
+            out_ptr=out_ptr,
+            r_flight=r_flight,
+            r_dep=dep[r_flight],
+            rk_ptr=np.searchsorted(rk_src, np.arange(n_airports + 1), side="left").astype(np.int64),
+            rk_dst=dst[r_flight][rk_lo] if len(route) else rk_lo,
+            rk_lo=rk_lo,
+            rk_hi=rk_hi,
+            rk_minc=rk_minc.astype(np.int64),
+            rk_mindur=rk_mindur.astype(np.int64),
+            banned=np.zeros(len(dep), dtype=np.bool_),
+        )
+
+    def raw_id(self, slot: int) -> bytes:
+        return int(self.idh[slot]).to_bytes(8, "big") + int(self.idl[slot]).to_bytes(8, "big")
+
+    def record(self, slot: int) -> tuple[bytes, int, int, int]:
+        """The flight as render.FlightRecord: raw id, departure, arrival, price in cents."""
+        return (self.raw_id(slot), int(self.dep[slot]), int(self.arr[slot]), int(self.cents[slot]))
+
+    def bounds(self, airport: str, day: date) -> tuple[int, int]:
+        """The airport's local day as [start, end) epochs (memoised: the zones are the snapshot's)."""
+        found = self._bounds.get((airport, day))
+        if found is None:
+            found = self._bounds[airport, day] = self.zones.bounds(airport, day)
+        return found
+
+    def clock(self, airport: str, day: date) -> tuple[int, int, int]:
+        """When the airport's clock changes during its local day (the day's end if it does not),
+        and its UTC offsets in seconds before and after (memoised)."""
+        found = self._clocks.get((airport, day))
+        if found is None:
+            start, end = self.bounds(airport, day)
+            zone = self.zones.zone(airport)
+            before, after = _offset(zone, start), _offset(zone, end - 1)
+            low, high = start, end - 1
+            if before == after:
+                high = end
+            while high - low > 1:  # offset(low) == before, offset(high) == after
+                middle = (low + high) // 2
+                if _offset(zone, middle) == before:
+                    low = middle
+                else:
+                    high = middle
+            found = self._clocks[airport, day] = (high, before, after)
+        return found
+
+    def matches(self, head: Head) -> bool:
+        return head[0] is not None and head[0] == self.epoch and head[1] == self.seq
+
+
+class Timetable:
+    """The process's current snapshot, its loading and its catching up (one of each at a time)."""
+
+    def __init__(self) -> None:
+        self._snapshot: Snapshot | None = None
+        self._loading: asyncio.Task[None] | None = None
+        self._catching_up = asyncio.Lock()
+
+    def usable(self, context: AppContext) -> Snapshot | None:
+        """The snapshot to search, not yet checked against the head (None while none is loaded:
+        a load is started)."""
+        snapshot = self._snapshot
+        if snapshot is None or time.monotonic() - snapshot.loaded_at > REFRESH_SECONDS:
+            self._start_loading(context)
+        return snapshot
+
+    async def ready(self, context: AppContext) -> Snapshot:
+        """A snapshot at the current head, loading or catching up as needed (startup, tests)."""
+        while True:
+            snapshot = self._snapshot
+            if snapshot is not None:
+                current = await self.confirm(context, await read_head(context))
+                if current is not None:
+                    return current
+            self._start_loading(context)
+            assert self._loading is not None
+            with contextlib.suppress(Exception):
+                await asyncio.shield(self._loading)
+
+    async def confirm(self, context: AppContext, head: Head) -> Snapshot | None:
+        """The snapshot brought to ``head`` (read by the caller with its counters), or None when
+        it must be reloaded (the reload is started; answer from PostgreSQL meanwhile)."""
+        snapshot = self._snapshot
+        if snapshot is not None and snapshot.matches(head):
+            return snapshot
+        async with self._catching_up:
+            snapshot = self._snapshot
+            if snapshot is None:
+                self._start_loading(context)
+                return None
+            if snapshot.matches(head) or (snapshot.epoch == head[0] and snapshot.seq > head[1]):
+                return snapshot  # another search caught up past this head meanwhile
+            caught_up = await self._caught_up(context, snapshot, head)
+            if caught_up is None:
+                self._snapshot = None
+                self._start_loading(context)
+                return None
+            self._snapshot = caught_up
+            return caught_up
+
+    async def _caught_up(self, context: AppContext, snapshot: Snapshot, head: Head) -> Snapshot | None:
+        if head[0] != snapshot.epoch:
+            return None
+        entries: Any = await context.redis.xrange(
+            context.keys.search_timetable_feed, min=f"{snapshot.seq + 1}-0", max="+"
+        )
+        changed: set[bytes] = set()
+        expected = snapshot.seq + 1
+        for entry_id, fields in entries:
+            payload = fields.get(b"ids", b"")
+            if int(entry_id.split(b"-")[0]) != expected or not payload:
+                return None  # trimmed past this snapshot, or a reload announced
+            changed.update(payload[k : k + 16] for k in range(0, len(payload), 16))
+            expected += 1
+        if expected - 1 < head[1]:
+            return None  # the feed lost entries the head counts (Redis lost them)
+        rows = await _rows(context, "id = ANY($1::uuid[])", [uuid.UUID(bytes=raw) for raw in changed])
+        return await asyncio.to_thread(snapshot.replaced, changed, rows, expected - 1)
+
+    def _start_loading(self, context: AppContext) -> None:
+        if self._loading is None or self._loading.done():
+            self._loading = asyncio.get_running_loop().create_task(self._load(context))
+
+    async def _load(self, context: AppContext) -> None:
+        started = time.monotonic()
+        try:
+            head = await ensure_head(context)
+            rows = await _rows(context, _UPCOMING)
+            zones = await incremental.zones(context)
+            snapshot = await asyncio.to_thread(_prepared, rows, zones, head)
+        except Exception:
+            log.warning("search_timetable_load_failed", exc_info=True)
+            raise
+        async with self._catching_up:
+            current = self._snapshot
+            if current is None or current.epoch != snapshot.epoch or current.seq <= snapshot.seq:
+                self._snapshot = snapshot
+            else:  # the old one caught up past this load's head meanwhile: keep it, refreshed
+                current.loaded_at = time.monotonic()
+        log.info("search_timetable_loaded", flights=len(rows), seconds=round(time.monotonic() - started, 2))
+
+
+def _prepared(rows: Sequence[Row], zones: Zones, head: Head) -> Snapshot:
+    snapshot = Snapshot.of(rows, zones, head)
+    scan.warm_up()  # once per process: the first search must not pay for it
+    return snapshot
+
+
+async def publish(context: AppContext, ids: Iterable[uuid.UUID] | None) -> None:
+    """Announce committed changes to these flights (None: every reader reloads)."""
+    payload = b"" if ids is None else b"".join(i.bytes for i in ids)
+    await context.redis.eval(
+        _PUBLISH,
+        2,
+        context.keys.search_timetable_head,
+        context.keys.search_timetable_feed,
+        secrets.token_hex(8),
+        payload,
+        FEED_LENGTH,
+    )
+
+
+async def ensure_head(context: AppContext) -> Head:
+    reply: Any = await context.redis.eval(
+        _HEAD, 2, context.keys.search_timetable_head, context.keys.search_timetable_feed, secrets.token_hex(8)
+    )
+    return reply[0], int(reply[1] or 0)
+
+
+async def read_head(context: AppContext) -> Head:
+    reply: Any = await context.redis.hmget(context.keys.search_timetable_head, [b"epoch", b"seq"])
+    return parse_head(reply)
+
+
+def parse_head(reply: Sequence[Any]) -> Head:
+    return reply[0], int(reply[1] or 0)
+
+
+async def _rows(context: AppContext, where: str, *args: Any) -> list[Row]:
+    async with context.engine.connect() as connection:
+        raw = await connection.get_raw_connection()
+        driver: Any = raw.driver_connection
+        records = await driver.fetch(_ROWS + where, *args)
+    return [tuple(r) for r in records]
+
+
+def _offset(zone: Any, epoch: int) -> int:
+    found = datetime.fromtimestamp(epoch, zone).utcoffset()
+    return 0 if found is None else int(found.total_seconds())

@@ -1,0 +1,258 @@
+"""Searches answered from the process's timetable (timetable.py) by the compiled scan (scan.py):
+filtered and sorted searches, the price-sorted search of a day the index has not built, and the
+month calendar. Each returns None when the process has no current snapshot (loading): the caller
+then answers from PostgreSQL.
+
+One round trip per scan: the feed's head (the answer counts only if it is the snapshot's, else the
+snapshot catches up and the scan runs again) with the seat counters and cards of the scanned
+itineraries' flights. Seats are not in the timetable: a scan takes ``need`` itineraries plus a
+few more; those with a flight short of seats are dropped, and when fewer than ``need`` remain of
+a full scan, the scan runs again with those flights excluded (the first ``need`` of the rest are
+then exact: every itinerary the scan did not return ranks after all it did).
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from app.platform.redis.multiplex import encode
+from app.search import build, data, render, scan
+from app.search.filters import Filters
+from app.search.schemas import SearchSort
+from app.search.timetable import Head, Snapshot, parse_head
+
+if TYPE_CHECKING:
+    from app.context import AppContext
+
+# Extra itineraries scanned past those needed, so that a sold-out flight rarely costs a rescan.
+SLACK = 4
+# Catch-ups followed within one search before it gives up on the timetable (changes keep coming).
+_ATTEMPTS = 3
+_SORTS = {
+    SearchSort.price: scan.SORT_PRICE,
+    SearchSort.duration: scan.SORT_DURATION,
+    SearchSort.departure: scan.SORT_DEPARTURE,
+    SearchSort.arrival: scan.SORT_ARRIVAL,
+}
+_NO_FILTERS = Filters()
+
+
+@dataclass
+class Found:
+    """Per window (day), the chosen itineraries as timetable slots; the counters and cards read."""
+
+    snapshot: Snapshot
+    chosen: list[list[tuple[int, ...]]]
+    counts: dict[int, int]
+    cards: dict[int, bytes | None]
+
+
+async def search(
+    context: AppContext,
+    sources: Sequence[str],
+    destinations: Sequence[str],
+    day: date,
+    seats: int,
+    cutoff: float,
+    filters: Filters | None,
+    results: int,
+) -> bytes | None:
+    """The /search answer between every source and every destination (the JSON bytes)."""
+    found = await _best(
+        context, sources, destinations, [day], seats, cutoff, filters or _NO_FILTERS, results, cards=True
+    )
+    if found is None:
+        return None
+    snapshot, slots = found.snapshot, {f for legs in found.chosen[0] for f in legs}
+    cards = dict(found.cards)
+    missing = [f for f in slots if cards.get(f) is None]
+    if missing:
+        loaded = await build.load_cards(context, [uuid.UUID(bytes=snapshot.raw_id(f)) for f in missing])
+        for f in missing:
+            cards[f] = loaded.get(uuid.UUID(bytes=snapshot.raw_id(f)))
+        if any(cards[f] is None for f in missing):
+            return None  # deleted since the snapshot's head: PostgreSQL answers
+    raw = {f: snapshot.raw_id(f) for f in slots}
+    return render.render(
+        [[snapshot.record(f) for f in legs] for legs in found.chosen[0]],
+        {raw[f]: found.counts[f] for f in slots},
+        {raw[f]: card for f in slots if (card := cards[f]) is not None},
+    )
+
+
+async def first_prices(
+    context: AppContext,
+    sources: Sequence[str],
+    destinations: Sequence[str],
+    days: Sequence[date],
+    seats: int,
+    cutoff: float,
+) -> dict[date, tuple[int, int] | None] | None:
+    """Per day, /search's first result as (price in cents, stops), None where nothing flies."""
+    found = await _best(context, sources, destinations, days, seats, cutoff, _NO_FILTERS, 1, cards=False)
+    if found is None:
+        return None
+    answers: dict[date, tuple[int, int] | None] = {}
+    for day, chosen in zip(days, found.chosen, strict=True):
+        if not chosen:
+            answers[day] = None
+        else:
+            legs = chosen[0]
+            answers[day] = (sum(int(found.snapshot.cents[f]) for f in legs), len(legs) - 1)
+    return answers
+
+
+async def _best(
+    context: AppContext,
+    sources: Sequence[str],
+    destinations: Sequence[str],
+    days: Sequence[date],
+    seats: int,
+    cutoff: float,
+    filters: Filters,
+    need: int,
+    *,
+    cards: bool,
+) -> Found | None:
+    timetable = context.timetable
+    snapshot = timetable.usable(context)
+    for _ in range(_ATTEMPTS):
+        if snapshot is None:
+            return None
+        outcome = await _scan(
+            context, snapshot, sources, destinations, days, seats, cutoff, filters, need, cards
+        )
+        if isinstance(outcome, Found):
+            return outcome
+        snapshot = await timetable.confirm(context, outcome)
+    return None
+
+
+async def _scan(
+    context: AppContext,
+    snapshot: Snapshot,
+    sources: Sequence[str],
+    destinations: Sequence[str],
+    days: Sequence[date],
+    seats: int,
+    cutoff: float,
+    filters: Filters,
+    need: int,
+    with_cards: bool,
+) -> Found | Head:
+    """The scan verified against the head (the head instead when it is not the snapshot's)."""
+    source_names = [s for s in sources if s in snapshot.codes]
+    dest_codes = sorted({snapshot.codes[d] for d in destinations if d in snapshot.codes})
+    rules = data.rules_of(context.settings)
+    max_legs = rules.max_legs if filters.max_stops is None else min(rules.max_legs, filters.max_stops + 1)
+    first = int(cutoff) + 1
+    starts = np.zeros((len(days), len(source_names)), dtype=np.int64)
+    ends = np.zeros((len(days), len(source_names)), dtype=np.int64)
+    for w, day in enumerate(days):
+        for si, name in enumerate(source_names):
+            start, end = snapshot.bounds(name, day)
+            starts[w, si], ends[w, si] = max(start, first), end
+    clocks = _clocks(snapshot, source_names, days) if filters.needs_zone else None
+    is_dest = np.zeros(len(snapshot.airports), dtype=np.bool_)
+    is_dest[dest_codes] = True
+    k = need + SLACK
+    banned = snapshot.banned  # never written: a rescan gets its own copy
+    counts: dict[int, int] = {}
+    cards: dict[int, bytes | None] = {}
+    while True:
+        found = (
+            scan.scan(
+                snapshot,
+                banned,
+                np.asarray([snapshot.codes[s] for s in source_names], dtype=np.int64),
+                starts,
+                ends,
+                clocks,
+                np.asarray(dest_codes, dtype=np.int64),
+                is_dest,
+                max_legs=max_legs,
+                min_conn=rules.min_connection,
+                max_lay=rules.max_layover,
+                after=filters.after or 0,
+                before=23 * 60 + 59 if filters.before is None else filters.before,
+                longest=None if filters.max_duration is None else (filters.max_duration + 1) * 60,
+                sort=_SORTS[filters.sort],
+                k=k,
+            )
+            if source_names and dest_codes
+            else [[] for _ in days]
+        )
+        new = sorted({f for window in found for legs in window for f in legs} - counts.keys())
+        head, values, card_values = await _read(context, snapshot, new, with_cards)
+        if not snapshot.matches(head):
+            return head
+        absent = [f for f, v in zip(new, values, strict=True) if v is None]
+        rebuilt = (
+            await context.inventory.rebuild([uuid.UUID(bytes=snapshot.raw_id(f)) for f in absent])
+            if absent
+            else {}
+        )
+        for f, v in zip(new, values, strict=True):
+            counts[f] = int(v) if v is not None else rebuilt.get(uuid.UUID(bytes=snapshot.raw_id(f)), 0)
+        cards.update(zip(new, card_values, strict=True))
+        short = [f for f in new if counts[f] < seats]
+        if short:
+            if banned is snapshot.banned:
+                banned = banned.copy()
+            banned[short] = True
+        chosen: list[list[tuple[int, ...]]] = []
+        for window in found:
+            kept = [legs for legs in window if not any(banned[f] for f in legs)]
+            if len(kept) < need and len(window) == k:
+                break  # the scan's tail may hide better ones: scan again without these flights
+            chosen.append(kept[:need])
+        else:
+            return Found(snapshot, chosen, counts, cards)
+
+
+async def _read(
+    context: AppContext, snapshot: Snapshot, slots: list[int], with_cards: bool
+) -> tuple[Head, list[Any], list[Any]]:
+    """The feed's head, and the counters (and cards) of ``slots``, in one round trip."""
+    keys = context.keys
+    head_key = keys.search_timetable_head
+    names = [str(uuid.UUID(bytes=snapshot.raw_id(f))) for f in slots]
+    reads = context.search_reads
+    if reads is not None:
+        commands = [encode("HMGET", head_key, b"epoch", b"seq")]
+        if names:
+            commands.append(encode("MGET", *(keys.seats(n) for n in names)))
+            if with_cards:
+                commands.append(encode("MGET", *(keys.flight_card(n) for n in names)))
+        replies = await reads.execute_many(*commands)
+        counters = replies[1] if names else []
+        card_values = replies[2] if names and with_cards else [None] * len(names)
+        return parse_head(replies[0]), counters, card_values
+    pipe = context.redis.pipeline(transaction=False)
+    pipe.hmget(head_key, [b"epoch", b"seq"])
+    for name in names:  # one GET per key: on Cluster the counters live in different slots
+        pipe.get(keys.seats(name))
+    if with_cards:
+        for name in names:
+            pipe.get(keys.flight_card(name))
+    replies = await pipe.execute()
+    counters = replies[1 : 1 + len(names)]
+    card_values = replies[1 + len(names) :] if with_cards else [None] * len(names)
+    return parse_head(replies[0]), counters, card_values
+
+
+def _clocks(snapshot: Snapshot, sources: Sequence[str], days: Sequence[date]) -> tuple[Any, Any, Any]:
+    """Per window and source: when the local clock changes during the day (at most once) and the
+    UTC offsets before and after, for the local departure minute."""
+    shape = (len(days), len(sources))
+    switch, before, after = (np.zeros(shape, dtype=np.int64) for _ in range(3))
+    for w, day in enumerate(days):
+        for si, name in enumerate(sources):
+            switch[w, si], before[w, si], after[w, si] = snapshot.clock(name, day)
+    return switch, before, after

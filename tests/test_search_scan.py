@@ -1,0 +1,227 @@
+"""The compiled scan (app/search/scan.py) over a timetable snapshot finds exactly what the reference
+enumeration (ordered.best) finds, in the same order, for every sort and filter, with flights
+excluded for seats, over several windows at once and between sets of airports (a city search is
+the union of its pairs' answers)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+import numpy as np
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from app.flights.events import FlightSnapshot
+from app.search import ordered, scan
+from app.search.data import Zones
+from app.search.engine import Rules
+from app.search.filters import Filters, facts_of
+from app.search.render import FlightRecord
+from app.search.schemas import SearchSort
+from app.search.timetable import Snapshot
+
+HOUR = 3600
+BASE = 1_900_000_000 - 1_900_000_000 % 86400  # a UTC midnight
+AIRPORTS = [f"A{k}" for k in range(5)]
+ZONE = "Asia/Kolkata"  # +05:30: local minutes differ from UTC ones
+SORTS = {
+    SearchSort.price: scan.SORT_PRICE,
+    SearchSort.duration: scan.SORT_DURATION,
+    SearchSort.departure: scan.SORT_DEPARTURE,
+    SearchSort.arrival: scan.SORT_ARRIVAL,
+}
+
+flights = st.lists(
+    st.tuples(
+        st.integers(0, 4),
+        st.integers(0, 4),
+        st.integers(0, 60).map(lambda k: BASE + k * 1800),  # 30 h on half hours
+        st.sampled_from([1800, 3600, 2 * HOUR, 5 * HOUR]),
+        st.sampled_from([0, 100, 200, 300]),  # ties in price, and free flights (bounds at 0)
+    ),
+    min_size=5,
+    max_size=60,
+)
+rules = st.builds(
+    Rules,
+    min_connection=st.sampled_from([0, 1800, 2700]),
+    max_layover=st.sampled_from([1800, 4 * HOUR, 12 * HOUR]),
+    max_legs=st.integers(1, 3),
+)
+minute = st.integers(0, 24 * 4 - 1).map(lambda k: k * 15)
+filters = st.builds(
+    Filters,
+    max_stops=st.none() | st.integers(0, 2),
+    after=st.none() | minute,
+    before=st.none() | minute,
+    max_duration=st.none() | st.sampled_from([1, 30, 60, 120, 300, 600]),
+    sort=st.sampled_from(list(SearchSort)),
+)
+
+
+def flight(source: int, destination: int, departure: int, duration: int, price: int) -> FlightSnapshot:
+    return FlightSnapshot(
+        uuid.uuid4(),
+        "FD1",
+        AIRPORTS[source],
+        AIRPORTS[destination],
+        datetime.fromtimestamp(departure, UTC),
+        datetime.fromtimestamp(departure + duration, UTC),
+        100,
+        Decimal(price) / 100,
+    )
+
+
+def snapshot_of(rows: list[FlightSnapshot]) -> Snapshot:
+    return Snapshot.of(
+        [
+            (
+                r.id.bytes,
+                r.source,
+                r.destination,
+                int(r.departure_ts.timestamp()),
+                int(r.arrival_ts.timestamp()),
+                int(r.price * 100),
+            )
+            for r in rows
+        ],
+        Zones({}, ZONE),
+        (b"e", 0),
+    )
+
+
+def scanned(
+    table: Snapshot,
+    sources: list[str],
+    destinations: list[str],
+    windows: list[tuple[int, int]],
+    rules: Rules,
+    query: Filters,
+    k: int,
+    banned: set[bytes] = frozenset(),  # type: ignore[assignment]
+) -> list[list[list[FlightRecord]]]:
+    names = [s for s in sources if s in table.codes]
+    dests = sorted({table.codes[d] for d in destinations if d in table.codes})
+    mask = np.zeros(len(table.dep), dtype=np.bool_)
+    for slot in range(len(table.dep)):
+        mask[slot] = table.raw_id(slot) in banned
+    is_dest = np.zeros(len(table.airports), dtype=np.bool_)
+    is_dest[dests] = True
+    shape = (len(windows), len(names))
+    starts = np.asarray([[w[0]] * len(names) for w in windows], dtype=np.int64).reshape(shape)
+    ends = np.asarray([[w[1]] * len(names) for w in windows], dtype=np.int64).reshape(shape)
+    clocks = None
+    if query.needs_zone:
+        offset = 19800
+        clocks = (ends.copy(), np.full(shape, offset, dtype=np.int64), np.full(shape, offset, dtype=np.int64))
+    max_legs = rules.max_legs if query.max_stops is None else min(rules.max_legs, query.max_stops + 1)
+    found = scan.scan(
+        table,
+        mask,
+        np.asarray([table.codes[s] for s in names], dtype=np.int64),
+        starts,
+        ends,
+        clocks,
+        np.asarray(dests, dtype=np.int64),
+        is_dest,
+        max_legs=max_legs,
+        min_conn=rules.min_connection,
+        max_lay=rules.max_layover,
+        after=query.after or 0,
+        before=23 * 60 + 59 if query.before is None else query.before,
+        longest=None if query.max_duration is None else (query.max_duration + 1) * 60,
+        sort=SORTS[query.sort],
+        k=k,
+    ) if names and dests else [[] for _ in windows]  # fmt: skip
+    return [[[table.record(f) for f in legs] for legs in window] for window in found]
+
+
+def reference(
+    rows: list[FlightSnapshot],
+    sources: list[str],
+    destinations: list[str],
+    window: tuple[int, int],
+    rules: Rules,
+    query: Filters,
+    k: int,
+) -> list[list[FlightRecord]]:
+    """The union of each pair's reference answer, in the filters' order, first k."""
+    union: list[list[FlightRecord]] = []
+    narrowed = rules
+    if query.max_stops is not None:
+        narrowed = Rules(rules.min_connection, rules.max_layover, min(rules.max_legs, query.max_stops + 1))
+    for s in sources:
+        for d in destinations:
+            if s != d:
+                union += ordered.best(rows, s, d, window, narrowed, query, ZoneInfo(ZONE), k)
+    union.sort(key=lambda legs: query.key(facts_of(legs)))
+    return union[:k]
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=list(HealthCheck))
+@given(
+    specs=flights,
+    rules=rules,
+    query=filters,
+    k=st.sampled_from([1, 2, 5, 20]),
+    ends=st.sets(st.integers(0, 4), min_size=1, max_size=3),
+    starts=st.sets(st.integers(0, 4), min_size=1, max_size=2),
+    banned_share=st.sampled_from([0, 0, 3]),
+)
+def test_the_scan_equals_the_reference_enumeration(
+    specs: list[tuple[int, int, int, int, int]],
+    rules: Rules,
+    query: Filters,
+    k: int,
+    ends: set[int],
+    starts: set[int],
+    banned_share: int,
+) -> None:
+    rows = [flight(*spec) for spec in specs if spec[0] != spec[1]]
+    banned = {r.id.bytes for n, r in enumerate(rows) if banned_share and n % banned_share == 0}
+    usable = [r for r in rows if r.id.bytes not in banned]
+    sources = [AIRPORTS[s] for s in sorted(starts)]
+    destinations = [AIRPORTS[d] for d in sorted(ends)]
+    windows = [(BASE, BASE + 86400), (BASE + 6 * HOUR, BASE + 20 * HOUR), (BASE + 86400, BASE + 2 * 86400)]
+    table = snapshot_of(rows)
+    got = scanned(table, sources, destinations, windows, rules, query, k, banned)
+    for window, answer in zip(windows, got, strict=True):
+        assert answer == reference(usable, sources, destinations, window, rules, query, k)
+
+
+def test_a_snapshot_with_flights_replaced_equals_one_loaded_fresh() -> None:
+    rows = [flight(s % 5, (s + 1) % 5, BASE + s * 1800, HOUR, 100 + s) for s in range(40)]
+    table = snapshot_of(rows)
+    moved = rows[3]._replace(departure_ts=datetime.fromtimestamp(BASE + 7, UTC))
+    added = flight(0, 4, BASE + 3 * HOUR, HOUR, 50)._replace(destination="NEW")
+    after = [r for r in rows if r.id not in {rows[3].id, rows[5].id}] + [moved, added]
+    fresh = snapshot_of(after)
+    changed = {rows[3].id.bytes, rows[5].id.bytes, added.id.bytes}
+    replaced = table.replaced(changed, [row for row in snapshot_rows(after) if row[0] in changed], 7)
+    assert replaced.seq == 7
+    rules_ = Rules(0, 12 * HOUR, 3)
+    for sort in SearchSort:
+        query = Filters(sort=sort)
+        for source in ("A0", "A1"):
+            for destination in ("A3", "NEW", "A4"):
+                window = [(BASE, BASE + 2 * 86400)]
+                assert scanned(replaced, [source], [destination], window, rules_, query, 20) == scanned(
+                    fresh, [source], [destination], window, rules_, query, 20
+                )
+
+
+def snapshot_rows(rows: list[FlightSnapshot]) -> list[tuple[bytes, str, str, int, int, int]]:
+    return [
+        (
+            r.id.bytes,
+            r.source,
+            r.destination,
+            int(r.departure_ts.timestamp()),
+            int(r.arrival_ts.timestamp()),
+            int(r.price * 100),
+        )
+        for r in rows
+    ]
