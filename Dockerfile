@@ -40,8 +40,13 @@ COPY alembic.ini ./
 COPY migrations ./migrations
 COPY app ./app
 COPY flights.csv .
-# DATA_DIR: the only place the app may write (named volume in docker-compose.yml).
-RUN mkdir -p /data && chown flightdesk:flightdesk /data && python -m compileall -q app migrations
+# DATA_DIR: the only place the app may write (named volume in docker-compose.yml). The search
+# scan's machine code (numba, app/search/scan.py) is compiled here once, into a cache the app's
+# user owns (the builder's compiled engine caches there too), so no process compiles at start.
+ENV NUMBA_CACHE_DIR=/opt/numba-cache
+RUN mkdir -p /data /opt/numba-cache && python -m compileall -q app migrations \
+ && python -c "from app.search import scan; scan.warm_up()" \
+ && chown -R flightdesk:flightdesk /data /opt/numba-cache
 USER flightdesk
 EXPOSE 8000
 # `python -m app.cli api` runs the server chosen by bench/server.py with WEB_CONCURRENCY worker

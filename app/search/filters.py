@@ -31,7 +31,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from app.search.render import FlightRecord, flight_table, itinerary_indices
-from app.search.schemas import SearchQuery, SearchSort
+from app.search.schemas import PlainFilters, SearchQuery, SearchSort
 
 # An itinerary as the order keys need it: price in cents, first departure, final arrival, flights'
 # raw ids (in travel order).
@@ -48,7 +48,7 @@ class Filters:
     sort: SearchSort = SearchSort.price
 
     @classmethod
-    def of(cls, query: SearchQuery) -> Filters | None:
+    def of(cls, query: SearchQuery | PlainFilters) -> Filters | None:
         """The query's filters, None when it has none and sorts by price (the unfiltered path)."""
         made = cls(
             query.max_stops,

@@ -24,7 +24,12 @@ async def _plain_search(request: Request) -> Response | None:
     """Plainly valid parameters skip FastAPI's parameter solving (model validation through the
     Query() machinery cost more CPU than the cached search itself); app/platform/shortcut.py."""
     params = plain_search_params(request.query_params)
-    return None if params is None else await _answer(request, *params)
+    if params is None:
+        return None
+    source, destination, day, seats, filters = params
+    return await _answer(
+        request, source, destination, day, seats, None if filters is None else Filters.of(filters)
+    )
 
 
 router = APIRouter(prefix="/api/v1", tags=["search"], route_class=shortcut_route(_plain_search))

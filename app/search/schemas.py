@@ -11,7 +11,7 @@ import re
 from collections.abc import Mapping
 from datetime import datetime
 from enum import StrEnum
-from typing import Annotated, Any
+from typing import Annotated, Any, NamedTuple, get_args
 
 from pydantic import BaseModel, Field, StringConstraints, model_validator
 
@@ -100,8 +100,14 @@ class Itinerary(BaseModel):
 
 def _constraint(field: str, name: str) -> Any:
     """A limit of SearchQuery's own field: the fast path below applies the model's rules, never a
-    copy of them (narrow the model and the fast path narrows with it)."""
-    for item in SearchQuery.model_fields[field].metadata:
+    copy of them (narrow the model and the fast path narrows with it). An optional field's limits
+    sit inside its ``Annotated`` type."""
+    info = SearchQuery.model_fields[field]
+    items = list(info.metadata)
+    for member in get_args(info.annotation):
+        for meta in getattr(member, "__metadata__", ()):
+            items += [meta, *getattr(meta, "metadata", ())]
+    for item in items:
         if (value := getattr(item, name, None)) is not None:
             return value
     raise LookupError(f"SearchQuery.{field} has no {name}")
@@ -112,16 +118,37 @@ _NAME_LENGTHS = range(_constraint("source", "min_length"), _constraint("source",
 _NAME_PATTERN = re.compile(_constraint("source", "pattern"))
 _SEATS = {str(n): n for n in range(_constraint("seats", "ge"), _constraint("seats", "le") + 1)}
 _DATES = range(_constraint("date", "ge").toordinal(), _constraint("date", "le").toordinal() + 1)
+_STOPS = {str(n): n for n in range(_constraint("max_stops", "ge"), _constraint("max_stops", "le") + 1)}
+_LOCAL_TIME = re.compile(_constraint("depart_after", "pattern"))
+_DURATIONS = range(_constraint("max_duration_minutes", "ge"), _constraint("max_duration_minutes", "le") + 1)
+_SORTS = {sort.value: sort for sort in SearchSort}
+_DIGITS = re.compile(r"[0-9]{1,4}")
 
 
-def plain_search_params(params: Mapping[str, str]) -> tuple[str, str, dt.date, int] | None:
+class PlainFilters(NamedTuple):
+    """The filter and sort parameters of a plainly valid request, as SearchQuery holds them."""
+
+    max_stops: int | None = None
+    depart_after: str | None = None
+    depart_before: str | None = None
+    max_duration_minutes: int | None = None
+    sort: SearchSort = SearchSort.price
+
+
+def plain_search_params(
+    params: Mapping[str, str],
+) -> tuple[str, str, dt.date, int, PlainFilters | None] | None:
     """The parameters when they are plainly valid, else None (then SearchQuery decides, and words
     the 422). Accepts only inputs SearchQuery accepts unchanged: no surrounding whitespace, a
-    YYYY-MM-DD date, seats as digits; everything unusual goes the slow, exact way."""
+    YYYY-MM-DD date, seats and limits as digits within the model's bounds, times as its pattern,
+    a sort by its value; everything unusual goes the slow, exact way."""
     source, destination, day = params.get("source"), params.get("destination"), params.get("date")
     seats = params.get("seats", "1")
+    filters = None
     if any(name in params for name in FILTER_PARAMETERS):
-        return None
+        filters = _plain_filters(params)
+        if filters is None:
+            return None
     if source is None or destination is None or day is None or seats not in _SEATS:
         return None
     if not (_plain_name(source) and _plain_name(destination)) or _ISO_DATE.fullmatch(day) is None:
@@ -134,7 +161,27 @@ def plain_search_params(params: Mapping[str, str]) -> tuple[str, str, dt.date, i
         return None
     if parsed.toordinal() not in _DATES:
         return None
-    return source, destination, parsed, _SEATS[seats]
+    return source, destination, parsed, _SEATS[seats], filters
+
+
+def _plain_filters(params: Mapping[str, str]) -> PlainFilters | None:
+    stops, after, before = params.get("max_stops"), params.get("depart_after"), params.get("depart_before")
+    duration, sort = params.get("max_duration_minutes"), params.get("sort", SearchSort.price.value)
+    if (stops is not None and stops not in _STOPS) or sort not in _SORTS:
+        return None
+    if any(t is not None and _LOCAL_TIME.fullmatch(t) is None for t in (after, before)):
+        return None
+    if after is not None and before is not None and after > before:
+        return None
+    if duration is not None and (_DIGITS.fullmatch(duration) is None or int(duration) not in _DURATIONS):
+        return None
+    return PlainFilters(
+        None if stops is None else _STOPS[stops],
+        after,
+        before,
+        None if duration is None else int(duration),
+        _SORTS[sort],
+    )
 
 
 def _plain_name(name: str) -> bool:
