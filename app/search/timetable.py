@@ -97,6 +97,7 @@ class Snapshot:
     loaded_at: float = field(default_factory=time.monotonic)
     _bounds: dict[tuple[str, date], tuple[int, int]] = field(default_factory=dict)
     _clocks: dict[tuple[str, date], tuple[int, int, int]] = field(default_factory=dict)
+    _names: dict[int, str] = field(default_factory=dict)
 
     @classmethod
     def of(cls, rows: Sequence[Row], zones: Zones, head: Head) -> Snapshot:
@@ -210,6 +211,13 @@ class Snapshot:
 
     def raw_id(self, slot: int) -> bytes:
         return int(self.idh[slot]).to_bytes(8, "big") + int(self.idl[slot]).to_bytes(8, "big")
+
+    def name(self, slot: int) -> str:
+        """The flight's id as text, as the Redis keys spell it (memoised: searches repeat flights)."""
+        found = self._names.get(slot)
+        if found is None:
+            found = self._names[slot] = str(uuid.UUID(bytes=self.raw_id(slot)))
+        return found
 
     def record(self, slot: int) -> tuple[bytes, int, int, int]:
         """The flight as render.FlightRecord: raw id, departure, arrival, price in cents."""

@@ -165,6 +165,7 @@ async def _scan(
     banned = snapshot.banned  # never written: a rescan gets its own copy
     counts: dict[int, int] = {}
     cards: dict[int, bytes | None] = {}
+    checked = False
     while True:
         found = (
             scan.scan(
@@ -188,31 +189,36 @@ async def _scan(
             if source_names and dest_codes
             else [[] for _ in days]
         )
-        new = sorted({f for window in found for legs in window for f in legs} - counts.keys())
-        head, values, card_values = await _read(context, snapshot, new, with_cards)
-        if not snapshot.matches(head):
-            return head
-        absent = [f for f, v in zip(new, values, strict=True) if v is None]
-        rebuilt = (
-            await context.inventory.rebuild([uuid.UUID(bytes=snapshot.raw_id(f)) for f in absent])
-            if absent
-            else {}
-        )
-        for f, v in zip(new, values, strict=True):
-            counts[f] = int(v) if v is not None else rebuilt.get(uuid.UUID(bytes=snapshot.raw_id(f)), 0)
-        cards.update(zip(new, card_values, strict=True))
-        short = [f for f in new if counts[f] < seats]
-        if short:
-            if banned is snapshot.banned:
-                banned = banned.copy()
-            banned[short] = True
-        chosen: list[list[tuple[int, ...]]] = []
-        for window in found:
-            kept = [legs for legs in window if not any(banned[f] for f in legs)]
-            if len(kept) < need and len(window) == k:
-                break  # the scan's tail may hide better ones: scan again without these flights
-            chosen.append(kept[:need])
-        else:
+        while True:  # read the counters of what would be answered until it all holds
+            chosen: list[list[tuple[int, ...]]] = []
+            rescan = False
+            for window in found:
+                kept = [legs for legs in window if not any(banned[f] for f in legs)]
+                # Fewer than needed of a full scan: what it did not return may rank next.
+                rescan |= len(kept) < need and len(window) == k
+                chosen.append(kept[:need])
+            wanted = sorted({f for window in chosen for legs in window for f in legs} - counts.keys())
+            if checked and not wanted:
+                break
+            head, values, card_values = await _read(context, snapshot, wanted, with_cards)
+            if not snapshot.matches(head):
+                return head
+            checked = True
+            absent = [f for f, v in zip(wanted, values, strict=True) if v is None]
+            rebuilt = (
+                await context.inventory.rebuild([uuid.UUID(bytes=snapshot.raw_id(f)) for f in absent])
+                if absent
+                else {}
+            )
+            for f, v in zip(wanted, values, strict=True):
+                counts[f] = int(v) if v is not None else rebuilt.get(uuid.UUID(bytes=snapshot.raw_id(f)), 0)
+            cards.update(zip(wanted, card_values, strict=True))
+            short = [f for f in wanted if counts[f] < seats]
+            if short:
+                if banned is snapshot.banned:
+                    banned = banned.copy()
+                banned[short] = True
+        if not rescan:
             return Found(snapshot, chosen, counts, cards)
 
 
@@ -222,7 +228,7 @@ async def _read(
     """The feed's head, and the counters (and cards) of ``slots``, in one round trip."""
     keys = context.keys
     head_key = keys.search_timetable_head
-    names = [str(uuid.UUID(bytes=snapshot.raw_id(f))) for f in slots]
+    names = [snapshot.name(f) for f in slots]
     reads = context.search_reads
     if reads is not None:
         commands = [encode("HMGET", head_key, b"epoch", b"seq")]
