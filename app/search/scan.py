@@ -174,7 +174,16 @@ def _scan(  # type: ignore[no-untyped-def]
     tf = np.full((k, 3), -1, dtype=np.int64)
     n_dest = dests.shape[0]
     for w in range(starts.shape[0]):
-        count = 0
+        # First flights with a lower bound of the best itinerary they can start, taken best
+        # first: once k are kept, the first one bounded worse than the k-th ends the window.
+        total = 0
+        for si in range(sources.shape[0]):
+            if starts[w, si] < ends[w, si]:
+                total += out_ptr[sources[si] + 1] - out_ptr[sources[si]]
+        cand = np.empty(total, dtype=np.int64)
+        cand_s = np.empty(total, dtype=np.int64)
+        cand_lb = np.empty(total, dtype=np.int64)
+        m = 0
         for si in range(sources.shape[0]):
             s = sources[si]
             start = starts[w, si]
@@ -186,8 +195,6 @@ def _scan(  # type: ignore[no-untyped-def]
                 d0 = dep[i]
                 if d0 >= end:
                     break
-                if sort == 2 and count == k and d0 > tk0[k - 1]:
-                    break  # departures only grow from here
                 if banned[i]:
                     continue
                 if windowed:
@@ -200,95 +207,118 @@ def _scan(  # type: ignore[no-untyped-def]
                 c1 = cents[i]
                 if a == s or a1 - d0 >= longest:
                     continue
-                if is_dest[a]:
+                lb = _INF
+                if is_dest[a]:  # itself an itinerary, and no extension ranks lower
+                    lb = _value(sort, c1, d0, a1)
+                elif max_legs >= 2:
+                    hc = hc1[a] if max_legs == 2 else hc2[a]
+                    hd = hd1[a] if max_legs == 2 else hd2[a]
+                    if hc < _INF and a1 + min_conn + hd - d0 < longest:
+                        lb = _bound(sort, c1, d0, a1, min_conn, hc, hd)
+                if lb < _INF:
+                    cand[m] = i
+                    cand_s[m] = s
+                    cand_lb[m] = lb
+                    m += 1
+        order = np.argsort(cand_lb[:m], kind="mergesort")
+        count = 0
+        for o in range(m):
+            x = order[o]
+            if count == k and cand_lb[x] > tk0[k - 1]:
+                break
+            i = cand[x]
+            s = cand_s[x]
+            d0 = dep[i]
+            a = dst[i]
+            a1 = arr[i]
+            c1 = cents[i]
+            if is_dest[a]:
+                count = _offer(
+                    count, k, _value(sort, c1, d0, a1), c1, a1, 1, i, -1, -1,
+                    tk0, tc, ta, tn, tf, idh, idl,
+                )  # fmt: skip
+            if max_legs < 2:
+                continue
+            hc = hc1[a] if max_legs == 2 else hc2[a]
+            hd = hd1[a] if max_legs == 2 else hd2[a]
+            if hc >= _INF or a1 + min_conn + hd - d0 >= longest:
+                continue
+            if count == k and _bound(sort, c1, d0, a1, min_conn, hc, hd) > tk0[k - 1]:
+                continue
+            low = a1 + min_conn
+            high = a1 + max_lay
+            for q in range(n_dest):  # two flights: a route from a into a destination
+                d = dests[q]
+                if d == s or d == a:  # noqa: SIM109 (numba: no tuple building in the hot loop)
+                    continue
+                r = _route(rk_ptr, rk_dst, a, d)
+                if r < 0:
+                    continue
+                if count == k and _bound(sort, c1, d0, a1, min_conn, rk_minc[r], rk_mindur[r]) > tk0[k - 1]:
+                    continue
+                for j in range(_first_at_least(r_dep, rk_lo[r], rk_hi[r], low), rk_hi[r]):
+                    if r_dep[j] > high:
+                        break
+                    f = r_flight[j]
+                    if banned[f]:
+                        continue
+                    a2 = arr[f]
+                    if a2 - d0 >= longest:
+                        continue
+                    c2 = c1 + cents[f]
                     count = _offer(
-                        count, k, _value(sort, c1, d0, a1), c1, a1, 1, i, -1, -1,
+                        count, k, _value(sort, c2, d0, a2), c2, a2, 2, i, f, -1,
                         tk0, tc, ta, tn, tf, idh, idl,
                     )  # fmt: skip
-                if max_legs < 2:
+            if max_legs < 3:
+                continue
+            stop = out_ptr[a + 1]
+            for f in range(_first_at_least(dep, out_ptr[a], stop, low), stop):
+                if dep[f] > high:
+                    break
+                b = dst[f]
+                if b == s or banned[f] or hc1[b] >= _INF:
                     continue
-                hc = hc1[a] if max_legs == 2 else hc2[a]
-                hd = hd1[a] if max_legs == 2 else hd2[a]
-                if hc >= _INF or a1 + min_conn + hd - d0 >= longest:
+                a2 = arr[f]
+                c2 = c1 + cents[f]
+                if a2 + min_conn + hd1[b] - d0 >= longest:
                     continue
-                if count == k and _bound(sort, c1, d0, a1, min_conn, hc, hd) > tk0[k - 1]:
+                if count == k and _bound(sort, c2, d0, a2, min_conn, hc1[b], hd1[b]) > tk0[k - 1]:
                     continue
-                low = a1 + min_conn
-                high = a1 + max_lay
-                for q in range(n_dest):  # two flights: a route from a into a destination
+                low3 = a2 + min_conn
+                high3 = a2 + max_lay
+                for q in range(n_dest):  # three flights: a route from b into a destination
                     d = dests[q]
-                    if d == s or d == a:  # noqa: SIM109 (numba: no tuple building in the hot loop)
+                    if d == s or d == a or d == b:  # noqa: SIM109
                         continue
-                    r = _route(rk_ptr, rk_dst, a, d)
+                    r = _route(rk_ptr, rk_dst, b, d)
                     if r < 0:
                         continue
                     if (
                         count == k
-                        and _bound(sort, c1, d0, a1, min_conn, rk_minc[r], rk_mindur[r]) > tk0[k - 1]
+                        and _bound(sort, c2, d0, a2, min_conn, rk_minc[r], rk_mindur[r]) > tk0[k - 1]
                     ):
                         continue
-                    for j in range(_first_at_least(r_dep, rk_lo[r], rk_hi[r], low), rk_hi[r]):
-                        if r_dep[j] > high:
+                    for j in range(_first_at_least(r_dep, rk_lo[r], rk_hi[r], low3), rk_hi[r]):
+                        if r_dep[j] > high3:
                             break
-                        f = r_flight[j]
-                        if banned[f]:
+                        g = r_flight[j]
+                        if banned[g]:
                             continue
-                        a2 = arr[f]
-                        if a2 - d0 >= longest:
+                        a3 = arr[g]
+                        if a3 - d0 >= longest:
                             continue
-                        c2 = c1 + cents[f]
+                        c3 = c2 + cents[g]
                         count = _offer(
-                            count, k, _value(sort, c2, d0, a2), c2, a2, 2, i, f, -1,
+                            count, k, _value(sort, c3, d0, a3), c3, a3, 3, i, f, g,
                             tk0, tc, ta, tn, tf, idh, idl,
                         )  # fmt: skip
-                if max_legs < 3:
-                    continue
-                stop = out_ptr[a + 1]
-                for f in range(_first_at_least(dep, out_ptr[a], stop, low), stop):
-                    if dep[f] > high:
-                        break
-                    b = dst[f]
-                    if b == s or banned[f] or hc1[b] >= _INF:
-                        continue
-                    a2 = arr[f]
-                    c2 = c1 + cents[f]
-                    if a2 + min_conn + hd1[b] - d0 >= longest:
-                        continue
-                    if count == k and _bound(sort, c2, d0, a2, min_conn, hc1[b], hd1[b]) > tk0[k - 1]:
-                        continue
-                    low3 = a2 + min_conn
-                    high3 = a2 + max_lay
-                    for q in range(n_dest):  # three flights: a route from b into a destination
-                        d = dests[q]
-                        if d == s or d == a or d == b:  # noqa: SIM109
-                            continue
-                        r = _route(rk_ptr, rk_dst, b, d)
-                        if r < 0:
-                            continue
-                        if (
-                            count == k
-                            and _bound(sort, c2, d0, a2, min_conn, rk_minc[r], rk_mindur[r]) > tk0[k - 1]
-                        ):
-                            continue
-                        for j in range(_first_at_least(r_dep, rk_lo[r], rk_hi[r], low3), rk_hi[r]):
-                            if r_dep[j] > high3:
-                                break
-                            g = r_flight[j]
-                            if banned[g]:
-                                continue
-                            a3 = arr[g]
-                            if a3 - d0 >= longest:
-                                continue
-                            c3 = c2 + cents[g]
-                            count = _offer(
-                                count, k, _value(sort, c3, d0, a3), c3, a3, 3, i, f, g,
-                                tk0, tc, ta, tn, tf, idh, idl,
-                            )  # fmt: skip
         out_n[w] = count
         for m in range(count):
             out_f[w, m, 0] = tf[m, 0]
             out_f[w, m, 1] = tf[m, 1]
             out_f[w, m, 2] = tf[m, 2]
+            out_f[w, m, 3] = tn[m]
 
 
 def scan(
@@ -316,7 +346,7 @@ def scan(
     None when the query has none. ``table``: a timetable.Snapshot."""
     windows = starts.shape[0]
     out_n = np.zeros(windows, dtype=np.int64)
-    out_f = np.full((windows, max(k, 1), 3), -1, dtype=np.int64)
+    out_f = np.full((windows, max(k, 1), 4), -1, dtype=np.int64)  # three flights, their count
     windowed = tz is not None
     if tz is None:
         zeros = np.zeros(starts.shape, dtype=np.int64)
@@ -331,7 +361,9 @@ def scan(
         out_n, out_f,
     )  # fmt: skip
     found = out_f.tolist()
-    return [[tuple(f for f in legs if f >= 0) for legs in found[w][: int(out_n[w])]] for w in range(windows)]
+    return [
+        [tuple(row[: row[3]]) for row in window[:n]] for window, n in zip(found, out_n.tolist(), strict=True)
+    ]
 
 
 def warm_up() -> None:
@@ -342,7 +374,7 @@ def warm_up() -> None:
     pair = np.asarray([0, 1, 1], dtype=np.int64)
     window = np.zeros((1, 1), dtype=np.int64)
     out_n = np.zeros(1, dtype=np.int64)
-    out_f = np.full((1, 1, 3), -1, dtype=np.int64)
+    out_f = np.full((1, 1, 4), -1, dtype=np.int64)
     _scan(
         pair, zero, one, zero, one, zero.astype(np.uint64), zero.astype(np.uint64),
         pair, one, zero, one, zero, one, zero, zero,

@@ -30,7 +30,8 @@ from app.search.timetable import Head, Snapshot, parse_head
 if TYPE_CHECKING:
     from app.context import AppContext
 
-# Extra itineraries scanned past those needed, so that a sold-out flight rarely costs a rescan.
+# Extra itineraries scanned past those needed, so that a sold-out flight rarely costs a rescan
+# (one for the calendar's single answer per day: a smaller k prunes sooner).
 SLACK = 4
 # Catch-ups followed within one search before it gives up on the timetable (changes keep coming).
 _ATTEMPTS = 3
@@ -78,11 +79,11 @@ async def search(
             cards[f] = loaded.get(uuid.UUID(bytes=snapshot.raw_id(f)))
         if any(cards[f] is None for f in missing):
             return None  # deleted since the snapshot's head: PostgreSQL answers
-    raw = {f: snapshot.raw_id(f) for f in slots}
+    records = snapshot.records(slots)
     return render.render(
-        [[snapshot.record(f) for f in legs] for legs in found.chosen[0]],
-        {raw[f]: found.counts[f] for f in slots},
-        {raw[f]: card for f in slots if (card := cards[f]) is not None},
+        [[records[f] for f in legs] for legs in found.chosen[0]],
+        {records[f][0]: found.counts[f] for f in slots},
+        {records[f][0]: card for f in slots if (card := cards[f]) is not None},
     )
 
 
@@ -161,8 +162,9 @@ async def _scan(
     clocks = _clocks(snapshot, source_names, days) if filters.needs_zone else None
     is_dest = np.zeros(len(snapshot.airports), dtype=np.bool_)
     is_dest[dest_codes] = True
-    k = need + SLACK
+    k = need + (SLACK if need > 1 else 1)
     banned = snapshot.banned  # never written: a rescan gets its own copy
+    short: set[int] = set()  # the same flights, for Python's checks (a numpy read costs more)
     counts: dict[int, int] = {}
     cards: dict[int, bytes | None] = {}
     checked = False
@@ -193,7 +195,7 @@ async def _scan(
             chosen: list[list[tuple[int, ...]]] = []
             rescan = False
             for window in found:
-                kept = [legs for legs in window if not any(banned[f] for f in legs)]
+                kept = [legs for legs in window if short.isdisjoint(legs)] if short else window
                 # Fewer than needed of a full scan: what it did not return may rank next.
                 rescan |= len(kept) < need and len(window) == k
                 chosen.append(kept[:need])
@@ -213,11 +215,12 @@ async def _scan(
             for f, v in zip(wanted, values, strict=True):
                 counts[f] = int(v) if v is not None else rebuilt.get(uuid.UUID(bytes=snapshot.raw_id(f)), 0)
             cards.update(zip(wanted, card_values, strict=True))
-            short = [f for f in wanted if counts[f] < seats]
-            if short:
+            lacking = [f for f in wanted if counts[f] < seats]
+            if lacking:
                 if banned is snapshot.banned:
                     banned = banned.copy()
-                banned[short] = True
+                banned[lacking] = True
+                short.update(lacking)
         if not rescan:
             return Found(snapshot, chosen, counts, cards)
 
