@@ -24,7 +24,13 @@ from app.platform.redis.multiplex import Multiplexed, encode
 from app.search import index
 from app.search import storage as store
 from app.search.filters import Filters
-from app.search.schemas import FILTER_PARAMETERS, SearchQuery, plain_search_params
+from app.search.schemas import (
+    FILTER_PARAMETERS,
+    CalendarQuery,
+    SearchQuery,
+    plain_calendar_params,
+    plain_search_params,
+)
 from tests import infra
 from tests.conftest import create_flight
 from tests.search_reference import brute_force
@@ -48,6 +54,26 @@ def test_plain_parameters_are_only_what_the_model_accepts_unchanged(
         return  # FastAPI validates it with the model, as before
     model = SearchQuery.model_validate(params)
     assert plain == (model.source, model.destination, model.date, model.seats, None)
+
+
+_MONTHS = st.sampled_from(
+    ["2027-01", "2099-12", "2100-01", "1999-12", "2027-13", "2027-1", "2027-01 ", "", "x"]
+)
+
+
+@given(
+    source=st.one_of(st.none(), _TEXT), destination=st.one_of(st.none(), _TEXT), month=_MONTHS, seats=_SEATS
+)
+def test_plain_calendar_parameters_are_only_what_the_model_accepts_unchanged(
+    source: str | None, destination: str | None, month: str, seats: str | None
+) -> None:
+    raw = {"source": source, "destination": destination, "month": month, "seats": seats}
+    params = {k: v for k, v in raw.items() if v is not None}
+    plain = plain_calendar_params(params)
+    if plain is None:
+        return
+    model = CalendarQuery.model_validate(params)
+    assert plain == (model.source, model.destination, model.days(), model.seats)
 
 
 @pytest.mark.parametrize(

@@ -6,7 +6,6 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response
-from fastapi.routing import APIRoute
 
 from app.airports.service import spellings
 from app.platform.errors import Invalid
@@ -14,7 +13,14 @@ from app.platform.shortcut import shortcut_route
 from app.search.calendar import calendar as month_calendar
 from app.search.cities import search_pairs
 from app.search.filters import Filters
-from app.search.schemas import CalendarDay, CalendarQuery, Itinerary, SearchQuery, plain_search_params
+from app.search.schemas import (
+    CalendarDay,
+    CalendarQuery,
+    Itinerary,
+    SearchQuery,
+    plain_calendar_params,
+    plain_search_params,
+)
 
 if TYPE_CHECKING:
     from app.context import AppContext
@@ -65,17 +71,26 @@ async def _pairs(context: AppContext, source: str, destination: str) -> list[tup
 
 async def calendar(params: Annotated[CalendarQuery, Query()], request: Request) -> Any:
     """One entry per day of the month: exactly the first result of /search for that day."""
+    return await _month(request, params.source, params.destination, params.days(), params.seats)
+
+
+async def _plain_calendar(request: Request) -> Response | None:
+    params = plain_calendar_params(request.query_params)
+    return None if params is None else await _month(request, *params)
+
+
+async def _month(request: Request, source: str, destination: str, days: list[Any], seats: int) -> Response:
     context: AppContext = request.app.state.context
-    pairs = await _pairs(context, params.source, params.destination)
-    body = await month_calendar(context, pairs, params.days(), params.seats)
+    pairs = await _pairs(context, source, destination)
+    body = await month_calendar(context, pairs, days, seats)
     return Response(content=body, media_type="application/json")
 
 
-# A plain route (not the search shortcut, which reads /search's parameters).
+# Its own shortcut (the search's reads /search's parameters).
 router.add_api_route(
     "/search/calendar",
     calendar,
     methods=["GET"],
     response_model=list[CalendarDay],
-    route_class_override=APIRoute,
+    route_class_override=shortcut_route(_plain_calendar),
 )

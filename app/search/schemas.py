@@ -73,10 +73,7 @@ class CalendarQuery(BaseModel):
         return self
 
     def days(self) -> list[dt.date]:
-        year, month = int(self.month[:4]), int(self.month[5:])
-        first = dt.date(year, month, 1)
-        following = dt.date(year + month // 12, month % 12 + 1, 1)
-        return [dt.date.fromordinal(n) for n in range(first.toordinal(), following.toordinal())]
+        return _month_days(int(self.month[:4]), int(self.month[5:]))
 
 
 class CalendarDay(BaseModel):
@@ -182,6 +179,26 @@ def _plain_filters(params: Mapping[str, str]) -> PlainFilters | None:
         None if duration is None else int(duration),
         _SORTS[sort],
     )
+
+
+def plain_calendar_params(params: Mapping[str, str]) -> tuple[str, str, list[dt.date], int] | None:
+    """CalendarQuery's parameters when plainly valid (the same rules as the search's fast path:
+    its name, month and seat limits are the models'), else None: the model decides."""
+    source, destination, month = params.get("source"), params.get("destination"), params.get("month")
+    seats = params.get("seats", "1")
+    if source is None or destination is None or month is None or seats not in _SEATS:
+        return None
+    if not (_plain_name(source) and _plain_name(destination)) or _MONTH.fullmatch(month) is None:
+        return None
+    if source.casefold() == destination.casefold():
+        return None
+    return source, destination, _month_days(int(month[:4]), int(month[5:])), _SEATS[seats]
+
+
+def _month_days(year: int, month: int) -> list[dt.date]:
+    first = dt.date(year, month, 1)
+    following = dt.date(year + month // 12, month % 12 + 1, 1)
+    return [dt.date.fromordinal(n) for n in range(first.toordinal(), following.toordinal())]
 
 
 def _plain_name(name: str) -> bool:

@@ -36,7 +36,7 @@ import structlog
 
 from app.models import flight_times
 from app.platform.redis.scripts import lua_source
-from app.search import incremental, scan
+from app.search import incremental, render, scan
 from app.search.data import Zones
 
 if TYPE_CHECKING:
@@ -99,6 +99,7 @@ class Snapshot:
     _bounds: dict[tuple[str, date], tuple[int, int]] = field(default_factory=dict)
     _clocks: dict[tuple[str, date], tuple[int, int, int]] = field(default_factory=dict)
     _names: dict[int, str] = field(default_factory=dict)
+    _tails: dict[tuple[int, ...], bytes] = field(default_factory=dict)
 
     @classmethod
     def of(cls, rows: Sequence[Row], zones: Zones, head: Head) -> Snapshot:
@@ -232,6 +233,13 @@ class Snapshot:
         found = self._names.get(slot)
         if found is None:
             found = self._names[slot] = str(uuid.UUID(bytes=self.raw_id(slot)))
+        return found
+
+    def tail(self, legs: tuple[int, ...], records: dict[int, tuple[bytes, int, int, int]]) -> bytes:
+        """render.tail of an itinerary (memoised by its flights: fixed by their records)."""
+        found = self._tails.get(legs)
+        if found is None:
+            found = self._tails[legs] = render.tail([records[f] for f in legs])
         return found
 
     def record(self, slot: int) -> tuple[bytes, int, int, int]:

@@ -23,6 +23,7 @@ import numpy as np
 
 from app.platform.redis.multiplex import encode
 from app.search import build, data, render, scan
+from app.search.codec import with_seats
 from app.search.filters import Filters
 from app.search.schemas import SearchSort
 from app.search.timetable import Head, Snapshot, parse_head
@@ -80,11 +81,8 @@ async def search(
         if any(cards[f] is None for f in missing):
             return None  # deleted since the snapshot's head: PostgreSQL answers
     records = snapshot.records(slots)
-    return render.render(
-        [[records[f] for f in legs] for legs in found.chosen[0]],
-        {records[f][0]: found.counts[f] for f in slots},
-        {records[f][0]: card for f in slots if (card := cards[f]) is not None},
-    )
+    shown = {f: with_seats(card, found.counts[f]) for f in slots if (card := cards[f]) is not None}
+    return render.body([([shown[f] for f in legs], snapshot.tail(legs, records)) for legs in found.chosen[0]])
 
 
 async def first_prices(
