@@ -272,47 +272,62 @@ def _scan(  # type: ignore[no-untyped-def]
                     )  # fmt: skip
             if max_legs < 3:
                 continue
-            stop = out_ptr[a + 1]
-            for f in range(_first_at_least(dep, out_ptr[a], stop, low), stop):
-                if dep[f] > high:
-                    break
-                b = dst[f]
-                if b == s or banned[f] or hc1[b] >= _INF:
+            # Three flights: per route a -> b whose cheapest and shortest ways on to a destination
+            # can still rank (a whole route skipped at once), its flights in the window.
+            for rb in range(rk_ptr[a], rk_ptr[a + 1]):
+                b = rk_dst[rb]
+                if b == s or hc1[b] >= _INF:
                     continue
-                a2 = arr[f]
-                c2 = c1 + cents[f]
-                if a2 + min_conn + hd1[b] - d0 >= longest:
+                if a1 + min_conn + rk_mindur[rb] + min_conn + hd1[b] - d0 >= longest:
                     continue
-                if count == k and _bound(sort, c2, d0, a2, min_conn, hc1[b], hd1[b]) > tk0[k - 1]:
+                if (
+                    count == k
+                    and _bound(
+                        sort, c1, d0, a1, min_conn, rk_minc[rb] + hc1[b], rk_mindur[rb] + min_conn + hd1[b]
+                    )
+                    > tk0[k - 1]
+                ):
                     continue
-                low3 = a2 + min_conn
-                high3 = a2 + max_lay
-                for q in range(n_dest):  # three flights: a route from b into a destination
-                    d = dests[q]
-                    if d == s or d == a or d == b:  # noqa: SIM109
+                for jb in range(_first_at_least(r_dep, rk_lo[rb], rk_hi[rb], low), rk_hi[rb]):
+                    if r_dep[jb] > high:
+                        break
+                    f = r_flight[jb]
+                    if banned[f]:
                         continue
-                    r = _route(rk_ptr, rk_dst, b, d)
-                    if r < 0:
+                    a2 = arr[f]
+                    c2 = c1 + cents[f]
+                    if a2 + min_conn + hd1[b] - d0 >= longest:
                         continue
-                    if (
-                        count == k
-                        and _bound(sort, c2, d0, a2, min_conn, rk_minc[r], rk_mindur[r]) > tk0[k - 1]
-                    ):
+                    if count == k and _bound(sort, c2, d0, a2, min_conn, hc1[b], hd1[b]) > tk0[k - 1]:
                         continue
-                    for j in range(_first_at_least(r_dep, rk_lo[r], rk_hi[r], low3), rk_hi[r]):
-                        if r_dep[j] > high3:
-                            break
-                        g = r_flight[j]
-                        if banned[g]:
+                    low3 = a2 + min_conn
+                    high3 = a2 + max_lay
+                    for q in range(n_dest):  # three flights: a route from b into a destination
+                        d = dests[q]
+                        if d == s or d == a or d == b:  # noqa: SIM109
                             continue
-                        a3 = arr[g]
-                        if a3 - d0 >= longest:
+                        r = _route(rk_ptr, rk_dst, b, d)
+                        if r < 0:
                             continue
-                        c3 = c2 + cents[g]
-                        count = _offer(
-                            count, k, _value(sort, c3, d0, a3), c3, a3, 3, i, f, g,
-                            tk0, tc, ta, tn, tf, idh, idl,
-                        )  # fmt: skip
+                        if (
+                            count == k
+                            and _bound(sort, c2, d0, a2, min_conn, rk_minc[r], rk_mindur[r]) > tk0[k - 1]
+                        ):
+                            continue
+                        for j in range(_first_at_least(r_dep, rk_lo[r], rk_hi[r], low3), rk_hi[r]):
+                            if r_dep[j] > high3:
+                                break
+                            g = r_flight[j]
+                            if banned[g]:
+                                continue
+                            a3 = arr[g]
+                            if a3 - d0 >= longest:
+                                continue
+                            c3 = c2 + cents[g]
+                            count = _offer(
+                                count, k, _value(sort, c3, d0, a3), c3, a3, 3, i, f, g,
+                                tk0, tc, ta, tn, tf, idh, idl,
+                            )  # fmt: skip
         out_n[w] = count
         for m in range(count):
             out_f[w, m, 0] = tf[m, 0]
