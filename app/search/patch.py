@@ -12,8 +12,14 @@ bytes.translate). One pipeline writes, each origin-day conditionally on its gene
 
 from __future__ import annotations
 
+import os
+import time
 from bisect import bisect_right
+from collections.abc import Callable
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+import structlog
 
 from app.platform.gc_tuning import without_cyclic_gc
 from app.search import data, storage
@@ -32,6 +38,8 @@ from app.search.storage import OriginDay
 
 if TYPE_CHECKING:
     from app.context import AppContext
+
+log = structlog.get_logger()
 
 # A list cut below this many entries is queued for recomputation (it still answers exactly).
 REFILL_BELOW = 30
@@ -91,10 +99,12 @@ def merge(blob: bytes | None, gone: set[bytes], candidates: set[Records], depth:
         return None
     if not merged and complete_now:
         return b""
-    last_item = merged[-1]
-    worst = (
-        (stored.key(last_item)[0] if isinstance(last_item, int) else order_key(last_item)[0]) if merged else 0
-    )
+    # A cut list that lost every entry and takes none stays, empty and cut (its header alone): the
+    # reads then compute the pair exactly, and the refill recomputes it. (merged[-1] raised here.)
+    worst = 0
+    if merged:
+        last_item = merged[-1]
+        worst = stored.key(last_item)[0] if isinstance(last_item, int) else order_key(last_item)[0]
     return encode_merged(stored, merged, complete_now, worst)
 
 
@@ -135,30 +145,85 @@ def _merge_all(
     blobs: dict[OriginDay, dict[str, bytes | None]],
     gone: set[bytes],
 ) -> tuple[list[OriginDay], list[tuple[OriginDay, bytes, list[Any]]]]:
-    """The changed lists merged: (days to refill, conditional writes)."""
-    refill: list[OriginDay] = []
-    writes: list[tuple[OriginDay, bytes, list[Any]]] = []
-    for d, (gen, lists) in heads.items():
+    """The changed lists merged: (days to refill, conditional writes). All of them in one call of
+    the compiled merge when it is loaded (compiled_patch.merge_many: patch.merge's results exactly),
+    else, and for any list it leaves to Python, by ``merge``."""
+    jobs: list[tuple[OriginDay, str, bytes | None, set[Records]]] = []
+    for d, (_, lists) in heads.items():
         entering = candidates.get(d, {})
         read = blobs.get(d, {})
-        args: list[Any] = []
         for destination, head in lists.items():
             if head is None:
-                if destination not in entering:
-                    continue
-                value = merge(None, gone, entering[destination], data.DEPTH)
+                if destination in entering:
+                    jobs.append((d, destination, None, entering[destination]))
             elif destination in read:
-                value = merge(read[destination], gone, entering.get(destination, set()), data.DEPTH)
-            else:
-                continue
-            if value is None:
-                continue
-            args += [destination, value]
-            if value and not header(value)[0] and header(value)[1] < REFILL_BELOW:
-                refill.append(d)
-        if args:
-            writes.append((d, gen, args))
+                jobs.append((d, destination, read[destination], entering.get(destination, _NONE)))
+    values: list[bytes | bool | None]
+    if _compiled.merge_many is not None:
+        values = _compiled.merge_many([(blob, c) for _, _, blob, c in jobs], gone, data.DEPTH)
+    else:
+        values = [False] * len(jobs)
+    refill: list[OriginDay] = []
+    writes: list[tuple[OriginDay, bytes, list[Any]]] = []
+    args: list[Any] = []
+    day: OriginDay | None = None
+    for (d, destination, blob, taken), value in zip(jobs, values, strict=True):
+        if d != day:
+            if args and day is not None:
+                writes.append((day, heads[day][0], args))
+            day, args = d, []
+        if value is False:
+            value = merge(blob, gone, taken, data.DEPTH)
+        if value is None:
+            continue
+        assert value is not True
+        args += [destination, value]
+        # Not complete and short: queued for a refill (the header's first two bytes).
+        if value and value[0] == 0 and value[1] < REFILL_BELOW and (not refill or refill[-1] != d):
+            refill.append(d)
+    if args and day is not None:
+        writes.append((day, heads[day][0], args))
     return refill, writes
+
+
+_NONE: set[Records] = set()
+
+
+class _Compiled:
+    """The compiled merge once loaded (``warm_up``); ``tried``: loading was attempted."""
+
+    merge_many: Callable[..., list[bytes | bool | None]] | None = None
+    tried = False
+
+
+_compiled = _Compiled()
+
+
+def warm_up(data_dir: Path) -> bool:
+    """Load the compiled merge (compile it, or load it from numba's disk cache) and run it once:
+    the API calls this at startup, so no admin change pays for it. Without numba, or when it fails
+    to load, the Python merge runs (logged ``search_compiled_merge_unavailable``). Returns whether
+    the compiled merge is loaded."""
+    if _compiled.tried:
+        return _compiled.merge_many is not None
+    _compiled.tried = True
+    started = time.monotonic()
+    # As build.compiled_engine: where app/ is not writable (the Docker image) the cache goes to DATA_DIR.
+    if "NUMBA_CACHE_DIR" not in os.environ and not os.access(Path(__file__).parent, os.W_OK):
+        (data_dir / "numba-cache").mkdir(parents=True, exist_ok=True)
+        os.environ["NUMBA_CACHE_DIR"] = str(data_dir.resolve() / "numba-cache")
+    try:
+        # Imported here, not at module level: numba is optional (the Python merge runs without it),
+        # and NUMBA_CACHE_DIR must be set before numba reads its configuration.
+        from app.search import compiled_patch
+
+        compiled_patch.warm_up()
+    except Exception:
+        log.warning("search_compiled_merge_unavailable", exc_info=True)
+        return False
+    _compiled.merge_many = compiled_patch.merge_many
+    log.info("search_compiled_merge_ready", seconds=round(time.monotonic() - started, 2))
+    return True
 
 
 async def apply(
@@ -173,6 +238,8 @@ async def apply(
     days = sorted(fields)
     if not days:
         return [], []
+    if not _compiled.tried:  # the API warmed it up at startup; other callers load it here
+        warm_up(context.settings.data_dir)
     tag = data.format_tag(context.settings).encode()
     replies = await storage.read_heads(context, days, [fields[d] for d in days], sorted(gone))
     stale: list[OriginDay] = []
