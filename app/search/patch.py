@@ -119,14 +119,18 @@ def _holds(stored: Stored, kept: list[int], position: int, key: Key, candidate: 
     return False
 
 
-Heads = dict[str, bytes | None]  # per list: header + mention flag (storage.read_heads), None: absent
+# Per list (storage.read_heads): the whole list + b"1" when it holds a changed flight, else its
+# header + b"0"; None: absent.
+Heads = dict[str, bytes | None]
+_HOLDS = ord("1")
 
 
 def _candidates(
     plan_: Plan, heads: dict[OriginDay, tuple[bytes, Heads]]
 ) -> tuple[dict[OriginDay, dict[str, set[Records]]], dict[OriginDay, list[str]]]:
-    """Candidates within each list's bound, and per day the lists to read whole: those that hold a
-    changed flight or take a candidate (the others stay as they are)."""
+    """Candidates within each list's bound, and per day the lists still to read whole: those that
+    take a candidate and hold no changed flight (those that hold one came whole with the headers;
+    the others stay as they are)."""
     bounds = {d: {t: bound(head) for t, head in lists.items()} for d, (_, lists) in heads.items()}
     candidates: dict[OriginDay, dict[str, set[Records]]] = {}
     for shape in plan_.inserts:
@@ -134,7 +138,7 @@ def _candidates(
     wanted: dict[OriginDay, list[str]] = {}
     for d, (_, lists) in heads.items():
         entering = candidates.get(d, {})
-        names = [t for t, head in lists.items() if head is not None and (head[-1] == 49 or t in entering)]
+        names = [t for t in entering if (head := lists.get(t)) is not None and head[-1] != _HOLDS]
         if names:
             wanted[d] = names
     return candidates, wanted
@@ -235,9 +239,10 @@ async def apply(
 ) -> tuple[list[OriginDay], list[OriginDay]]:
     """Patch the planned lists. Returns (days to invalidate, days to queue for a refill).
 
-    Two reads: the headers of every list the plan names (with whether it holds a changed flight),
-    then whole only the lists that hold one or take a candidate; a day whose generation moved
-    between the two is invalidated (its patch would be refused anyway)."""
+    Two reads: the headers of every list the plan names, and whole in the same call the lists that
+    hold a changed flight; then whole the other lists that take a candidate (none for most
+    changes: a list that takes one mostly held the flight's old version); a day whose generation
+    moved between the two is invalidated (its patch would be refused anyway)."""
     fields = {d: sorted(f) for d, f in plan_.fields.items()}
     days = sorted(fields)
     if not days:
@@ -255,7 +260,10 @@ async def apply(
             heads[d] = (values[1] or b"0", dict(zip(fields[d], values[2:], strict=True)))
     with without_cyclic_gc():
         candidates, wanted = _candidates(plan_, heads)
-    blobs: dict[OriginDay, dict[str, bytes | None]] = {}
+    blobs: dict[OriginDay, dict[str, bytes | None]] = {
+        d: {t: head[:-1] for t, head in lists.items() if head is not None and head[-1] == _HOLDS}
+        for d, (_, lists) in heads.items()
+    }
     if wanted:
         read = sorted(wanted)
         for d, values in zip(
@@ -265,7 +273,7 @@ async def apply(
                 stale.append(d)
                 del heads[d]
             else:
-                blobs[d] = dict(zip(wanted[d], values[2:], strict=True))
+                blobs[d].update(zip(wanted[d], values[2:], strict=True))
     with without_cyclic_gc():
         refill, writes = _merge_all(heads, candidates, blobs, gone)
     if writes:

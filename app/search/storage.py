@@ -144,8 +144,9 @@ async def read_days(
 async def read_heads(
     context: AppContext, days: Sequence[OriginDay], fields: Sequence[Sequence[str]], ids: Sequence[bytes]
 ) -> list[list[bytes | None]]:
-    """Per day: [BUILT, GEN, per field its list's header + b"1" if the list's flight table holds
-    one of ``ids`` else b"0" (None where absent)]: read_days without the lists' bodies."""
+    """Per day: [BUILT, GEN, per field the whole list + b"1" if its flight table holds one of
+    ``ids``, else its 11-byte header + b"0" (None where absent)]: read_days without the bodies of
+    the lists that hold none of ``ids``."""
     calls = []
     groups = _groups(context, days)
     for group in groups:

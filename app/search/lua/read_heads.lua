@@ -4,8 +4,9 @@
 -- then the 16-byte ids, then per day one argument: its fields joined by NUL (airport names, from
 -- PostgreSQL text, never hold one). One argument per day, not per field: redis-py packed each of
 -- a hub change's ~3,000 field arguments at ~1.5 us of the hook's CPU.
--- Per day: {BUILT, GEN, per field false (absent) or its 11-byte header followed by '1' when the
--- list's flight table holds one of the ids (a record starts there), else '0'}.
+-- Per day: {BUILT, GEN, per field false (absent), or the whole list followed by '1' when its
+-- flight table holds one of the ids (a record starts there: the patch merges it, so it is read
+-- here, in the same call, not in a second one), else its 11-byte header followed by '0'}.
 local HEADER, RECORD = 11, 32
 local ids = {}
 local nids = tonumber(ARGV[1])
@@ -35,7 +36,9 @@ for i = 1, #KEYS do
   local values = redis.call('HMGET', KEYS[i], unpack(fields))
   for j = 3, n + 2 do
     local list = values[j]
-    if list then values[j] = string.sub(list, 1, HEADER) .. (mentions(list) and '1' or '0') end
+    if list then
+      if mentions(list) then values[j] = list .. '1' else values[j] = string.sub(list, 1, HEADER) .. '0' end
+    end
   end
   out[i] = values
 end
