@@ -4,6 +4,7 @@ ties in price and arrival, old and new versions of the same flights, and many li
 
 from __future__ import annotations
 
+import random
 import uuid
 from pathlib import Path
 
@@ -93,3 +94,26 @@ def test_a_cut_list_that_loses_every_entry_stays_cut_and_empty() -> None:
 def test_the_compiled_merge_is_loaded_at_warm_up(tmp_path: Path) -> None:
     assert patch.warm_up(tmp_path)
     assert patch._compiled.merge_many is compiled_patch.merge_many
+
+
+def test_lists_with_hundreds_of_candidates_merge_as_in_python() -> None:
+    """Past the kernel's small-input paths: candidates put in price order before the tie-ordering
+    insertion sort, and records found through the hash table (many flights, ties in price)."""
+    rng = random.Random(7)
+    ids = [uuid.UUID(int=rng.getrandbits(128)) for _ in range(60)]
+    for _ in range(20):
+        records = [
+            record(
+                i, rng.randrange(8) * 1800, 8 * 1800 + rng.randrange(4) * 1800, rng.choice([100, 150, 200])
+            )
+            for i in ids
+        ]
+        routes = {tuple(rng.sample(range(len(ids)), rng.randint(1, 3))) for _ in range(400)}
+        itineraries = [tuple(records[k] for k in legs) for legs in routes]
+        rng.shuffle(itineraries)
+        stored = sorted(itineraries[:60], key=lambda r: (order_key(r), r))[:40]
+        candidates = set(itineraries[30:])  # some of them stored too
+        gone = {ids[k].bytes for k in rng.sample(range(len(ids)), 2)}
+        for blob in (None, encode_list(stored, False), encode_list(stored[:30], True)):
+            expected = patch.merge(blob, gone, candidates, 40)
+            assert compiled_patch.merge_many([(blob, candidates)], gone, 40) == [expected]

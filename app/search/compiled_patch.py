@@ -142,6 +142,12 @@ def _be64(buffer, at):  # type: ignore[no-untyped-def]
 
 
 @_inline
+def _slot(hi, lo, shift):  # type: ignore[no-untyped-def]
+    """Fibonacci hashing of a record's id (uuid4 ids are random, a uuid1's low bytes are not)."""
+    return np.int64((hi ^ (lo * np.uint64(0x9E3779B97F4A7C15))) >> shift)
+
+
+@_inline
 def _key_cmp(a, b, price, arrival, count, item_legs, id_hi, id_lo):  # type: ignore[no-untyped-def]
     """codec.order_key of item a against item b: -1, 0 or 1."""
     if price[a] != price[b]:
@@ -203,6 +209,16 @@ def _merge_kernel(  # type: ignore[no-untyped-def]
     cents = np.empty(table_cap, dtype=np.int64)
     changed = np.empty(table_cap, dtype=np.bool_)
     renumber = np.empty(table_cap, dtype=np.int64)
+    # The list's records by hash (open addressing): a candidate's record is found in O(1), not by
+    # a scan of the table (a list created from hundreds of candidates made that quadratic).
+    bits = 1
+    while (1 << bits) < 2 * table_cap:
+        bits += 1
+    shift = np.uint64(64 - bits)
+    hmask = (1 << bits) - 1
+    hslot = np.full(1 << bits, -1, dtype=np.int64)
+    hused = np.empty(table_cap, dtype=np.int64)
+    n_used = 0
     price = np.empty(items_cap, dtype=np.int64)
     arrival = np.empty(items_cap, dtype=np.int64)
     count = np.empty(items_cap, dtype=np.int64)
@@ -219,6 +235,9 @@ def _merge_kernel(  # type: ignore[no-untyped-def]
         n_candidates = c_hi - c_lo
         spans[j, 0] = position_out
         spans[j, 1] = position_out
+        for u in range(n_used):
+            hslot[hused[u]] = -1
+        n_used = 0
         if not present[j] and n_candidates == 0:
             status[j] = 0
             continue
@@ -250,6 +269,12 @@ def _merge_kernel(  # type: ignore[no-untyped-def]
                     break
             changed[t] = hit
             any_changed = any_changed or hit
+            slot = _slot(id_hi[t], id_lo[t], shift)
+            while hslot[slot] >= 0:
+                slot = (slot + 1) & hmask
+            hslot[slot] = t
+            hused[n_used] = slot
+            n_used += 1
         if present[j] and n_candidates == 0 and not any_changed:
             status[j] = 0
             continue
@@ -290,7 +315,9 @@ def _merge_kernel(  # type: ignore[no-untyped-def]
                 arr = _u32(candidates, at + 20)
                 cost = _i64(candidates, at + 24)
                 found = -1
-                for t in range(size):
+                slot = _slot(hi_id, lo_id, shift)
+                while hslot[slot] >= 0:
+                    t = hslot[slot]
                     if (
                         id_hi[t] == hi_id
                         and id_lo[t] == lo_id
@@ -300,8 +327,12 @@ def _merge_kernel(  # type: ignore[no-untyped-def]
                     ):
                         found = t
                         break
+                    slot = (slot + 1) & hmask
                 if found < 0:
                     found = size
+                    hslot[slot] = size
+                    hused[n_used] = slot
+                    n_used += 1
                     table[size, :] = candidates[at : at + _RECORD]
                     id_hi[size], id_lo[size] = hi_id, lo_id
                     departure[size], arrival_of[size], cents[size] = dep, arr, cost
@@ -325,9 +356,15 @@ def _merge_kernel(  # type: ignore[no-untyped-def]
                 kept[n_kept] = i
                 n_kept += 1
         # Candidates in (order key, records) order: insertion sort (a list takes a few).
+        # Many candidates (a list created by the change): in price order first (argsort), so the
+        # insertion sort below only orders ties.
+        if n_candidates > 16:
+            order = np.argsort(price[stored_count : stored_count + n_candidates])
+        else:
+            order = np.arange(n_candidates)
         n_keyed = 0
         for c in range(n_candidates):
-            item = stored_count + c
+            item = stored_count + order[c]
             k = n_keyed
             while (
                 k > 0
