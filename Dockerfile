@@ -45,7 +45,7 @@ COPY flights.csv .
 # user owns (the builder's compiled engine caches there too), so no process compiles at start.
 ENV NUMBA_CACHE_DIR=/opt/numba-cache
 RUN mkdir -p /data /opt/numba-cache && python -m compileall -q app migrations \
- && python -c "from app.search import scan; scan.warm_up()" \
+ && python -c "from app.search import compiled_patch, scan; scan.warm_up(); compiled_patch.warm_up()" \
  && chown -R flightdesk:flightdesk /data /opt/numba-cache
 USER flightdesk
 EXPOSE 8000

@@ -25,6 +25,8 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
+import structlog
+
 # (module, function) timed when present; a stage nested in another is timed in both.
 STAGES = (
     ("app.search.data", "max_duration"),
@@ -105,12 +107,19 @@ async def main() -> None:
     from app.search import hooks
 
     _instrument()
+    # stdout carries the protocol: the app's log lines go to stderr.
+    structlog.configure(logger_factory=structlog.PrintLoggerFactory(sys.stderr))
     settings = Settings(
         database_url=os.environ["DATABASE_URL"],
         redis_url=os.environ["REDIS_URL"],
         redis_key_prefix=os.environ["REDIS_KEY_PREFIX"],
     )
     context = AppContext.create(settings, pool_size=2)
+    # As the API's startup (app.lifecycle): a checkout with a compiled merge loads it before the
+    # first change (``getattr``: REF may have none).
+    warm_up = getattr(importlib.import_module("app.search.patch"), "warm_up", None)
+    if warm_up is not None:
+        warm_up(settings.data_dir)
     freeze_startup_heap()  # as the API process does once started
     loop = asyncio.get_running_loop()
     print(json.dumps({"ready": True}), flush=True)

@@ -155,9 +155,7 @@ def change_times(env: dict[str, str], samples: int) -> dict[str, list[float]]:
         rng = random.Random(5)
         times: dict[str, list[float]] = {kind: [] for kind in KINDS}
         try:
-            rows = await fetch(
-                context, "departure_ts > now() + interval '2 days' ORDER BY random() LIMIT $1", samples
-            )
+            rows = await fetch(context, _SAMPLE, samples)
             for k, r in enumerate(rows):
                 kind = KINDS[k % len(KINDS)]
                 before: FlightSnapshot | None = FlightSnapshot(
@@ -201,6 +199,11 @@ def change_times(env: dict[str, str], samples: int) -> dict[str, list[float]]:
             await context.close()
 
     return asyncio.run(go())
+
+
+# data.fetch takes a condition (it wraps it in parentheses): the random sample is a sub-query.
+_SAMPLE = """id IN (SELECT id FROM flights WHERE departure_ts > now() + interval '2 days'
+  AND status <> 'CANCELLED' ORDER BY random() LIMIT $1)"""
 
 
 def _as_json(s: Any) -> dict[str, Any] | None:
@@ -286,9 +289,7 @@ def compare_changes(
         context = await _context(env)
         rng = random.Random(5)
         try:
-            rows = await fetch(
-                context, "departure_ts > now() + interval '2 days' ORDER BY random() LIMIT $1", samples
-            )
+            rows = await fetch(context, _SAMPLE, samples)
             for k, r in enumerate(rows):
                 kind = KINDS[k % len(KINDS)]
                 before, after = await _commit_change(context, r, kind, rng)
@@ -393,9 +394,8 @@ def batch_time(env: dict[str, str], size: int) -> float:
 
         context = await _context(env)
         try:
-            rows = await fetch(
-                context, "id IN (SELECT id FROM flights WHERE departure_ts > now() ORDER BY random() LIMIT $1)", size
-            )
+            sample = "id IN (SELECT id FROM flights WHERE departure_ts > now() ORDER BY random() LIMIT $1)"
+            rows = await fetch(context, sample, size)
             changes = [FlightChange(FlightSnapshot(*vars_of(r)), FlightSnapshot(*vars_of(r))) for r in rows]
             started = time.perf_counter()
             await on_flights_changed(context, changes)

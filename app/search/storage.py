@@ -109,20 +109,33 @@ def _groups(context: AppContext, days: Sequence[OriginDay]) -> list[list[int]]:
     return [g[o : o + _DAYS_PER_CALL] for g in groups for o in range(0, len(g), _DAYS_PER_CALL)]
 
 
+async def _run(context: AppContext, source: str, calls: list[tuple[list[str], list[Any]]]) -> list[Any]:
+    """One reply per (keys, args) call of the script. A single call (a single Redis, < 1,000 days)
+    runs as one EVALSHA (SCRIPT LOAD only after a NOSCRIPT reply); through a pipeline redis-py
+    first asks SCRIPT EXISTS, one more round trip for each of a small change's three script calls."""
+    script = context.redis.register_script(source)
+    if len(calls) == 1 and not isinstance(context.redis, RedisCluster):
+        keys, args = calls[0]
+        return [await script(keys=keys, args=args)]
+    pipe = context.redis.pipeline(transaction=False)
+    for keys, args in calls:
+        await queue_script(pipe, script, keys, args)
+    return list(await pipe.execute())
+
+
 async def read_days(
     context: AppContext, days: Sequence[OriginDay], fields: Sequence[Sequence[str]]
 ) -> list[list[bytes | None]]:
     """Per day: [BUILT, GEN, *fields' values] (None where absent), in few commands."""
-    script = context.redis.register_script(READ_DAYS)
-    pipe = context.redis.pipeline(transaction=False)
+    calls = []
     groups = _groups(context, days)
     for group in groups:
         args: list[Any] = []
         for k in group:
             args += [len(fields[k]), *fields[k]]
-        await queue_script(pipe, script, [day_key(context, *days[k]) for k in group], args)
+        calls.append(([day_key(context, *days[k]) for k in group], args))
     replies: list[list[bytes | None]] = [[] for _ in days]
-    for group, reply in zip(groups, await pipe.execute(), strict=True):
+    for group, reply in zip(groups, await _run(context, READ_DAYS, calls), strict=True):
         for k, values in zip(group, reply, strict=True):
             replies[k] = values
     return replies
@@ -131,18 +144,17 @@ async def read_days(
 async def read_heads(
     context: AppContext, days: Sequence[OriginDay], fields: Sequence[Sequence[str]], ids: Sequence[bytes]
 ) -> list[list[bytes | None]]:
-    """Per day: [BUILT, GEN, per field its list's header + b"1" if the list's flight table holds
-    one of ``ids`` else b"0" (None where absent)]: read_days without the lists' bodies."""
-    script = context.redis.register_script(READ_HEADS)
-    pipe = context.redis.pipeline(transaction=False)
+    """Per day: [BUILT, GEN, per field the whole list + b"1" if its flight table holds one of
+    ``ids``, else its 11-byte header + b"0" (None where absent)]: read_days without the bodies of
+    the lists that hold none of ``ids``."""
+    calls = []
     groups = _groups(context, days)
     for group in groups:
         args: list[Any] = [len(ids), *ids]
-        for k in group:
-            args += [len(fields[k]), *fields[k]]
-        await queue_script(pipe, script, [day_key(context, *days[k]) for k in group], args)
+        args += ["\0".join(fields[k]) for k in group]
+        calls.append(([day_key(context, *days[k]) for k in group], args))
     replies: list[list[bytes | None]] = [[] for _ in days]
-    for group, reply in zip(groups, await pipe.execute(), strict=True):
+    for group, reply in zip(groups, await _run(context, READ_HEADS, calls), strict=True):
         for k, values in zip(group, reply, strict=True):
             replies[k] = values
     return replies
@@ -152,17 +164,16 @@ async def patch_days(
     context: AppContext, tag: bytes, writes: Sequence[tuple[OriginDay, bytes, list[Any]]]
 ) -> list[bool]:
     """Apply (day, expected gen, field/value pairs) conditionally, as PATCH; which were written."""
-    script = context.redis.register_script(PATCH_DAYS)
-    pipe = context.redis.pipeline(transaction=False)
+    calls = []
     groups = _groups(context, [w[0] for w in writes])
     for group in groups:
         args: list[Any] = [tag]
         for k in group:
             _, gen, pairs = writes[k]
             args += [gen, len(pairs) // 2, *pairs]
-        await queue_script(pipe, script, [day_key(context, *writes[k][0]) for k in group], args)
+        calls.append(([day_key(context, *writes[k][0]) for k in group], args))
     done = [False] * len(writes)
-    for group, reply in zip(groups, await pipe.execute(), strict=True):
+    for group, reply in zip(groups, await _run(context, PATCH_DAYS, calls), strict=True):
         for k, ok in zip(group, reply, strict=True):
             done[k] = ok == 1
     return done
