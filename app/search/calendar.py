@@ -24,7 +24,7 @@ import orjson
 
 from app.platform.errors import Invalid
 from app.platform.redis.multiplex import encode
-from app.search import data, storage, timetable_search
+from app.search import data, render, storage, timetable_search
 from app.search.cities import Pair, search_pairs
 from app.search.query import bookable_after
 from app.search.render import flight_table, itinerary_indices
@@ -88,15 +88,20 @@ async def calendar(context: AppContext, pairs: Sequence[Pair], days: Sequence[da
 
 
 def _json(answers: dict[date, tuple[int, int] | None]) -> bytes:
-    return orjson.dumps(
-        [
-            {
-                "date": day.isoformat(),
-                "min_price": None if answer is None else answer[0] / 100,
-                "stops": None if answer is None else answer[1],
-            }
+    """The days as JSON, written directly (orjson on 30 dicts cost a tenth of a calendar):
+    ``render.money`` spells the price as the search's answer does."""
+    return (
+        b"["
+        + b",".join(
+            b'{"date":"%s","min_price":%s,"stops":%s}'
+            % (
+                day.isoformat().encode(),
+                b"null" if answer is None else render.money(answer[0]),
+                b"null" if answer is None else b"%d" % answer[1],
+            )
             for day, answer in answers.items()
-        ]
+        )
+        + b"]"
     )
 
 

@@ -26,7 +26,7 @@ import contextlib
 import secrets
 import time
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Hashable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
@@ -35,6 +35,7 @@ import numpy as np
 import structlog
 
 from app.models import flight_times
+from app.platform.redis.client import Keys
 from app.platform.redis.scripts import lua_source
 from app.search import incremental, render, scan
 from app.search.data import Zones
@@ -49,6 +50,11 @@ REFRESH_SECONDS = 600
 # Feed entries kept (approximately): a reader further behind reloads. An entry holds one change
 # set's ids (a bulk batch: up to ~5,000, 80 KB).
 FEED_LENGTH = 512
+# Entries a snapshot memoises (names, itinerary tails) before starting over: a bounded memo keeps
+# the garbage collector's work per collection bounded too.
+_MEMO_LIMIT = 20_000
+# Per-flight memos (key names) may hold a good part of the network: ~10 MB at this bound.
+_FLIGHT_MEMO_LIMIT = 100_000
 
 _PUBLISH = lua_source("app.search", "timetable_publish")
 _HEAD = lua_source("app.search", "timetable_head")
@@ -100,6 +106,11 @@ class Snapshot:
     _clocks: dict[tuple[str, date], tuple[int, int, int]] = field(default_factory=dict)
     _names: dict[int, str] = field(default_factory=dict)
     _tails: dict[tuple[int, ...], bytes] = field(default_factory=dict)
+    _windows: dict[tuple[tuple[str, ...], tuple[date, ...]], tuple[Any, Any]] = field(default_factory=dict)
+    _prices: dict[tuple[int, ...], int] = field(default_factory=dict)
+    _seat_keys: dict[int, str] = field(default_factory=dict)
+    # Scan results by query (timetable_search): a snapshot never changes, so neither do they.
+    scans: dict[Hashable, list[list[tuple[int, ...]]]] = field(default_factory=dict)
 
     @classmethod
     def of(cls, rows: Sequence[Row], zones: Zones, head: Head) -> Snapshot:
@@ -232,6 +243,8 @@ class Snapshot:
         """The flight's id as text, as the Redis keys spell it (memoised: searches repeat flights)."""
         found = self._names.get(slot)
         if found is None:
+            if len(self._names) >= _FLIGHT_MEMO_LIMIT:
+                self._names.clear()
             found = self._names[slot] = str(uuid.UUID(bytes=self.raw_id(slot)))
         return found
 
@@ -239,8 +252,49 @@ class Snapshot:
         """render.tail of an itinerary (memoised by its flights: fixed by their records)."""
         found = self._tails.get(legs)
         if found is None:
+            if len(self._tails) >= _MEMO_LIMIT:
+                self._tails.clear()
             found = self._tails[legs] = render.tail([records[f] for f in legs])
         return found
+
+    def windows(self, sources: tuple[str, ...], days: tuple[date, ...]) -> tuple[Any, Any]:
+        """Per day and source, the local day's start and end (two arrays; memoised)."""
+        found = self._windows.get((sources, days))
+        if found is None:
+            bounds = np.asarray(
+                [[self.bounds(name, day) for name in sources] for day in days], dtype=np.int64
+            ).reshape(len(days), len(sources), 2)
+            if len(self._windows) >= _MEMO_LIMIT:
+                self._windows.clear()
+            found = self._windows[sources, days] = (
+                np.ascontiguousarray(bounds[:, :, 0]),
+                np.ascontiguousarray(bounds[:, :, 1]),
+            )
+        return found
+
+    def price(self, legs: tuple[int, ...]) -> int:
+        """An itinerary's price in cents (memoised by its flights)."""
+        found = self._prices.get(legs)
+        if found is None:
+            if len(self._prices) >= _MEMO_LIMIT:
+                self._prices.clear()
+            found = self._prices[legs] = int(self.cents[list(legs)].sum())
+        return found
+
+    def seat_key(self, slot: int, keys: Keys) -> str:
+        """The flight's seat counter key (memoised: the read path names the same flights often)."""
+        found = self._seat_keys.get(slot)
+        if found is None:
+            if len(self._seat_keys) >= _FLIGHT_MEMO_LIMIT:
+                self._seat_keys.clear()
+            found = self._seat_keys[slot] = keys.seats(self.name(slot))
+        return found
+
+    def remember_scan(self, key: Hashable, found: list[list[tuple[int, ...]]]) -> None:
+        """Keep a scan's result (without exclusions: it depends on this snapshot and the key only)."""
+        if len(self.scans) >= _MEMO_LIMIT:
+            self.scans.clear()
+        self.scans[key] = found
 
     def record(self, slot: int) -> tuple[bytes, int, int, int]:
         return self.records([slot])[slot]

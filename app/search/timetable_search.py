@@ -97,14 +97,11 @@ async def first_prices(
     found = await _best(context, sources, destinations, days, seats, cutoff, _NO_FILTERS, 1, cards=False)
     if found is None:
         return None
-    answers: dict[date, tuple[int, int] | None] = {}
-    for day, chosen in zip(days, found.chosen, strict=True):
-        if not chosen:
-            answers[day] = None
-        else:
-            legs = chosen[0]
-            answers[day] = (sum(int(found.snapshot.cents[f]) for f in legs), len(legs) - 1)
-    return answers
+    price = found.snapshot.price
+    return {
+        day: (price(chosen[0]), len(chosen[0]) - 1) if chosen else None
+        for day, chosen in zip(days, found.chosen, strict=True)
+    }
 
 
 async def _best(
@@ -151,12 +148,8 @@ async def _scan(
     rules = data.rules_of(context.settings)
     max_legs = rules.max_legs if filters.max_stops is None else min(rules.max_legs, filters.max_stops + 1)
     first = int(cutoff) + 1
-    starts = np.zeros((len(days), len(source_names)), dtype=np.int64)
-    ends = np.zeros((len(days), len(source_names)), dtype=np.int64)
-    for w, day in enumerate(days):
-        for si, name in enumerate(source_names):
-            start, end = snapshot.bounds(name, day)
-            starts[w, si], ends[w, si] = max(start, first), end
+    day_starts, ends = snapshot.windows(tuple(source_names), tuple(days))
+    starts = np.maximum(day_starts, first)
     clocks = _clocks(snapshot, source_names, days) if filters.needs_zone else None
     is_dest = np.zeros(len(snapshot.airports), dtype=np.bool_)
     is_dest[dest_codes] = True
@@ -166,29 +159,43 @@ async def _scan(
     counts: dict[int, int] = {}
     cards: dict[int, bytes | None] = {}
     checked = False
+    # A scan without exclusions depends only on the snapshot and this key: memoised with it.
+    memo_key = (
+        tuple(source_names),
+        tuple(dest_codes),
+        starts.tobytes(),
+        ends.tobytes(),
+        max_legs,
+        filters,
+        k,
+    )
     while True:
-        found = (
-            scan.scan(
-                snapshot,
-                banned,
-                np.asarray([snapshot.codes[s] for s in source_names], dtype=np.int64),
-                starts,
-                ends,
-                clocks,
-                np.asarray(dest_codes, dtype=np.int64),
-                is_dest,
-                max_legs=max_legs,
-                min_conn=rules.min_connection,
-                max_lay=rules.max_layover,
-                after=filters.after or 0,
-                before=23 * 60 + 59 if filters.before is None else filters.before,
-                longest=None if filters.max_duration is None else (filters.max_duration + 1) * 60,
-                sort=_SORTS[filters.sort],
-                k=k,
+        found = snapshot.scans.get(memo_key) if banned is snapshot.banned else None
+        if found is None:
+            found = (
+                scan.scan(
+                    snapshot,
+                    banned,
+                    np.asarray([snapshot.codes[s] for s in source_names], dtype=np.int64),
+                    starts,
+                    ends,
+                    clocks,
+                    np.asarray(dest_codes, dtype=np.int64),
+                    is_dest,
+                    max_legs=max_legs,
+                    min_conn=rules.min_connection,
+                    max_lay=rules.max_layover,
+                    after=filters.after or 0,
+                    before=23 * 60 + 59 if filters.before is None else filters.before,
+                    longest=None if filters.max_duration is None else (filters.max_duration + 1) * 60,
+                    sort=_SORTS[filters.sort],
+                    k=k,
+                )
+                if source_names and dest_codes
+                else [[] for _ in days]
             )
-            if source_names and dest_codes
-            else [[] for _ in days]
-        )
+            if banned is snapshot.banned:
+                snapshot.remember_scan(memo_key, found)
         while True:  # read the counters of what would be answered until it all holds
             chosen: list[list[tuple[int, ...]]] = []
             rescan = False
@@ -229,18 +236,18 @@ async def _read(
     """The feed's head, and the counters (and cards) of ``slots``, in one round trip."""
     keys = context.keys
     head_key = keys.search_timetable_head
-    names = [snapshot.name(f) for f in slots]
     reads = context.search_reads
     if reads is not None:
         commands = [encode("HMGET", head_key, b"epoch", b"seq")]
-        if names:
-            commands.append(encode("MGET", *(keys.seats(n) for n in names)))
+        if slots:
+            commands.append(encode("MGET", *(snapshot.seat_key(f, keys) for f in slots)))
             if with_cards:
-                commands.append(encode("MGET", *(keys.flight_card(n) for n in names)))
+                commands.append(encode("MGET", *(keys.flight_card(snapshot.name(f)) for f in slots)))
         replies = await reads.execute_many(*commands)
-        counters = replies[1] if names else []
-        card_values = replies[2] if names and with_cards else [None] * len(names)
+        counters = replies[1] if slots else []
+        card_values = replies[2] if slots and with_cards else [None] * len(slots)
         return parse_head(replies[0]), counters, card_values
+    names = [snapshot.name(f) for f in slots]
     pipe = context.redis.pipeline(transaction=False)
     pipe.hmget(head_key, [b"epoch", b"seq"])
     for name in names:  # one GET per key: on Cluster the counters live in different slots
