@@ -55,6 +55,7 @@ FEED_LENGTH = 512
 _MEMO_LIMIT = 20_000
 # Per-flight memos (key names) may hold a good part of the network: ~10 MB at this bound.
 _FLIGHT_MEMO_LIMIT = 100_000
+_FEW = 16
 
 _PUBLISH = lua_source("app.search", "timetable_publish")
 _HEAD = lua_source("app.search", "timetable_head")
@@ -133,11 +134,18 @@ class Snapshot:
 
     def replaced(self, changed: set[bytes], rows: Sequence[Row], seq: int) -> Snapshot:
         """This snapshot with the flights ``changed`` replaced by their current ``rows`` (a changed
-        flight without a row was deleted, cancelled or moved out of the limits)."""
+        flight without a row was deleted, cancelled or moved out of the limits). The kept flights
+        stay in order and the new ones are merged in (linear: a re-sort cost ~70 ms at 270k)."""
         keep = np.ones(len(self.dep), dtype=bool)
         if changed:
             wanted = np.frombuffer(b"".join(changed), dtype=">u8").reshape(len(changed), 2).astype(np.uint64)
-            maybe = np.flatnonzero(np.isin(self.idh, wanted[:, 0]) & np.isin(self.idl, wanted[:, 1]))
+            if len(changed) <= _FEW:  # a comparison per id beats isin's sorts of 270k values
+                hits = np.zeros(len(self.dep), dtype=bool)
+                for high in wanted[:, 0]:
+                    hits |= self.idh == high
+            else:
+                hits = np.isin(self.idh, wanted[:, 0])
+            maybe = np.flatnonzero(hits)
             for slot in maybe.tolist():
                 if self.raw_id(slot) in changed:
                     keep[slot] = False
@@ -147,23 +155,41 @@ class Snapshot:
                 if name not in codes:
                     codes[name] = len(airports)
                     airports.append(name)
-        raw = np.frombuffer(b"".join(r[0] for r in rows), dtype=">u8").reshape(len(rows), 2)
-
-        def joined(old: Any, new: Iterable[int], dtype: Any = np.int64) -> Any:
-            return np.concatenate([old[keep], np.fromiter(new, dtype=dtype, count=len(rows))])
-
-        replaced = self._arranged(
+        m = len(rows)
+        raw = np.frombuffer(b"".join(r[0] for r in rows), dtype=">u8").reshape(m, 2)
+        added = {
+            "src": np.fromiter((codes[r[1]] for r in rows), dtype=np.int64, count=m),
+            "dst": np.fromiter((codes[r[2]] for r in rows), dtype=np.int64, count=m),
+            "dep": np.fromiter((r[3] for r in rows), dtype=np.int64, count=m),
+            "arr": np.fromiter((r[4] for r in rows), dtype=np.int64, count=m),
+            "cents": np.fromiter((r[5] for r in rows), dtype=np.int64, count=m),
+            "idh": raw[:, 0].astype(np.uint64),
+            "idl": raw[:, 1].astype(np.uint64),
+        }
+        by_departure = np.lexsort((added["dep"], added["src"]))
+        added = {name: column[by_departure] for name, column in added.items()}
+        kept = {name: getattr(self, name)[keep] for name in added}
+        # Where each new flight goes among the kept ones, in (source, departure) order.
+        at = np.searchsorted(
+            _out_key(kept["src"], kept["dep"]), _out_key(added["src"], added["dep"]), "right"
+        )
+        merged = {name: np.insert(kept[name], at, added[name]) for name in added}
+        # The route order: the kept flights' order carried over to their new slots, the new ones
+        # merged in by (source, destination, departure).
+        rank = np.cumsum(keep) - 1
+        moved = np.arange(int(keep.sum())) + np.searchsorted(at, np.arange(int(keep.sum())), side="right")
+        routes = self.r_flight[keep[self.r_flight]]
+        routes = moved[rank[routes]]
+        fresh = at + np.arange(m)
+        fresh = fresh[np.argsort(_route_key(merged, fresh), kind="stable")]
+        into = np.searchsorted(_route_key(merged, routes), _route_key(merged, fresh), side="right")
+        replaced = self._indexed(
             (self.epoch, seq),
             self.zones,
             airports,
             codes,
-            joined(self.src, (codes[r[1]] for r in rows)),
-            joined(self.dst, (codes[r[2]] for r in rows)),
-            joined(self.dep, (r[3] for r in rows)),
-            joined(self.arr, (r[4] for r in rows)),
-            joined(self.cents, (r[5] for r in rows)),
-            np.concatenate([self.idh[keep], raw[:, 0].astype(np.uint64)]),
-            np.concatenate([self.idl[keep], raw[:, 1].astype(np.uint64)]),
+            merged,
+            np.insert(routes, into, fresh).astype(np.int64),
         )
         replaced.loaded_at = self.loaded_at  # the age of the full load: it bounds a lost change
         return replaced
@@ -183,11 +209,28 @@ class Snapshot:
         idh: Any,
         idl: Any,
     ) -> Snapshot:
-        n_airports = len(airports)
         order = np.lexsort((dep, src))
-        src, dst, dep, arr, cents, idh, idl = (a[order] for a in (src, dst, dep, arr, cents, idh, idl))
+        columns = {"src": src, "dst": dst, "dep": dep, "arr": arr, "cents": cents, "idh": idh, "idl": idl}
+        columns = {name: column[order] for name, column in columns.items()}
+        r_flight = np.lexsort((columns["dep"], columns["dst"], columns["src"])).astype(np.int64)
+        return cls._indexed(head, zones, airports, codes, columns, r_flight)
+
+    @classmethod
+    def _indexed(
+        cls,
+        head: Head,
+        zones: Zones,
+        airports: list[str],
+        codes: dict[str, int],
+        columns: dict[str, Any],
+        r_flight: Any,
+    ) -> Snapshot:
+        """The snapshot of flights sorted by (source, departure), ``r_flight`` their order by
+        (source, destination, departure): the per-airport and per-route indexes."""
+        src, dst, dep, arr, cents = (columns[n] for n in ("src", "dst", "dep", "arr", "cents"))
+        idh, idl = columns["idh"], columns["idl"]
+        n_airports = len(airports)
         out_ptr = np.searchsorted(src, np.arange(n_airports + 1), side="left").astype(np.int64)
-        r_flight = np.lexsort((dep, dst, src)).astype(np.int64)
         route = src[r_flight] * max(n_airports, 1) + dst[r_flight]
         if len(route):
             rk_lo = np.concatenate([[0], np.flatnonzero(np.diff(route)) + 1]).astype(np.int64)
@@ -464,6 +507,16 @@ async def _rows(context: AppContext, where: str, *args: Any) -> list[Row]:
         driver: Any = raw.driver_connection
         records = await driver.fetch(_ROWS + where, *args)
     return [tuple(r) for r in records]
+
+
+def _out_key(src: Any, dep: Any) -> Any:
+    """(source, departure) as one int64 (departures before 2100 fit in 33 bits)."""
+    return (src << 33) | dep
+
+
+def _route_key(columns: dict[str, Any], slots: Any) -> Any:
+    """(source, destination, departure) of ``slots`` as one int64 (up to 16,384 airports)."""
+    return (columns["src"][slots] << 47) | (columns["dst"][slots] << 33) | columns["dep"][slots]
 
 
 def _offset(zone: Any, epoch: int) -> int:
