@@ -111,3 +111,18 @@ async def test_sold_out_flights_give_way_to_the_next_itineraries_under_every_sor
             assert len(found) == 20
             assert not {f["id"] for it in found for f in it["flights"]} & {f["id"] for f in flights[:9]}
             assert found == await brute_force(context, "Delhi", "Mumbai", day, 1, sort=sort, **extra)
+
+
+async def test_calendars_of_months_of_different_lengths_from_an_unknown_airport_are_all_nulls(
+    client: httpx.AsyncClient, admin_headers: dict[str, str], context: AppContext
+) -> None:
+    # Regression (fuzzing): the scan memo keyed a month by its windows' bytes, empty for an airport
+    # without flights whatever the month's length, so a 31-day month got a 30-day answer (500).
+    await create_flight(client, admin_headers, departure=DEPARTURE)
+    await context.timetable.ready(context)
+    for month, days in (("2027-06", 30), ("2027-07", 31), ("2027-02", 28)):
+        response = await client.get(
+            "/api/v1/search/calendar", params={"source": "Nowhere", "destination": "Delhi", "month": month}
+        )
+        assert response.status_code == 200, response.text
+        assert [day["min_price"] for day in response.json()] == [None] * days

@@ -160,9 +160,11 @@ async def _scan(
     cards: dict[int, bytes | None] = {}
     checked = False
     # A scan without exclusions depends only on the snapshot and this key: memoised with it.
+    # (The shape too: with no known source the windows' bytes are empty for any number of days.)
     memo_key = (
         tuple(source_names),
         tuple(dest_codes),
+        starts.shape,
         starts.tobytes(),
         ends.tobytes(),
         max_legs,
