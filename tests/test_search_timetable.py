@@ -13,7 +13,7 @@ from sqlalchemy import text
 from app.context import AppContext
 from app.search import timetable
 from app.search.timetable import FEED_LENGTH, Snapshot, Timetable
-from tests.conftest import create_flight, register_and_login
+from tests.conftest import create_flight, flight_body, register_and_login
 from tests.search_reference import brute_force
 
 DEPARTURE = (datetime.now(UTC) + timedelta(days=3)).replace(hour=6, minute=0, second=0, microsecond=0)
@@ -126,3 +126,44 @@ async def test_calendars_of_months_of_different_lengths_from_an_unknown_airport_
         )
         assert response.status_code == 200, response.text
         assert [day["min_price"] for day in response.json()] == [None] * days
+
+
+async def test_a_remembered_calendar_follows_sold_out_and_freed_seats_and_changes(
+    client: httpx.AsyncClient, admin_headers: dict[str, str], context: AppContext
+) -> None:
+    cheap = await create_flight(
+        client, admin_headers, flight_number="C1", departure=DEPARTURE, total_seats=1, price=100
+    )
+    await create_flight(
+        client, admin_headers, flight_number="C2", departure=DEPARTURE, total_seats=5, price=300
+    )
+    await context.timetable.ready(context)
+    day = DEPARTURE.astimezone(UTC).date()
+    month = {"source": "Delhi", "destination": "Mumbai", "month": day.strftime("%Y-%m")}
+
+    async def price_that_day() -> float | None:
+        response = await client.get("/api/v1/search/calendar", params=month)
+        assert response.status_code == 200, response.text
+        entry = next(d for d in response.json() if d["date"] == str(day))
+        first = (
+            await client.get(
+                "/api/v1/search", params={"source": "Delhi", "destination": "Mumbai", "date": str(day)}
+            )
+        ).json()
+        assert entry["min_price"] == (first[0]["total_price"] if first else None)  # /search's first result
+        return entry["min_price"]
+
+    assert await price_that_day() == 100
+    assert await price_that_day() == 100  # remembered
+    user = await register_and_login(client)
+    booked = await client.post("/api/v1/booking", json={"flight_id": cheap["id"], "seats": 1}, headers=user)
+    assert booked.status_code in (200, 201), booked.text
+    assert await price_that_day() == 300  # the chosen flight sold out
+    assert await price_that_day() == 300
+    cancelled = await client.delete(f"/api/v1/bookings/{booked.json()['id']}", headers=user)
+    assert cancelled.status_code in (200, 204), cancelled.text
+    assert await price_that_day() == 100  # a short flight has seats again
+    body = flight_body(flight_number="C1", departure=DEPARTURE, total_seats=1, price=50)
+    changed = await client.put(f"/admin/flights/{cheap['id']}", json=body, headers=admin_headers)
+    assert changed.status_code == 200, changed.text
+    assert await price_that_day() == 50  # the timetable moved on

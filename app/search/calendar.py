@@ -49,10 +49,10 @@ async def calendar(context: AppContext, pairs: Sequence[Pair], days: Sequence[da
         raise Invalid(f"source and destination cover more than {MAX_PAIRS} airport pairs")
     cutoff = bookable_after(context, datetime.now(UTC).timestamp())
     scanned = await timetable_search.first_prices(
-        context, sorted({s for s, _ in pairs}), sorted({d for _, d in pairs}), days, seats, cutoff
+        context, sorted({s for s, _ in pairs}), sorted({d for _, d in pairs}), days, seats, cutoff, _json
     )
     if scanned is not None:
-        return _json(scanned)
+        return scanned
     tag = data.format_tag(context.settings).encode()
     by_origin: dict[str, list[str]] = {}
     for source, destination in pairs:

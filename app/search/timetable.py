@@ -112,6 +112,7 @@ class Snapshot:
     _seat_keys: dict[int, str] = field(default_factory=dict)
     # Scan results by query (timetable_search): a snapshot never changes, so neither do they.
     scans: dict[Hashable, list[list[tuple[int, ...]]]] = field(default_factory=dict)
+    answers: dict[Hashable, Any] = field(default_factory=dict)
 
     @classmethod
     def of(cls, rows: Sequence[Row], zones: Zones, head: Head) -> Snapshot:
@@ -332,6 +333,12 @@ class Snapshot:
                 self._seat_keys.clear()
             found = self._seat_keys[slot] = keys.seats(self.name(slot))
         return found
+
+    def remember_answer(self, key: Hashable, answer: Any) -> None:
+        """Keep a computed answer with what it rests on (timetable_search: checked before use)."""
+        if len(self.answers) >= _MEMO_LIMIT:
+            self.answers.clear()
+        self.answers[key] = answer
 
     def remember_scan(self, key: Hashable, found: list[list[tuple[int, ...]]]) -> None:
         """Keep a scan's result (without exclusions: it depends on this snapshot and the key only)."""

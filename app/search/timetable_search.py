@@ -14,7 +14,7 @@ then exact: every itinerary the scan did not return ranks after all it did).
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import TYPE_CHECKING, Any
@@ -53,6 +53,7 @@ class Found:
     chosen: list[list[tuple[int, ...]]]
     counts: dict[int, int]
     cards: dict[int, bytes | None]
+    short: set[int]  # flights read with too few seats
 
 
 async def search(
@@ -85,6 +86,17 @@ async def search(
     return render.body([([shown[f] for f in legs], snapshot.tail(legs, records)) for legs in found.chosen[0]])
 
 
+@dataclass(frozen=True, slots=True)
+class _Remembered:
+    """A calendar answer and what it rests on: the snapshot (the head), the seat counters of the
+    flights of each day's chosen itinerary (still enough seats) and of the flights found short
+    (still short: one with seats again could make an earlier itinerary the answer)."""
+
+    body: bytes
+    read: bytes  # the MGET of those counters, encoded once
+    enough: tuple[bool, ...]  # per counter read: True must hold seats, False must not
+
+
 async def first_prices(
     context: AppContext,
     sources: Sequence[str],
@@ -92,16 +104,57 @@ async def first_prices(
     days: Sequence[date],
     seats: int,
     cutoff: float,
-) -> dict[date, tuple[int, int] | None] | None:
-    """Per day, /search's first result as (price in cents, stops), None where nothing flies."""
+    body_of: Callable[[dict[date, tuple[int, int] | None]], bytes],
+) -> bytes | None:
+    """Per day, /search's first result as (price in cents, stops), None where nothing flies,
+    given to ``body_of`` for the response. A repeated calendar is answered from its remembered
+    body when one round trip shows its grounds unchanged (``_Remembered``)."""
+    snapshot = context.timetable.usable(context)
+    if snapshot is None:
+        return None
+    day_starts, _ = snapshot.windows(tuple(s for s in sources if s in snapshot.codes), tuple(days))
+    key = ("calendar", tuple(sources), tuple(destinations), tuple(days), seats, _opening(day_starts, cutoff))
+    remembered: _Remembered | None = snapshot.answers.get(key)
+    if remembered is not None and context.search_reads is not None:
+        head, values = await context.search_reads.execute_many(_head_command(context), remembered.read)
+        if snapshot.matches(parse_head(head)) and all(
+            v is not None and (int(v) >= seats) == enough
+            for v, enough in zip(values, remembered.enough, strict=True)
+        ):
+            return remembered.body
     found = await _best(context, sources, destinations, days, seats, cutoff, _NO_FILTERS, 1, cards=False)
     if found is None:
         return None
     price = found.snapshot.price
-    return {
-        day: (price(chosen[0]), len(chosen[0]) - 1) if chosen else None
-        for day, chosen in zip(days, found.chosen, strict=True)
-    }
+    body = body_of(
+        {
+            day: (price(chosen[0]), len(chosen[0]) - 1) if chosen else None
+            for day, chosen in zip(days, found.chosen, strict=True)
+        }
+    )
+    needed = sorted({f for chosen in found.chosen if chosen for f in chosen[0]})
+    grounds = needed + sorted(found.short)
+    if grounds and found.snapshot is snapshot:
+        keys = context.keys
+        snapshot.remember_answer(
+            key,
+            _Remembered(
+                body,
+                encode("MGET", *(snapshot.seat_key(f, keys) for f in grounds)),
+                (True,) * len(needed) + (False,) * len(found.short),
+            ),
+        )
+    return body
+
+
+def _opening(day_starts: Any, cutoff: float) -> int:
+    """The booking cut-off as far as these days see it: only a day it falls in moves an answer."""
+    first = int(cutoff) + 1
+    return first if day_starts.size and first > int(day_starts.min()) else 0
+
+
+def _head_command(context: AppContext) -> bytes:
+    return encode("HMGET", context.keys.search_timetable_head, b"epoch", b"seq")
 
 
 async def _best(
@@ -229,7 +282,7 @@ async def _scan(
                 banned[lacking] = True
                 short.update(lacking)
         if not rescan:
-            return Found(snapshot, chosen, counts, cards)
+            return Found(snapshot, chosen, counts, cards, short)
 
 
 async def _read(
@@ -240,7 +293,7 @@ async def _read(
     head_key = keys.search_timetable_head
     reads = context.search_reads
     if reads is not None:
-        commands = [encode("HMGET", head_key, b"epoch", b"seq")]
+        commands = [_head_command(context)]
         if slots:
             commands.append(encode("MGET", *(snapshot.seat_key(f, keys) for f in slots)))
             if with_cards:
