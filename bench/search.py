@@ -4,7 +4,7 @@ HTTP throughput against /healthz on the same server.
     .venv/bin/python -m bench.search [--days 90] [--duration 15] [--port 8111] [--changes 24]
                                      [--server uvicorn|granian|both]
         [--skip-seed] [--skip-national] [--skip-reindex] [--rebuild-only] [--skip-http] [--cities]
-        [--filters] [--skip-changes]
+        [--filters [--distinct N]] [--skip-changes]
         [--compare REF]
 
 Creates its own database (on the machine's PostgreSQL, like tests/infra.py) and its own private
@@ -61,7 +61,14 @@ ADMIN_URL = os.environ.get("BENCH_DATABASE_URL", "postgresql://postgres@127.0.0.
 
 LUA = """
 local queries = {%s}
-local n = 0
+local threads = 0
+-- Each thread starts half the list further on: with many distinct queries no two threads send
+-- the same one at the same time (the second would find the first's memoised answer).
+function setup(thread)
+  thread:set("n", threads * math.floor(#queries / 2))
+  threads = threads + 1
+end
+n = n or 0
 request = function()
   n = n + 1
   return wrk.format("GET", queries[(n %% #queries) + 1])
@@ -497,6 +504,7 @@ def http_bench(
     server: str,
     cities: bool = False,
     filters: bool = False,
+    distinct: int = 500,
 ) -> None:
     rng = random.Random(3)
     names = sorted({r["source"] for r in rows})
@@ -516,7 +524,7 @@ def http_bench(
             city_queries.append(f"/api/v1/search?source={a}&destination={b}&date={rng.choice(days)}")
         targets["city search"] = _script(city_queries)
     if filters:
-        targets.update(filter_targets(rng, names, days))
+        targets.update(filter_targets(rng, names, days, distinct))
     results: dict[str, float] = {}
     command = SERVERS[server] + (["--port", str(port)] if server == "uvicorn" else [])
     server_process = subprocess.Popen(command, env=env, cwd=ROOT, start_new_session=True)
@@ -559,8 +567,11 @@ def http_bench(
                 script.unlink()
 
 
-def filter_targets(rng: random.Random, names: list[str], days: list[Any]) -> dict[str, Path]:
-    """Filtered price-sorted searches, other sorts (half of them filtered too), month calendars."""
+def filter_targets(
+    rng: random.Random, names: list[str], days: list[Any], count: int = 500
+) -> dict[str, Path]:
+    """Filtered price-sorted searches, other sorts (half of them filtered too), month calendars:
+    ``count`` distinct queries of each (wrk cycles through them)."""
 
     def some_filters() -> str:
         choices = [
@@ -572,7 +583,7 @@ def filter_targets(rng: random.Random, names: list[str], days: list[Any]) -> dic
         return "&".join(rng.sample(choices, rng.randint(1, 2)))
 
     filtered, sorted_, months = [], [], []
-    for k in range(500):
+    for k in range(count):
         a, b = rng.sample(names, 2)
         search = f"/api/v1/search?source={a}&destination={b}&date={rng.choice(days)}"
         filtered.append(f"{search}&{some_filters()}")
@@ -654,7 +665,15 @@ def scenario(label: str, rows: list[dict[str, Any]], args: argparse.Namespace) -
             () if args.skip_http else ("uvicorn", "granian") if args.server == "both" else (args.server,)
         ):
             http_bench(
-                env, args.port, rows, args.duration, label, server, cities=args.cities, filters=args.filters
+                env,
+                args.port,
+                rows,
+                args.duration,
+                label,
+                server,
+                cities=args.cities,
+                filters=args.filters,
+                distinct=args.distinct,
             )
         size = min(args.batch, len(rows))
         hook = batch_time(env, size)
@@ -692,6 +711,13 @@ def main() -> None:
         "--cities", action="store_true", help="national: hubs as airports of NYC, LON, TYO; city searches too"
     )
     parser.add_argument("--filters", action="store_true", help="filtered and sorted searches, calendars too")
+    parser.add_argument(
+        "--distinct",
+        type=int,
+        default=500,
+        help="with --filters: distinct queries per script (many more than a run sends: every answer"
+        " computed afresh, none from the per-snapshot memos)",
+    )
     parser.add_argument("--skip-changes", action="store_true", help="no admin-change re-index timing")
     parser.add_argument(
         "--servers",
