@@ -354,7 +354,7 @@ def scan(
     longest: int | None,
     sort: int,
     k: int,
-) -> list[list[tuple[int, ...]]]:
+) -> list[tuple[tuple[int, ...], ...]]:
     """Per window (a row of ``starts`` / ``ends``, one column per source), the first ``k``
     itineraries as tuples of timetable slots, in order. ``tz``: per window and source, the epoch
     of the local clock change and the UTC offsets before and after it, for the depart window;
@@ -376,8 +376,10 @@ def scan(
         out_n, out_f,
     )  # fmt: skip
     found = out_f.tolist()
+    # Tuples of ints only: memoised per snapshot, the collector stops tracking them.
     return [
-        [tuple(row[: row[3]]) for row in window[:n]] for window, n in zip(found, out_n.tolist(), strict=True)
+        tuple(tuple(row[: row[3]]) for row in window[:n])
+        for window, n in zip(found, out_n.tolist(), strict=True)
     ]
 
 

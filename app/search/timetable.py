@@ -56,6 +56,8 @@ _MEMO_LIMIT = 20_000
 # Per-flight memos (key names) may hold a good part of the network: ~10 MB at this bound.
 _FLIGHT_MEMO_LIMIT = 100_000
 _FEW = 16
+# Scans and answers kept per snapshot (each a few hundred bytes to a few KB).
+_ANSWER_LIMIT = 8192
 
 _PUBLISH = lua_source("app.search", "timetable_publish")
 _HEAD = lua_source("app.search", "timetable_head")
@@ -111,7 +113,7 @@ class Snapshot:
     _prices: dict[tuple[int, ...], int] = field(default_factory=dict)
     _seat_keys: dict[int, str] = field(default_factory=dict)
     # Scan results by query (timetable_search): a snapshot never changes, so neither do they.
-    scans: dict[Hashable, list[list[tuple[int, ...]]]] = field(default_factory=dict)
+    scans: dict[Hashable, list[tuple[tuple[int, ...], ...]]] = field(default_factory=dict)
     answers: dict[Hashable, Any] = field(default_factory=dict)
 
     @classmethod
@@ -336,13 +338,13 @@ class Snapshot:
 
     def remember_answer(self, key: Hashable, answer: Any) -> None:
         """Keep a computed answer with what it rests on (timetable_search: checked before use)."""
-        if len(self.answers) >= _MEMO_LIMIT:
+        if len(self.answers) >= _ANSWER_LIMIT:
             self.answers.clear()
         self.answers[key] = answer
 
-    def remember_scan(self, key: Hashable, found: list[list[tuple[int, ...]]]) -> None:
+    def remember_scan(self, key: Hashable, found: list[tuple[tuple[int, ...], ...]]) -> None:
         """Keep a scan's result (without exclusions: it depends on this snapshot and the key only)."""
-        if len(self.scans) >= _MEMO_LIMIT:
+        if len(self.scans) >= _ANSWER_LIMIT:
             self.scans.clear()
         self.scans[key] = found
 

@@ -17,7 +17,7 @@ import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
 
@@ -50,7 +50,7 @@ class Found:
     """Per window (day), the chosen itineraries as timetable slots; the counters and cards read."""
 
     snapshot: Snapshot
-    chosen: list[list[tuple[int, ...]]]
+    chosen: list[Sequence[tuple[int, ...]]]
     counts: dict[int, int]
     cards: dict[int, bytes | None]
     short: set[int]  # flights read with too few seats
@@ -86,8 +86,7 @@ async def search(
     return render.body([([shown[f] for f in legs], snapshot.tail(legs, records)) for legs in found.chosen[0]])
 
 
-@dataclass(frozen=True, slots=True)
-class _Remembered:
+class _Remembered(NamedTuple):
     """A calendar answer and what it rests on: the snapshot (the head), the seat counters of the
     flights of each day's chosen itinerary (still enough seats) and of the flights found short
     (still short: one with seats again could make an earlier itinerary the answer)."""
@@ -113,7 +112,14 @@ async def first_prices(
     if snapshot is None:
         return None
     day_starts, _ = snapshot.windows(tuple(s for s in sources if s in snapshot.codes), tuple(days))
-    key = ("calendar", tuple(sources), tuple(destinations), tuple(days), seats, _opening(day_starts, cutoff))
+    key = (
+        "calendar",
+        tuple(sources),
+        tuple(destinations),
+        tuple(day.toordinal() for day in days),
+        seats,
+        _opening(day_starts, cutoff),
+    )
     remembered: _Remembered | None = snapshot.answers.get(key)
     if remembered is not None and context.search_reads is not None:
         head, values = await context.search_reads.execute_many(_head_command(context), remembered.read)
@@ -221,7 +227,7 @@ async def _scan(
         starts.tobytes(),
         ends.tobytes(),
         max_legs,
-        filters,
+        (filters.max_stops, filters.after, filters.before, filters.max_duration, filters.sort.value),
         k,
     )
     while True:
@@ -247,12 +253,15 @@ async def _scan(
                     k=k,
                 )
                 if source_names and dest_codes
-                else [[] for _ in days]
+                else [() for _ in days]
             )
             if banned is snapshot.banned:
+                # Tuples of ints only: the collector stops tracking them (a memo of lists made
+                # every full collection walk it).
+                found = [tuple(window) for window in found]
                 snapshot.remember_scan(memo_key, found)
         while True:  # read the counters of what would be answered until it all holds
-            chosen: list[list[tuple[int, ...]]] = []
+            chosen: list[Sequence[tuple[int, ...]]] = []
             rescan = False
             for window in found:
                 kept = [legs for legs in window if short.isdisjoint(legs)] if short else window
