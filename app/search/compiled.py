@@ -236,8 +236,8 @@ def _search_kernel(  # type: ignore[no-untyped-def]
 ):  # fmt: skip
     shift1 = 2 * FLIGHT_BITS
     lo_out, hi_out = out_ptr[origin], out_ptr[origin + 1]
-    first = _left(out_times, lo_out, hi_out, start)
-    last = _left(out_times, first, hi_out, end)
+    first = first_at_least(out_times, lo_out, hi_out, start)
+    last = first_at_least(out_times, first, hi_out, end)
     # Two-flight prefixes (second flight, cost, first flight), kept for the third legs.
     capacity = 1024
     p_f2 = np.empty(capacity, dtype=np.int64)
@@ -250,7 +250,7 @@ def _search_kernel(  # type: ignore[no-untyped-def]
         _offer(x, p1, a1 << 2 | 1, f1, costs, als, fls, counts, worst)
         if max_legs < 2:
             continue
-        lo = _left(out_times, out_ptr[x], out_ptr[x + 1], a1 + min_conn)
+        lo = first_at_least(out_times, out_ptr[x], out_ptr[x + 1], a1 + min_conn)
         hi = _right(out_times, lo, out_ptr[x + 1], a1 + max_layover)
         for j in range(lo, hi):
             f2 = out_flights[j]
@@ -333,7 +333,7 @@ def _search_kernel(  # type: ignore[no-untyped-def]
                 if src[f2] == destination:
                     continue
                 a2 = arr[f2]
-                lo = _left(member_times, m_lo, m_hi, a2 + min_conn)
+                lo = first_at_least(member_times, m_lo, m_hi, a2 + min_conn)
                 hi = _right(member_times, lo, m_hi, a2 + max_layover)
                 middle = f2 << FLIGHT_BITS
                 for j in range(lo, hi):
@@ -350,7 +350,7 @@ def _search_kernel(  # type: ignore[no-untyped-def]
 
 
 @_inline
-def _left(values, lo, hi, x):  # type: ignore[no-untyped-def]
+def first_at_least(values, lo, hi, x):  # type: ignore[no-untyped-def]
     """First index in [lo, hi) whose value is >= x (hi if none): bisect_left on a sorted range."""
     while lo < hi:
         middle = (lo + hi) >> 1

@@ -25,24 +25,14 @@ from typing import Any, cast
 import numpy as np
 from numba import njit
 
+from app.search.compiled import first_at_least
+
 Array = Any  # numpy arrays (numba's typed view of them is not visible to mypy)
 _jit = cast(Callable[[Callable[..., Any]], Callable[..., Any]], njit(cache=True))
 _inline = cast(Callable[[Callable[..., Any]], Callable[..., Any]], njit(cache=True, inline="always"))
 
 SORT_PRICE, SORT_DURATION, SORT_DEPARTURE, SORT_ARRIVAL = 0, 1, 2, 3
 _INF = 1 << 62
-
-
-@_inline
-def _first_at_least(values, lo, hi, x):  # type: ignore[no-untyped-def]
-    """First index in [lo, hi) whose value is >= x (values ascending there)."""
-    while lo < hi:
-        mid = (lo + hi) >> 1
-        if values[mid] < x:
-            lo = mid + 1
-        else:
-            hi = mid
-    return lo
 
 
 @_inline
@@ -191,7 +181,7 @@ def _scan(  # type: ignore[no-untyped-def]
             if start >= end:
                 continue
             last = out_ptr[s + 1]
-            for i in range(_first_at_least(dep, out_ptr[s], last, start), last):
+            for i in range(first_at_least(dep, out_ptr[s], last, start), last):
                 d0 = dep[i]
                 if d0 >= end:
                     break
@@ -256,7 +246,7 @@ def _scan(  # type: ignore[no-untyped-def]
                     continue
                 if count == k and _bound(sort, c1, d0, a1, min_conn, rk_minc[r], rk_mindur[r]) > tk0[k - 1]:
                     continue
-                for j in range(_first_at_least(r_dep, rk_lo[r], rk_hi[r], low), rk_hi[r]):
+                for j in range(first_at_least(r_dep, rk_lo[r], rk_hi[r], low), rk_hi[r]):
                     if r_dep[j] > high:
                         break
                     f = r_flight[j]
@@ -288,7 +278,7 @@ def _scan(  # type: ignore[no-untyped-def]
                     > tk0[k - 1]
                 ):
                     continue
-                for jb in range(_first_at_least(r_dep, rk_lo[rb], rk_hi[rb], low), rk_hi[rb]):
+                for jb in range(first_at_least(r_dep, rk_lo[rb], rk_hi[rb], low), rk_hi[rb]):
                     if r_dep[jb] > high:
                         break
                     f = r_flight[jb]
@@ -314,7 +304,7 @@ def _scan(  # type: ignore[no-untyped-def]
                             and _bound(sort, c2, d0, a2, min_conn, rk_minc[r], rk_mindur[r]) > tk0[k - 1]
                         ):
                             continue
-                        for j in range(_first_at_least(r_dep, rk_lo[r], rk_hi[r], low3), rk_hi[r]):
+                        for j in range(first_at_least(r_dep, rk_lo[r], rk_hi[r], low3), rk_hi[r]):
                             if r_dep[j] > high3:
                                 break
                             g = r_flight[j]
