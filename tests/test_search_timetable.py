@@ -8,6 +8,7 @@ import uuid
 from datetime import UTC, datetime, timedelta
 
 import httpx
+import pytest
 from sqlalchemy import text
 
 from app.context import AppContext
@@ -167,3 +168,27 @@ async def test_a_remembered_calendar_follows_sold_out_and_freed_seats_and_change
     changed = await client.put(f"/admin/flights/{cheap['id']}", json=body, headers=admin_headers)
     assert changed.status_code == 200, changed.text
     assert await price_that_day() == 50  # the timetable moved on
+
+
+async def test_a_failed_load_leaves_searches_to_postgresql_and_is_tried_again(
+    client: httpx.AsyncClient,
+    admin_headers: dict[str, str],
+    context: AppContext,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    await create_flight(client, admin_headers, departure=DEPARTURE)
+    other = Timetable()
+
+    async def broken(*_: object) -> list[timetable.Row]:
+        raise ConnectionError("PostgreSQL went away")
+
+    monkeypatch.setattr(timetable, "_rows", broken)
+    assert other.usable(context) is None  # a load starts, and fails
+    assert other._loading is not None
+    await other._loading  # logged, not raised: nobody else awaits it
+    assert other.usable(context) is None  # within the pause: no new attempt
+    assert other._loading.done()
+    with pytest.raises(RuntimeError):
+        await other.ready(context)
+    monkeypatch.undo()
+    assert len((await other.ready(context)).dep) == 1

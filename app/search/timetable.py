@@ -22,7 +22,6 @@ periodic reload (``REFRESH_SECONDS``), as a process that dies between a commit a
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import secrets
 import time
 import uuid
@@ -56,6 +55,9 @@ _MEMO_LIMIT = 20_000
 # Per-flight memos (key names) may hold a good part of the network: ~10 MB at this bound.
 _FLIGHT_MEMO_LIMIT = 100_000
 _FEW = 16
+# A failed load is tried again by the first search after this pause (PostgreSQL answers meanwhile).
+_RETRY_SECONDS = 5
+_READY_ATTEMPTS = 5
 # Scans and answers kept per snapshot (each a few hundred bytes to a few KB).
 _ANSWER_LIMIT = 8192
 
@@ -389,6 +391,7 @@ class Timetable:
         self._snapshot: Snapshot | None = None
         self._loading: asyncio.Task[None] | None = None
         self._catching_up = asyncio.Lock()
+        self._failed_at: float | None = None
 
     def usable(self, context: AppContext) -> Snapshot | None:
         """The snapshot to search, not yet checked against the head (None while none is loaded:
@@ -400,16 +403,17 @@ class Timetable:
 
     async def ready(self, context: AppContext) -> Snapshot:
         """A snapshot at the current head, loading or catching up as needed (startup, tests)."""
-        while True:
+        for _ in range(_READY_ATTEMPTS):
             snapshot = self._snapshot
             if snapshot is not None:
                 current = await self.confirm(context, await read_head(context))
                 if current is not None:
                     return current
+            self._failed_at = None  # a caller waiting for it: no pause between attempts
             self._start_loading(context)
             assert self._loading is not None
-            with contextlib.suppress(Exception):
-                await asyncio.shield(self._loading)
+            await asyncio.shield(self._loading)
+        raise RuntimeError("the search timetable could not be loaded (search_timetable_load_failed)")
 
     async def confirm(self, context: AppContext, head: Head) -> Snapshot | None:
         """The snapshot brought to ``head`` (read by the caller with its counters), or None when
@@ -452,6 +456,8 @@ class Timetable:
         return await asyncio.to_thread(snapshot.replaced, changed, rows, expected - 1)
 
     def _start_loading(self, context: AppContext) -> None:
+        if self._failed_at is not None and time.monotonic() - self._failed_at < _RETRY_SECONDS:
+            return
         if self._loading is None or self._loading.done():
             self._loading = asyncio.get_running_loop().create_task(self._load(context))
 
@@ -463,8 +469,10 @@ class Timetable:
             zones = await incremental.zones(context)
             snapshot = await asyncio.to_thread(_prepared, rows, zones, head)
         except Exception:
+            # Searches answer from PostgreSQL meanwhile; the next one after the pause tries again.
             log.warning("search_timetable_load_failed", exc_info=True)
-            raise
+            self._failed_at = time.monotonic()
+            return
         async with self._catching_up:
             current = self._snapshot
             if current is None or current.epoch != snapshot.epoch or current.seq <= snapshot.seq:
