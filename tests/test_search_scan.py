@@ -11,11 +11,12 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 import numpy as np
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from app.flights.events import FlightSnapshot
-from app.search import ordered, scan
+from app.search import ordered, scan, timetable
 from app.search.data import Zones
 from app.search.engine import Rules
 from app.search.filters import Filters, facts_of
@@ -136,7 +137,7 @@ def scanned(
         sort=SORTS[query.sort],
         k=k,
     ) if names and dests else [[] for _ in windows]  # fmt: skip
-    return [[[table.record(f) for f in legs] for legs in window] for window in found]
+    return [[[table.records(legs)[f] for f in legs] for legs in window] for window in found]
 
 
 def reference(
@@ -260,6 +261,18 @@ def assert_same_indexes(merged: Snapshot, fresh: Snapshot) -> None:
     }
     assert routes(merged) == routes(fresh)
     assert (np.diff(merged.r_dep) >= 0).sum() >= 0  # r_dep is per route: checked through routes()
+
+
+def test_a_catch_up_past_the_merge_keys_airport_bound_sorts_afresh(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(timetable, "_MERGE_AIRPORTS", 3)  # the real bound is 16,384 airports
+    rows = [flight(s % 3, (s + 1) % 3, BASE + s * 1800, HOUR, 100 + s) for s in range(30)]
+    table = snapshot_of(rows)
+    added = flight(3, 4, BASE + HOUR, HOUR, 70)
+    after = [r for r in rows if r.id != rows[2].id] + [added]
+    changed = {rows[2].id.bytes, added.id.bytes}
+    merged = table.replaced(changed, [row for row in snapshot_rows(after) if row[0] in changed], 3)
+    assert merged.seq == 3
+    assert_same_indexes(merged, snapshot_of(after))
 
 
 @settings(max_examples=100, deadline=None, suppress_health_check=list(HealthCheck))

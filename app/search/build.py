@@ -65,9 +65,11 @@ class Shared:
 def compiled_engine(graph: Graph, records: list[bytes], rules: Rules, days: int, data_dir: Path) -> Any:
     """The compiled engine's graph (JIT warmed up), or None: the pure-Python engine then runs.
 
-    numba is imported here, not at module level: the API process never builds. Below
-    COMPILED_MIN_DAYS loading the compiled code (~0.5 s; a first compilation, before the disk cache
-    exists, ~8 s) costs more than the Python engine's ~15 ms per origin-day.
+    Below COMPILED_MIN_DAYS loading the compiled code (~0.5 s; a first compilation, before the
+    disk cache exists, ~8 s) costs more than the Python engine's ~15 ms per origin-day. (scan.py,
+    the timetable's kernel, imports the compiled module in every process that imports the search
+    package, before this runs: the NUMBA_CACHE_DIR fallback below comes too late for it, so the
+    Docker image sets NUMBA_CACHE_DIR itself.)
     """
     if days < COMPILED_MIN_DAYS:
         return None

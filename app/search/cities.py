@@ -47,9 +47,8 @@ async def search_pairs(
     if len(pairs) == 1:
         return await search(context, *pairs[0], day, seats, filters)
     answer = None if filters is not None else await _from_index(context, pairs, day, seats)
-    if (
-        answer is None
-    ):  # all pairs in one scan of the timetable (the pairs are every source to every destination)
+    if answer is None:
+        # All pairs in one scan of the timetable (the pairs are every source to every destination).
         cutoff = bookable_after(context, time.time())
         sources, destinations = sorted({s for s, _ in pairs}), sorted({d for _, d in pairs})
         answer = await timetable_search.search(

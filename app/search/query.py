@@ -233,17 +233,17 @@ async def _exact(
     now: float,
     filters: Filters | None = None,
 ) -> bytes:
-    """The pair computed exactly: by the timetable's scan, else from PostgreSQL and live seats
-    (only the flights that can take part)."""
-    answer = await timetable_search.search(
-        context, [source], [destination], day, seats, bookable_after(context, now), filters, RESULTS
-    )
-    if answer is not None:
-        return answer
+    """The pair computed exactly: by the timetable's scan (a filtered search tried it first, in
+    ``search``), else from PostgreSQL and live seats (only the flights that can take part)."""
     if filters is not None:
         return await ordered.exact(
             context, source, destination, day, seats, bookable_after(context, now), filters, RESULTS
         )
+    answer = await timetable_search.search(
+        context, [source], [destination], day, seats, bookable_after(context, now), None, RESULTS
+    )
+    if answer is not None:
+        return answer
     zones = await data.Zones.load(context)
     rules = data.rules_of(context.settings)
     start, end = zones.bounds(source, day)

@@ -11,11 +11,11 @@ catches up (the feed's new entries, then those flights' rows re-read from Postgr
 hold at least what was announced) and the search runs again on the result.
 
 A snapshot of another epoch (Redis lost the head: a fresh epoch is taken by the next writer or
-reader, so a missing head never matches), behind a trimmed feed, or told to reload (a bulk
+reader, so a missing head never matches), behind a trimmed feed, or told to reload (an airport's
 timezone change, a full index rebuild) is dropped and reloaded in the background; until then
 searches answer from PostgreSQL (ordered.py). A load reads the head *before* PostgreSQL, so any
 change it might miss is in the feed after it. A change made behind the application's back (SQL by
-hand) is seen after ``python -m app.cli search-rebuild`` (which announces a reload) or the
+hand) is seen after ``python -m app.cli rebuild-index`` (which announces a reload) or the
 periodic reload (``REFRESH_SECONDS``), as a process that dies between a commit and its hook.
 """
 
@@ -55,6 +55,8 @@ _MEMO_LIMIT = 20_000
 # Per-flight memos (key names) may hold a good part of the network: ~10 MB at this bound.
 _FLIGHT_MEMO_LIMIT = 100_000
 _FEW = 16
+# Airports the merge's packed route keys hold (14 bits of destination); more: a full re-sort.
+_MERGE_AIRPORTS = 1 << 14
 # A failed load is tried again by the first search after this pause (PostgreSQL answers meanwhile).
 _RETRY_SECONDS = 5
 _READY_ATTEMPTS = 5
@@ -103,8 +105,8 @@ class Snapshot:
     rk_minc: Any
     rk_mindur: Any
     raw_ids: bytes = b""  # every flight's raw id, 16 bytes per slot
-    # Flights a search marks unusable (too few seats), reset after each scan: one array per
-    # snapshot instead of one per search (the event loop runs one scan at a time).
+    # No flight excluded, for scans that exclude none; never written (a search that must exclude
+    # flights short of seats scans with its own copy).
     banned: Any = None
     loaded_at: float = field(default_factory=time.monotonic)
     _bounds: dict[tuple[str, date], tuple[int, int]] = field(default_factory=dict)
@@ -160,6 +162,15 @@ class Snapshot:
                 if name not in codes:
                     codes[name] = len(airports)
                     airports.append(name)
+        if len(airports) > _MERGE_AIRPORTS:  # the merge's packed keys would overflow: sort afresh
+            columns = (x[keep].tolist() for x in (self.src, self.dst, self.dep, self.arr, self.cents))
+            current = [
+                (self.raw_id(f), self.airports[s], self.airports[d], t, a, c)
+                for f, s, d, t, a, c in zip(np.flatnonzero(keep).tolist(), *columns, strict=True)
+            ]
+            replaced = Snapshot.of([*current, *rows], self.zones, (self.epoch, seq))
+            replaced.loaded_at = self.loaded_at
+            return replaced
         m = len(rows)
         raw = np.frombuffer(b"".join(r[0] for r in rows), dtype=">u8").reshape(m, 2)
         added = {
@@ -287,22 +298,21 @@ class Snapshot:
         )
         return {slot: (self.raw_id(slot), d, a, c) for slot, d, a, c in columns}
 
+    # The memos below look up first and build only on a miss (``_kept``: bounded, so that a
+    # client walking every airport and date cannot grow them without end).
+
     def name(self, slot: int) -> str:
         """The flight's id as text, as the Redis keys spell it (memoised: searches repeat flights)."""
         found = self._names.get(slot)
         if found is None:
-            if len(self._names) >= _FLIGHT_MEMO_LIMIT:
-                self._names.clear()
-            found = self._names[slot] = str(uuid.UUID(bytes=self.raw_id(slot)))
+            found = _kept(self._names, slot, str(uuid.UUID(bytes=self.raw_id(slot))), _FLIGHT_MEMO_LIMIT)
         return found
 
     def tail(self, legs: tuple[int, ...], records: dict[int, tuple[bytes, int, int, int]]) -> bytes:
         """render.tail of an itinerary (memoised by its flights: fixed by their records)."""
         found = self._tails.get(legs)
         if found is None:
-            if len(self._tails) >= _MEMO_LIMIT:
-                self._tails.clear()
-            found = self._tails[legs] = render.tail([records[f] for f in legs])
+            found = _kept(self._tails, legs, render.tail([records[f] for f in legs]))
         return found
 
     def windows(self, sources: tuple[str, ...], days: tuple[date, ...]) -> tuple[Any, Any]:
@@ -312,52 +322,37 @@ class Snapshot:
             bounds = np.asarray(
                 [[self.bounds(name, day) for name in sources] for day in days], dtype=np.int64
             ).reshape(len(days), len(sources), 2)
-            if len(self._windows) >= _MEMO_LIMIT:
-                self._windows.clear()
-            found = self._windows[sources, days] = (
-                np.ascontiguousarray(bounds[:, :, 0]),
-                np.ascontiguousarray(bounds[:, :, 1]),
-            )
+            both = (np.ascontiguousarray(bounds[:, :, 0]), np.ascontiguousarray(bounds[:, :, 1]))
+            found = _kept(self._windows, (sources, days), both)
         return found
 
     def price(self, legs: tuple[int, ...]) -> int:
         """An itinerary's price in cents (memoised by its flights)."""
         found = self._prices.get(legs)
         if found is None:
-            if len(self._prices) >= _MEMO_LIMIT:
-                self._prices.clear()
-            found = self._prices[legs] = int(self.cents[list(legs)].sum())
+            found = _kept(self._prices, legs, int(self.cents[list(legs)].sum()))
         return found
 
     def seat_key(self, slot: int, keys: Keys) -> str:
         """The flight's seat counter key (memoised: the read path names the same flights often)."""
         found = self._seat_keys.get(slot)
         if found is None:
-            if len(self._seat_keys) >= _FLIGHT_MEMO_LIMIT:
-                self._seat_keys.clear()
-            found = self._seat_keys[slot] = keys.seats(self.name(slot))
+            found = _kept(self._seat_keys, slot, keys.seats(self.name(slot)), _FLIGHT_MEMO_LIMIT)
         return found
 
     def remember_answer(self, key: Hashable, answer: Any) -> None:
         """Keep a computed answer with what it rests on (timetable_search: checked before use)."""
-        if len(self.answers) >= _ANSWER_LIMIT:
-            self.answers.clear()
-        self.answers[key] = answer
+        _kept(self.answers, key, answer, _ANSWER_LIMIT)
 
     def remember_scan(self, key: Hashable, found: list[tuple[tuple[int, ...], ...]]) -> None:
         """Keep a scan's result (without exclusions: it depends on this snapshot and the key only)."""
-        if len(self.scans) >= _ANSWER_LIMIT:
-            self.scans.clear()
-        self.scans[key] = found
-
-    def record(self, slot: int) -> tuple[bytes, int, int, int]:
-        return self.records([slot])[slot]
+        _kept(self.scans, key, found, _ANSWER_LIMIT)
 
     def bounds(self, airport: str, day: date) -> tuple[int, int]:
         """The airport's local day as [start, end) epochs (memoised: the zones are the snapshot's)."""
         found = self._bounds.get((airport, day))
         if found is None:
-            found = self._bounds[airport, day] = self.zones.bounds(airport, day)
+            found = _kept(self._bounds, (airport, day), self.zones.bounds(airport, day))
         return found
 
     def clock(self, airport: str, day: date) -> tuple[int, int, int]:
@@ -377,7 +372,7 @@ class Snapshot:
                     low = middle
                 else:
                     high = middle
-            found = self._clocks[airport, day] = (high, before, after)
+            found = _kept(self._clocks, (airport, day), (high, before, after))
         return found
 
     def matches(self, head: Head) -> bool:
@@ -524,6 +519,14 @@ async def _rows(context: AppContext, where: str, *args: Any) -> list[Row]:
         driver: Any = raw.driver_connection
         records = await driver.fetch(_ROWS + where, *args)
     return [tuple(r) for r in records]
+
+
+def _kept(store: dict[Any, Any], key: Any, value: Any, limit: int = _MEMO_LIMIT) -> Any:
+    """Store ``value`` in a memo, which starts over when full; returns the value."""
+    if len(store) >= limit:
+        store.clear()
+    store[key] = value
+    return value
 
 
 def _out_key(src: Any, dep: Any) -> Any:

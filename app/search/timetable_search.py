@@ -255,10 +255,7 @@ async def _scan(
                 if source_names and dest_codes
                 else [() for _ in days]
             )
-            if banned is snapshot.banned:
-                # Tuples of ints only: the collector stops tracking them (a memo of lists made
-                # every full collection walk it).
-                found = [tuple(window) for window in found]
+            if banned is snapshot.banned:  # (tuples of ints, as scan.scan returns them)
                 snapshot.remember_scan(memo_key, found)
         while True:  # read the counters of what would be answered until it all holds
             chosen: list[Sequence[tuple[int, ...]]] = []
