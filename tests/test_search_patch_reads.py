@@ -1,13 +1,13 @@
-"""What the small-change patch reads before it merges: the headers pass (read_heads.lua) says
-exactly which lists hold a changed flight, as codec.mentions does in Python (aligned records only,
-an id's bytes straddling two records never count); the one-query neighbourhood holds every flight
-that can precede or follow a changed flight within two connections; the unrolled order keys of a
-stored list are codec.order_key's."""
+"""What the small-change patch reads before it merges: every named list whole, through the read
+multiplexer or the script path alike (a packed script call reloads a script Redis lost); the
+one-query neighbourhood holds every flight that can precede or follow a changed flight within two
+connections; the unrolled order keys of a stored list are codec.order_key's."""
 
 from __future__ import annotations
 
 import random
 import uuid
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
@@ -16,46 +16,40 @@ from hypothesis import strategies as st
 from sqlalchemy import text
 
 from app.context import AppContext
+from app.platform.redis.client import run_script_packed
 from app.search import data, incremental
 from app.search import storage as store
-from app.search.codec import FLIGHT, Records, Stored, decode_list, encode_list, mentions, order_key, record
+from app.search.codec import Records, Stored, decode_list, encode_list, order_key, record
 
 FLIGHTS = [record(uuid.UUID(int=(k + 1) * 0x01010101), 1_000 * k, 1_000 * k + 500, 7 * k) for k in range(10)]
 itinerary = st.lists(st.sampled_from(FLIGHTS), min_size=1, max_size=3, unique=True).map(tuple)
 
 
-def straddling(blob: bytes) -> bytes:
-    """16 bytes of the flight table that start inside a record (not an id the list holds)."""
-    start = 11 + 8
-    return blob[start : start + 16]
-
-
 @settings(max_examples=30, deadline=None, suppress_health_check=list(HealthCheck))
-@given(
-    lists=st.lists(st.lists(itinerary, min_size=1, max_size=12), min_size=1, max_size=6),
-    picks=st.lists(st.integers(0, 11), min_size=1, max_size=3),
-)
-async def test_the_headers_pass_says_which_lists_hold_a_changed_flight(
-    context: AppContext, lists: list[list[Records]], picks: list[int]
+@given(lists=st.lists(st.lists(itinerary, min_size=1, max_size=12), min_size=1, max_size=6))
+async def test_the_patch_reads_every_named_list_whole_through_either_path(
+    context: AppContext, lists: list[list[Records]]
 ) -> None:
     blobs = {f"D{k}": encode_list(itineraries, False) for k, itineraries in enumerate(lists)}
     day = ("HDR", datetime(2031, 1, 1, tzinfo=UTC).date())
     key = store.day_key(context, *day)
     await context.redis.delete(key)
     await context.redis.hset(key, mapping={store.BUILT: b"tag", store.GEN: b"3", **blobs})
-    first = next(iter(blobs.values()))
-    # Ids of the table, one no list holds, and bytes that straddle two records of a table.
-    candidates = [FLIGHT.unpack(r)[0] for r in FLIGHTS] + [uuid.uuid4().bytes, straddling(first)]
-    ids = sorted({candidates[p % len(candidates)] for p in picks})
     fields = [*blobs, "absent"]
-    [reply] = await store.read_heads(context, [day], [fields], ids)
-    assert reply[:2] == [b"tag", b"3"]
-    for name, head in zip(fields, reply[2:], strict=True):
-        if name == "absent":
-            assert head is None
-            continue
-        blob = blobs[name]
-        assert head == (blob + b"1" if mentions(blob, ids) else blob[:11] + b"0")
+    expected = [b"tag", b"3", *blobs.values(), None]
+    assert await store.read_days(context, [day], [fields]) == [expected]
+    # The script path (Cluster, or a client the multiplexer does not serve).
+    scripted = replace(context, search_reads=None)
+    assert await store.read_days(scripted, [day, day], [fields, fields[:1]]) == [expected, expected[:3]]
+
+
+async def test_a_packed_script_call_loads_the_script_redis_lost(context: AppContext) -> None:
+    script = context.redis.register_script("return {KEYS[1], ARGV[1], #ARGV}")
+    await context.redis.script_flush()
+    big = b"x" * 100_000
+    reply = await run_script_packed(context.redis, script, ["k"], [big, *range(2_000)])
+    assert reply == [b"k", big, 2_001]
+    assert await run_script_packed(context.redis, script, ["k"], ["a"]) == [b"k", b"a", 1]
 
 
 @settings(max_examples=200, deadline=None)

@@ -17,7 +17,8 @@ from typing import TYPE_CHECKING, Any
 
 from redis.asyncio.cluster import RedisCluster
 
-from app.platform.redis.client import queue_script
+from app.platform.redis.client import queue_script, run_script_packed
+from app.platform.redis.multiplex import encode
 from app.platform.redis.scripts import lua_source
 
 if TYPE_CHECKING:
@@ -33,7 +34,6 @@ OriginDay = tuple[str, date]
 REPLACE = lua_source("app.search", "replace")
 PATCH = lua_source("app.search", "patch")
 READ_DAYS = lua_source("app.search", "read_days")
-READ_HEADS = lua_source("app.search", "read_heads")
 PATCH_DAYS = lua_source("app.search", "patch_days")
 _DAYS_PER_CALL = 1000
 
@@ -111,12 +111,12 @@ def _groups(context: AppContext, days: Sequence[OriginDay]) -> list[list[int]]:
 
 async def _run(context: AppContext, source: str, calls: list[tuple[list[str], list[Any]]]) -> list[Any]:
     """One reply per (keys, args) call of the script. A single call (a single Redis, < 1,000 days)
-    runs as one EVALSHA (SCRIPT LOAD only after a NOSCRIPT reply); through a pipeline redis-py
-    first asks SCRIPT EXISTS, one more round trip for each of a small change's three script calls."""
+    runs as one EVALSHA packed by client.run_script_packed (SCRIPT LOAD only after a NOSCRIPT
+    reply); through a pipeline redis-py first asks SCRIPT EXISTS, one more round trip."""
     script = context.redis.register_script(source)
     if len(calls) == 1 and not isinstance(context.redis, RedisCluster):
         keys, args = calls[0]
-        return [await script(keys=keys, args=args)]
+        return [await run_script_packed(context.redis, script, keys, args)]
     pipe = context.redis.pipeline(transaction=False)
     for keys, args in calls:
         await queue_script(pipe, script, keys, args)
@@ -126,7 +126,18 @@ async def _run(context: AppContext, source: str, calls: list[tuple[list[str], li
 async def read_days(
     context: AppContext, days: Sequence[OriginDay], fields: Sequence[Sequence[str]]
 ) -> list[list[bytes | None]]:
-    """Per day: [BUILT, GEN, *fields' values] (None where absent), in few commands."""
+    """Per day: [BUILT, GEN, *fields' values] (None where absent), in one round trip.
+
+    On a single Redis one ``HMGET`` per day through the read multiplexer (hiredis, no redis-py
+    command layers: a hub change reads ~100-200 days, 3-5 MB); on Cluster one script call per
+    origin (its days share the {o:<origin>} slot)."""
+    reads = context.search_reads
+    if reads is not None:
+        commands = [
+            encode("HMGET", day_key(context, *day), BUILT, GEN, *named)
+            for day, named in zip(days, fields, strict=True)
+        ]
+        return list(await reads.execute_many(*commands)) if commands else []
     calls = []
     groups = _groups(context, days)
     for group in groups:
@@ -136,25 +147,6 @@ async def read_days(
         calls.append(([day_key(context, *days[k]) for k in group], args))
     replies: list[list[bytes | None]] = [[] for _ in days]
     for group, reply in zip(groups, await _run(context, READ_DAYS, calls), strict=True):
-        for k, values in zip(group, reply, strict=True):
-            replies[k] = values
-    return replies
-
-
-async def read_heads(
-    context: AppContext, days: Sequence[OriginDay], fields: Sequence[Sequence[str]], ids: Sequence[bytes]
-) -> list[list[bytes | None]]:
-    """Per day: [BUILT, GEN, per field the whole list + b"1" if its flight table holds one of
-    ``ids``, else its 11-byte header + b"0" (None where absent)]: read_days without the bodies of
-    the lists that hold none of ``ids``."""
-    calls = []
-    groups = _groups(context, days)
-    for group in groups:
-        args: list[Any] = [len(ids), *ids]
-        args += ["\0".join(fields[k]) for k in group]
-        calls.append(([day_key(context, *days[k]) for k in group], args))
-    replies: list[list[bytes | None]] = [[] for _ in days]
-    for group, reply in zip(groups, await _run(context, READ_HEADS, calls), strict=True):
         for k, values in zip(group, reply, strict=True):
             replies[k] = values
     return replies
