@@ -10,8 +10,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+import asyncpg
 import procrastinate
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.airports import service as airports
 from app.booking import group_commit, order_storage
@@ -21,7 +21,7 @@ from app.booking.order_storage import OrderStore
 from app.booking.reservation import new_strategy
 from app.bulk_import import runner as bulk_runner
 from app.bulk_import import tasks as bulk_tasks
-from app.flights.events import FlightChange, FlightSnapshot, ScheduleHook
+from app.flights.events import FlightChange, ScheduleHook, ScheduleMove
 from app.flights.inventory import SeatInventory
 from app.operations import schedule as operations_schedule
 from app.platform.config import Settings
@@ -52,7 +52,8 @@ class AppContext(Platform):
     jobs: JobQueue
     # Argon2 hashes and password checks, bounded per process (app.platform.security.PasswordWork).
     password_work: PasswordWork
-    # Run by the admin PUT inside its transaction when a flight's times move (set by _subscribe).
+    # Run inside the transaction that moves flights' times, by the admin PUT and by each bulk import
+    # batch, with all of its moves (set by _subscribe; app.flights.events.ScheduleHook).
     schedule_hook: ScheduleHook | None = None
     # Every searchable flight in arrays, kept current by the change feed (filters, sorts, calendar).
     timetable: Timetable = field(default_factory=Timetable)
@@ -113,10 +114,8 @@ class AppContext(Platform):
         async def reindex_airport(airport: str) -> None:
             await search_hooks.on_airport_timezone_changed(self, airport)
 
-        async def schedule_changed(
-            session: AsyncSession, before: FlightSnapshot, after: FlightSnapshot
-        ) -> None:
-            await operations_schedule.on_schedule_change(self, session, before, after)
+        async def schedule_changed(conn: asyncpg.Connection, moves: Sequence[ScheduleMove]) -> None:
+            await operations_schedule.on_schedule_change(self, conn, moves)
 
         self.schedule_hook = schedule_changed
         self.flight_changes.subscribe(names_changed)

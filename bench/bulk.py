@@ -5,13 +5,15 @@
 A real API server process and a real worker process, with their own fresh database and Redis key
 prefix (removed afterwards). For each size: upload a CSV (all new flights) and time it from the
 first byte sent to COMPLETED; then the same flights with every price changed (all updates); then
-that file again (all rows unchanged). Each upload starts once the job queue is idle (the search
-reindex a previous upload queued has run). In the same run: raw COPY of the file into a bare table
-and into a flights-like table with flights' indexes, and a pure-SQL all-update (COPY to staging +
-INSERT ... ON CONFLICT DO UPDATE into that table). Prints rows/s, the ratios to those baselines,
-the search index's share of the job (reported by the worker), and the worker's largest RSS sampled
-during the imports (flat memory: it must not grow with the file) beside its all-time peak (which
-includes the search reindex that follows each upload).
+that file again (all rows unchanged); then every arrival moved 5 minutes later (all updates that
+move times: each batch runs the schedule hook, which finds no booked flight). Each upload starts
+once the job queue is idle (the search reindex a previous upload queued has run). In the same run:
+raw COPY of the file into a bare table and into a flights-like table with flights' indexes, and a
+pure-SQL all-update (COPY to staging + INSERT ... ON CONFLICT DO UPDATE into that table). Prints
+rows/s, the ratios to those baselines, the search index's share of the job (reported by the
+worker), and the worker's largest RSS sampled during the imports (flat memory: it must not grow
+with the file) beside its all-time peak (which includes the search reindex that follows each
+upload).
 """
 
 from __future__ import annotations
@@ -54,8 +56,9 @@ BARE = """CREATE UNLOGGED TABLE {name} (flight_number text, source text, destina
     departure_ts timestamptz, arrival_ts timestamptz, total_seats integer, price numeric(10, 2))"""
 
 
-def write_csv(path: Path, rows: int, seed: int = 7, bump: int = 0) -> None:
-    """``bump`` raises every price: the same flights, each one changed (an all-update file)."""
+def write_csv(path: Path, rows: int, seed: int = 7, bump: int = 0, later: int = 0) -> None:
+    """``bump`` raises every price: the same flights, each one changed (an all-update file);
+    ``later`` moves every arrival that many minutes (an all-update file that moves times)."""
     rng = random.Random(seed)
     cities = list(CITIES)
     start = datetime(2027, 6, 1, tzinfo=UTC)
@@ -64,7 +67,7 @@ def write_csv(path: Path, rows: int, seed: int = 7, bump: int = 0) -> None:
         for i in range(rows):
             a, b = rng.sample(cities, 2)
             dep = start + timedelta(minutes=i)  # a flight a minute: unique (number, departure)
-            arr = dep + timedelta(minutes=rng.randrange(60, 200))
+            arr = dep + timedelta(minutes=rng.randrange(60, 200) + later)
             out.write(
                 f"BX-{i % 9000},{a},{b},{dep.isoformat()},{arr.isoformat()},"
                 f"{rng.randrange(120, 240)},{rng.randrange(2000, 15000) + bump}.{rng.randrange(100):02d}\n"
@@ -226,8 +229,10 @@ def main() -> None:
             for size in sizes:
                 path = tmp / f"{size}.csv"
                 changed = tmp / f"{size}-changed.csv"
+                moved = tmp / f"{size}-moved.csv"
                 write_csv(path, size)
                 write_csv(changed, size, bump=1)
+                write_csv(moved, size, bump=1, later=5)
                 with psycopg.connect(url, autocommit=True) as conn:
                     conn.execute("TRUNCATE flights CASCADE")
                 bare = raw_copy(url, path, BARE, None)
@@ -244,6 +249,10 @@ def main() -> None:
                 wait_for_idle_queue(url)
                 same_s, status, same_rss, _ = upload_and_wait(http, token, changed, worker.pid)
                 assert status["status"] == "COMPLETED" and status["summary"]["updated"] == size, status
+                wait_for_idle_queue(url)
+                moved_s, status, moved_rss, _ = upload_and_wait(http, token, moved, worker.pid)
+                assert status["status"] == "COMPLETED" and status["summary"]["updated"] == size, status
+                moved_search = search_seconds(worker_log)
                 row = {
                     "rows": size,
                     "mb": round(path.stat().st_size / (1 << 20), 1),
@@ -262,7 +271,12 @@ def main() -> None:
                     "update_upload_share": round(update_up / update_s, 3),
                     "unchanged_rows_s": round(size / same_s),
                     "unchanged_vs_copy_indexed": round(indexed / same_s, 3),
-                    "worker_rss_during_imports_mb": round(max(insert_rss, update_rss, same_rss), 1),
+                    "moved_rows_s": round(size / moved_s),
+                    "moved_vs_copy_indexed": round(indexed / moved_s, 3),
+                    "moved_search_share": round(moved_search / moved_s, 3),
+                    "worker_rss_during_imports_mb": round(
+                        max(insert_rss, update_rss, same_rss, moved_rss), 1
+                    ),
                     # The insert runs before any search reindex of this size: the import's own memory.
                     "worker_rss_during_insert_mb": round(insert_rss, 1),
                     "worker_rss_during_update_mb": round(update_rss, 1),
@@ -273,6 +287,7 @@ def main() -> None:
                 print(json.dumps(row), flush=True)
                 path.unlink()
                 changed.unlink()
+                moved.unlink()
         finally:
             for proc in (api, worker):
                 proc.terminate()
@@ -291,7 +306,9 @@ def main() -> None:
             f"(x{r['update_vs_copy_indexed']}, x{r['update_vs_sql_upsert']} of SQL upsert "
             f"{r['sql_upsert_rows_s']:,}/s, search {r['update_search_share']:.0%}, "
             f"upload request {r['update_upload_share']:.0%}), "
-            f"unchanged re-upload {r['unchanged_rows_s']:,}/s (x{r['unchanged_vs_copy_indexed']}); "
+            f"unchanged re-upload {r['unchanged_rows_s']:,}/s (x{r['unchanged_vs_copy_indexed']}), "
+            f"times moved {r['moved_rows_s']:,}/s (x{r['moved_vs_copy_indexed']}, "
+            f"search {r['moved_search_share']:.0%}); "
             f"bare COPY {r['copy_bare_rows_s']:,}/s; worker RSS during the imports "
             f"{r['worker_rss_during_imports_mb']} MB (peak incl. search reindex {r['worker_peak_rss_mb']} MB)"
         )

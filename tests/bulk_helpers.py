@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import asyncpg
 import httpx
+import pytest
 
+from app.bulk_import import upsert
 from app.context import AppContext, create_jobs_app
 from app.platform.jobs import worker_options
 
@@ -60,3 +64,19 @@ async def import_csv(
     assert response.status_code == 202, response.text
     await run_queued_jobs(context)
     return await job_status(client, headers, response.json()["job_id"])
+
+
+def write_after_the_read(monkeypatch: pytest.MonkeyPatch, context: AppContext, sql: str) -> None:
+    """Run ``sql`` (committed, from another connection) right after the batch reads its flights."""
+    read = upsert.existing_flights
+
+    async def read_then_write(conn: asyncpg.Connection, keys: Sequence[Any]) -> Any:
+        found = await read(conn, keys)
+        other = await asyncpg.connect(context.settings.psycopg_url)
+        try:
+            await other.execute(sql)
+        finally:
+            await other.close()
+        return found
+
+    monkeypatch.setattr(upsert, "existing_flights", read_then_write)

@@ -3,10 +3,6 @@ and its write is never overwritten; its row is reported and the rest of the batc
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Any
-
-import asyncpg
 import httpx
 import pytest
 from sqlalchemy import select
@@ -14,23 +10,7 @@ from sqlalchemy import select
 from app.bulk_import import upsert
 from app.context import AppContext
 from app.models import Flight
-from tests.bulk_helpers import BASE, csv_text, import_csv, row
-
-
-def write_after_the_read(monkeypatch: pytest.MonkeyPatch, context: AppContext, sql: str) -> None:
-    """Run ``sql`` (committed, from another connection) right after the batch reads its flights."""
-    read = upsert.existing_flights
-
-    async def read_then_write(conn: asyncpg.Connection, keys: Sequence[Any]) -> Any:
-        found = await read(conn, keys)
-        other = await asyncpg.connect(context.settings.psycopg_url)
-        try:
-            await other.execute(sql)
-        finally:
-            await other.close()
-        return found
-
-    monkeypatch.setattr(upsert, "existing_flights", read_then_write)
+from tests.bulk_helpers import BASE, csv_text, import_csv, row, write_after_the_read
 
 
 async def test_a_flight_created_meanwhile_is_kept_and_its_row_reported(

@@ -11,6 +11,12 @@ before, so a flight changed by a PUT meanwhile is reported as a row error, never
 A row identical to the flight already stored counts as updated but writes nothing (no new row
 version, no search change): re-uploading a schedule only pays for what changed.
 
+Schedule rule (the admin PUT's, one implementation: ``context.schedule_hook``, the operations
+domain's): the updated flights whose departure or arrival moved go to the hook together, inside
+the batch's transaction after the upsert, so each affected order's ``schedule_changed`` notice and
+``needs_attention`` commit with the batch's new times or not at all. A batch that moves no flight
+never calls it; one that moves only unbooked flights pays one query (index probes by flight).
+
 Flights the batch does not find are COPied straight into ``flights`` (PostgreSQL's bulk insert
 path, as fast as a raw COPY), in a savepoint: if another request inserted one of them since the
 read, the unique index refuses the COPY and those rows take the upsert like the others.
@@ -30,7 +36,7 @@ from asyncpg.pgproto.pgproto import UUID as PgUUID
 
 from app.airports.service import canonical_spellings
 from app.bulk_import.rows import Row
-from app.flights.events import FlightChange, FlightSnapshot
+from app.flights.events import FlightChange, FlightSnapshot, ScheduleMove, times_moved
 
 if TYPE_CHECKING:
     from app.context import AppContext
@@ -220,6 +226,7 @@ async def upsert_batch(
         # (booking, search, listing), so writing one per inserted flight would only slow the import.
         async with conn.transaction():
             done: dict[uuid.UUID, bool] = {}
+            moves: list[ScheduleMove] = []  # updated flights whose departure or arrival changed
             if fresh and await _copy_fresh(conn, fresh):
                 outcome.inserted += len(fresh)
                 outcome.changes += [FlightChange(None, s) for s in fresh]
@@ -244,7 +251,14 @@ async def upsert_batch(
                 else:
                     outcome.updated += 1
                     assert before is not None
-                    outcome.changes.append(FlightChange(record_snapshot(before), after))
+                    previous = record_snapshot(before)
+                    outcome.changes.append(FlightChange(previous, after))
+                    if times_moved(previous, after):
+                        moves.append((previous, after))
+            if moves and context.schedule_hook is not None:
+                # The PUT's rule, in this transaction: notices and needs_attention commit with the
+                # batch's new times or not at all. A batch that moves no flight skips it entirely.
+                await context.schedule_hook(conn, moves)
             outcome.errors.sort()
             await record_progress(outcome)
         shift.keep(done)

@@ -2,7 +2,9 @@
 ``flight_changes`` topic (the search index and the airports list subscribe in ``app.context``).
 
 Services call ``flights_changed`` after their transaction commits, with one ``FlightChange`` per
-flight (``before`` None for an insert, ``after`` None for a delete).
+flight (``before`` None for an insert, ``after`` None for a delete). Before that commit, a
+transaction that moves flights' times runs ``context.schedule_hook`` with its moves
+(``ScheduleHook``, rule ``times_moved``), so that what reacts commits with the move or not at all.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, NamedTuple
 
-from sqlalchemy.ext.asyncio import AsyncSession
+import asyncpg
 
 from app.models import Flight
 
@@ -52,10 +54,20 @@ class FlightChange(NamedTuple):
     after: FlightSnapshot | None
 
 
-# Run by the admin PUT inside its transaction, before the commit, when a flight's times move
-# (session, before, after): the composition root passes the operations domain's reaction, so that
-# flights (below booking) never imports who reacts.
-ScheduleHook = Callable[[AsyncSession, FlightSnapshot, FlightSnapshot], Awaitable[None]]
+# One flight whose times moved: (before, after), the same flight's id in both.
+ScheduleMove = tuple[FlightSnapshot, FlightSnapshot]
+
+# Run inside the transaction that moves flights' times, after the new times are written and before
+# the commit, on that transaction's asyncpg connection, with every move the transaction makes: the
+# admin PUT (one move, the connection under its session) and a bulk import batch (all of the
+# batch's moves, its raw connection). The composition root passes the operations domain's
+# reaction, so that neither flights nor bulk_import (below operations) imports who reacts.
+ScheduleHook = Callable[[asyncpg.Connection, Sequence[ScheduleMove]], Awaitable[None]]
+
+
+def times_moved(before: FlightSnapshot, after: FlightSnapshot) -> bool:
+    """The rule for a schedule change, the same for every writer: departure or arrival differs."""
+    return before.departure_ts != after.departure_ts or before.arrival_ts != after.arrival_ts
 
 
 async def flights_changed(context: AppContext, changes: Sequence[FlightChange]) -> None:

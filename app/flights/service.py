@@ -17,9 +17,10 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from app.airports.service import canonical_spellings, spellings, zone_name
-from app.flights.events import FlightChange, FlightSnapshot, flights_changed
+from app.flights.events import FlightChange, FlightSnapshot, flights_changed, times_moved
 from app.flights.schemas import FlightFilter, FlightIn, FlightOut, FlightPage
 from app.models import SEAT_HOLDING_STATUSES, Booking, Flight, FlightStatus
+from app.platform.db import driver_of
 from app.platform.errors import Conflict, Invalid, NotFound
 
 if TYPE_CHECKING:
@@ -126,13 +127,11 @@ async def update(context: AppContext, flight_id: uuid.UUID, data: FlightIn) -> F
             flight.version += 1
             after = FlightSnapshot.of(flight)
             try:
-                if context.schedule_hook is not None and (
-                    (before.departure_ts, before.arrival_ts) != (after.departure_ts, after.arrival_ts)
-                ):
+                if context.schedule_hook is not None and times_moved(before, after):
                     # In this transaction: the travellers' notices and needs_attention commit with
                     # the move, or neither does.
                     await session.flush()
-                    await context.schedule_hook(session, before, after)
+                    await context.schedule_hook(await driver_of(session), [(before, after)])
                 await session.commit()
             except IntegrityError as exc:
                 raise Conflict(DUPLICATE_FLIGHT) from exc

@@ -16,6 +16,7 @@ import asyncpg
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from app.models import EmailState, NotificationKind
+from app.platform.db import driver_of
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,8 +77,4 @@ async def write_in(
     if not notices:
         return
     # The asyncpg connection under the session's: the same statement as ``write``, one round trip.
-    connection = await session.connection() if isinstance(session, AsyncSession) else session
-    raw = await connection.get_raw_connection()
-    driver = raw.driver_connection
-    assert isinstance(driver, asyncpg.Connection)
-    await write(driver, notices, email_enabled=email_enabled)
+    await write(await driver_of(session), notices, email_enabled=email_enabled)

@@ -21,7 +21,13 @@ from contextlib import asynccontextmanager
 from typing import Any, cast
 
 import asyncpg
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.ext.asyncio import (
+    AsyncConnection,
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
 from sqlalchemy.util import greenlet_spawn
 
 from app.platform.config import Settings
@@ -72,6 +78,16 @@ PGBOUNCER_CONNECT_ARGS: dict[str, Any] = {
 
 def create_session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     return async_sessionmaker(engine, expire_on_commit=False, autoflush=False)
+
+
+async def driver_of(session: AsyncSession | AsyncConnection) -> asyncpg.Connection:
+    """The asyncpg connection under a session's (or Core connection's) transaction, for code that
+    speaks asyncpg and must run in that transaction (it begins one if none has begun yet)."""
+    connection = await session.connection() if isinstance(session, AsyncSession) else session
+    raw = await connection.get_raw_connection()
+    driver = raw.driver_connection
+    assert isinstance(driver, asyncpg.Connection)
+    return driver
 
 
 @asynccontextmanager
