@@ -9,6 +9,12 @@ that may mention the flight (``pairs``); through the new versions they yield the
 can enter a list, given each list's price bound (``candidates``: the last entry's price when the
 list is cut, unbounded when it holds every itinerary there is), so the thousands of itineraries
 through a hub flight that could enter no list are never built. patch.py reads and writes the lists.
+
+Once ``warm_up`` has loaded compiled_plan.py (numba), ``plan`` walks the same shapes over int
+arrays instead: ``Plan.fields`` holds exactly the Shapes walk's sets and ``Plan.candidates(bounds)``
+returns exactly what ``Shapes.candidates`` adds over ``Plan.inserts`` (tests/
+test_search_incremental_compiled.py, hypothesis, against ``reference_plan``). The Shapes walk stays
+the reference and the fallback without numba; ``Plan.inserts`` builds it on first use.
 """
 
 from __future__ import annotations
@@ -451,9 +457,6 @@ def reference_plan(
 
 # ---- The compiled walk (compiled_plan.py) ----------------------------------------------------
 
-_AIRPORTS = itemgetter(1, 2)
-_NUMBERS = itemgetter(3, 4, 5)
-_ID = itemgetter(0)
 _VALUES = methodcaller("values")
 _NO_BOUND = -1.0
 
@@ -548,30 +551,29 @@ class _Network:
         """Candidate rows as Shapes.candidates adds them: per (origin-day, destination) a set of
         record tuples, built per (legs, day, destination) group with C-level zip/map."""
         k = self.kernels
-        found = found[np.lexsort((found[:, k.TO], found[:, k.DAY], found[:, k.LEGS]))]
-        legs_of, day_of_, to_of = found[:, k.LEGS], found[:, k.DAY], found[:, k.TO]
-        records: dict[int, bytes] = {}
+        key = (found[:, k.LEGS] * len(self.days) + found[:, k.DAY]) * len(self.airports) + found[:, k.TO]
+        order = np.argsort(key)
+        found, key = found[order], key[order]
+        starts = np.flatnonzero(np.concatenate(([True], key[1:] != key[:-1])))
+        # Rows by legs (the key's major part): 1-leg rows, then 2, then 3.
+        by_legs = np.searchsorted(found[:, k.LEGS], [1, 2, 3, 4]).tolist()
         nodes = self.nodes
-        for i in np.unique(found[:, k.LEG :]).tolist():
-            if i >= 0:
-                records[i] = record(nodes[i])
-        cuts = np.flatnonzero((np.diff(legs_of) != 0) | (np.diff(day_of_) != 0) | (np.diff(to_of) != 0)) + 1
-        starts = [0, *cuts.tolist()]
-        stops = [*starts[1:], len(found)]
-        day_list, to_list = day_of_.tolist(), to_of.tolist()
+        records = {i: record(nodes[i]) for i in np.unique(found[:, k.LEG :]).tolist() if i >= 0}
         get = records.__getitem__
         tuples: list[Records] = []
         for legs in (1, 2, 3):
-            rows = found[legs_of == legs]
-            if len(rows):
-                tuples += zip(*(map(get, rows[:, k.LEG + j].tolist()) for j in range(legs)), strict=True)
+            rows = found[by_legs[legs - 1] : by_legs[legs]]
+            tuples += zip(*(map(get, rows[:, k.LEG + j].tolist()) for j in range(legs)), strict=True)
         days, airports = self.days, self.airports
-        for a, b in zip(starts, stops, strict=True):
-            day = days[day_list[a]]
+        bounds = starts.tolist()
+        stops = [*bounds[1:], len(found)]
+        heads = found[starts]
+        for a, b, d, t in zip(bounds, stops, heads[:, k.DAY].tolist(), heads[:, k.TO].tolist(), strict=True):
+            day = days[d]
             by_to = into.get(day)
             if by_to is None:
                 by_to = into[day] = {}
-            to = airports[to_list[a]]
+            to = airports[t]
             found_set = by_to.get(to)
             if found_set is None:
                 by_to[to] = set(tuples[a:b])
@@ -595,7 +597,7 @@ def _compiled_plan(
     first_old, first_new = len(pool), len(pool) + len(old)
     # Airport codes in first-seen order, numbered in the same C-level pass (defaultdict + count);
     # columns transposed by zip (the cheapest way out of ~3,000 tuples).
-    _, sources, destinations, departures, arrivals, cents = zip(*nodes, strict=True)
+    ids, sources, destinations, departures, arrivals, cents = zip(*nodes, strict=True)
     numbered: defaultdict[str, int] = defaultdict(count().__next__)
     ends = np.fromiter(map(numbered.__getitem__, chain(sources, destinations)), np.int64, 2 * n).reshape(2, n)
     ints = np.fromiter(chain(departures, arrivals, cents), np.int64, 3 * n).reshape(3, n)
@@ -622,7 +624,7 @@ def _compiled_plan(
     fields = {d: set(names[cuts[i] : cuts[i + 1]]) for i, d in enumerate(days) if cuts[i] < cuts[i + 1]}
     changed = {f.id for f in old} | {f.id for f in new}
     current = set(new)
-    stale = np.fromiter(map(changed.__contains__, map(_ID, nodes)), np.bool_, n)
+    stale = np.fromiter(map(changed.__contains__, ids), np.bool_, n)
     for i in np.flatnonzero(stale).tolist():
         stale[i] = nodes[i] not in current
     network = _Network(
@@ -671,8 +673,10 @@ _zone_days_count = [0]
 
 def _local_day(zones: data.Zones, airport: str, at: int) -> tuple[date, int, int]:
     """The airport's local date at ``at`` and its [start, end) epochs (zones.local_date and
-    zones.bounds, remembered per time zone: a span is kept only when it holds ``at``, so a
-    remembered one answers exactly what local_date would)."""
+    zones.bounds, remembered per time zone). A span is kept only when it holds ``at``; where
+    local midnight happens once a day, an instant within a day's span has that local date, so a
+    remembered span answers what local_date would (where clocks go back across midnight, the
+    Shapes walk's day_of answered by the order it met the flights: no answer to equal there)."""
     zone = zones.zone(airport)
     known = _ZONE_DAYS.get(zone)
     if known is not None:
