@@ -401,6 +401,8 @@ def plan(
 ) -> Plan:
     """See _plan (run without the cyclic collector: without_cyclic_gc). The compiled walk when
     loaded (``warm_up``), else the Shapes walk: the same fields and candidates."""
+    if not _compiled.tried:  # the API warmed it up at startup; other callers load it here
+        warm_up()
     with without_cyclic_gc():
         if _compiled.kernels is not None and (old or new):
             return _compiled_plan(_compiled.kernels, old, new, pool, zones, rules)
@@ -709,17 +711,22 @@ class _Compiled:
 _compiled = _Compiled()
 
 
-def warm_up(data_dir: Path) -> bool:
+def warm_up(data_dir: Path | None = None) -> bool:
     """Load the compiled plan kernels (compile them, or load them from numba's disk cache) and run
     them once: the API calls this at startup, after patch.warm_up, so no admin change pays for
-    them. Without numba, or when they fail to load, the Shapes walk runs (logged
+    them (~1 s from the cache; a first compilation ~17 s CPU); another process loads them on its
+    first plan. Without numba, or when they fail to load, the Shapes walk runs (logged
     ``search_compiled_plan_unavailable``). Returns whether the kernels are loaded."""
     if _compiled.tried:
         return _compiled.kernels is not None
     _compiled.tried = True
     started = time.monotonic()
     # As patch.warm_up: where app/ is not writable (the Docker image) the cache goes to DATA_DIR.
-    if "NUMBA_CACHE_DIR" not in os.environ and not os.access(Path(__file__).parent, os.W_OK):
+    if (
+        data_dir is not None
+        and "NUMBA_CACHE_DIR" not in os.environ
+        and not os.access(Path(__file__).parent, os.W_OK)
+    ):
         (data_dir / "numba-cache").mkdir(parents=True, exist_ok=True)
         os.environ["NUMBA_CACHE_DIR"] = str(data_dir.resolve() / "numba-cache")
     try:
