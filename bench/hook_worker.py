@@ -120,6 +120,9 @@ async def main() -> None:
     warm_up = getattr(importlib.import_module("app.search.patch"), "warm_up", None)
     if warm_up is not None:
         warm_up(settings.data_dir)
+    plan_warm_up = getattr(importlib.import_module("app.search.incremental"), "warm_up", None)
+    if plan_warm_up is not None:
+        plan_warm_up(settings.data_dir)
     freeze_startup_heap()  # as the API process does once started
     loop = asyncio.get_running_loop()
     print(json.dumps({"ready": True}), flush=True)

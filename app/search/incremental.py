@@ -9,16 +9,31 @@ that may mention the flight (``pairs``); through the new versions they yield the
 can enter a list, given each list's price bound (``candidates``: the last entry's price when the
 list is cut, unbounded when it holds every itinerary there is), so the thousands of itineraries
 through a hub flight that could enter no list are never built. patch.py reads and writes the lists.
+
+Once ``warm_up`` has loaded compiled_plan.py (numba), ``plan`` walks the same shapes over int
+arrays instead: ``Plan.fields`` holds exactly the Shapes walk's sets and ``Plan.candidates(bounds)``
+returns exactly what ``Shapes.candidates`` adds over ``Plan.inserts`` (tests/
+test_search_incremental_compiled.py, hypothesis, against ``reference_plan``). The Shapes walk stays
+the reference and the fallback without numba; ``Plan.inserts`` builds it on first use.
 """
 
 from __future__ import annotations
 
+import os
+import time
 from bisect import bisect_left, bisect_right
+from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime, timedelta
-from operator import itemgetter
+from datetime import UTC, date, datetime, timedelta
+from itertools import chain, count, repeat
+from operator import itemgetter, methodcaller
+from pathlib import Path
+from types import ModuleType
 from typing import TYPE_CHECKING, Any, NamedTuple
+
+import numpy as np
+import structlog
 
 from app.flights.events import FlightSnapshot
 from app.models import flight_times
@@ -30,6 +45,9 @@ from app.search.storage import OriginDay
 
 if TYPE_CHECKING:
     from app.context import AppContext
+
+log = structlog.get_logger()
+Array = Any  # numpy arrays
 
 # One windowed index scan per (airport, window) (indexes (destination, arrival_ts) and (source,
 # departure_ts), migration 0003): LATERAL ... OFFSET 0 keeps the planner from hash-joining the
@@ -335,13 +353,43 @@ def _after_price(item: tuple[GraphFlight, list[GraphFlight]]) -> int:
     return item[0].cents
 
 
-@dataclass
 class Plan:
     """``fields``: per origin-day, the lists an itinerary through an old or a new version may be
-    in (the old ones to find what to remove); ``inserts``: the new versions' shapes."""
+    in (the old ones to find what to remove); ``candidates(bounds)``: the itineraries through the
+    new versions that can enter them. Computed by the compiled kernels (compiled_plan.py) when
+    they are loaded (``warm_up``), else by the Shapes walk, which stays the reference
+    (``inserts``: the new versions' shapes, built on first use)."""
 
-    fields: dict[OriginDay, set[str]]
-    inserts: list[Shapes]
+    def __init__(
+        self,
+        fields: dict[OriginDay, set[str]],
+        inserts: Callable[[], list[Shapes]],
+        network: _Network | None = None,
+    ) -> None:
+        self.fields = fields
+        self._inserts = inserts
+        self._network = network
+        self._shapes: list[Shapes] | None = None
+
+    @property
+    def inserts(self) -> list[Shapes]:
+        if self._shapes is None:
+            self._shapes = self._inserts()
+        return self._shapes
+
+    def candidates(
+        self, bounds: Mapping[OriginDay, Mapping[str, float]]
+    ) -> dict[OriginDay, dict[str, set[Records]]]:
+        """Per origin-day and destination, the itineraries through a new version whose price is
+        within the list's bound (Shapes.candidates: lists of origin-days missing from ``bounds``
+        take nothing)."""
+        if self._network is not None:
+            with without_cyclic_gc():
+                return self._network.candidates(bounds)
+        into: dict[OriginDay, dict[str, set[Records]]] = {}
+        for shape in self.inserts:
+            shape.candidates(bounds, into)
+        return into
 
 
 def plan(
@@ -351,8 +399,13 @@ def plan(
     zones: data.Zones,
     rules: Rules,
 ) -> Plan:
-    """See _plan (run without the cyclic collector: without_cyclic_gc)."""
+    """See _plan (run without the cyclic collector: without_cyclic_gc). The compiled walk when
+    loaded (``warm_up``), else the Shapes walk: the same fields and candidates."""
+    if not _compiled.tried:  # the API warmed it up at startup; other callers load it here
+        warm_up()
     with without_cyclic_gc():
+        if _compiled.kernels is not None and (old or new):
+            return _compiled_plan(_compiled.kernels, old, new, pool, zones, rules)
         return _plan(old, new, pool, zones, rules)
 
 
@@ -388,4 +441,315 @@ def _plan(
             paired.add(key)
             for d, names in shapes_of(flight).pairs().items():
                 fields.setdefault(d, set()).update(names)
-    return Plan(fields, [shapes_of(flight) for flight in new])
+    inserts = [shapes_of(flight) for flight in new]
+    return Plan(fields, lambda: inserts)
+
+
+def reference_plan(
+    old: Sequence[GraphFlight],
+    new: Sequence[GraphFlight],
+    pool: list[GraphFlight],
+    zones: data.Zones,
+    rules: Rules,
+) -> Plan:
+    """The Shapes walk, whether or not the kernels are loaded (the tests' reference)."""
+    with without_cyclic_gc():
+        return _plan(old, new, pool, zones, rules)
+
+
+# ---- The compiled walk (compiled_plan.py) ----------------------------------------------------
+
+_VALUES = methodcaller("values")
+_NO_BOUND = -1.0
+
+
+class _Network:
+    """One plan's pool as arrays (compiled_plan.py's layout), its origin-days, and what
+    ``Plan.candidates`` needs to run the candidates kernel on a set of bounds."""
+
+    def __init__(
+        self,
+        kernels: ModuleType,
+        nodes: list[GraphFlight],
+        airports: list[str],
+        code: dict[str, int],
+        arrays: tuple[Array, ...],
+        day: Array,
+        days: list[OriginDay],
+        new: Array,
+        stale: Array,
+        rules: Rules,
+    ) -> None:
+        self.kernels = kernels
+        self.nodes = nodes
+        self.airports = airports
+        self.code = code
+        self.arrays = arrays  # ends, ints, leaving (order, starts, times), reaching (the same)
+        self.ends = arrays[0]
+        self.day = day
+        self.days = days
+        self.day_index = {d: i for i, d in enumerate(days)}
+        self.new = new
+        self.stale = stale
+        self.rules = rules
+
+    def candidates(
+        self, bounds: Mapping[OriginDay, Mapping[str, float]]
+    ) -> dict[OriginDay, dict[str, set[Records]]]:
+        into: dict[OriginDay, dict[str, set[Records]]] = {}
+        if not len(self.new):
+            return into
+        bound, bounded, ceiling, q_ceilings = self._bounds(bounds)
+        rules = self.rules
+        found = self.kernels.candidates(
+            self.new, q_ceilings, min(rules.max_legs, 3), rules.min_connection, rules.max_layover,
+            self.day, self.stale, bound, bounded, ceiling, *self.arrays,
+        )  # fmt: skip
+        if not len(found):
+            return into
+        return self._grouped(found, into)
+
+    def _bounds(self, bounds: Mapping[OriginDay, Mapping[str, float]]) -> tuple[Array, Array, Array, Array]:
+        """The candidates kernel's view of ``bounds``: bound[day, airport] (-1 where none),
+        bounded[day] (a non-empty mapping), ceiling[day] (its highest bound), and per new flight
+        Shapes.candidates' q_ceiling (the highest bound to its destination over every day of
+        ``bounds``, also days of no flight here; -1: none). Flattened with C-level passes: a hub
+        change's bounds hold ~2,000 lists."""
+        days = len(self.days)
+        airports = len(self.airports)
+        # One spare column for destinations the pool never reaches (their bounds only count in
+        # the day's highest bound).
+        bound = np.full((days, airports + 1), _NO_BOUND)
+        bounded = np.zeros(days, dtype=np.bool_)
+        ceiling = np.full(days, _NO_BOUND)
+        maps = list(bounds.values())
+        sizes = np.fromiter(map(len, maps), np.int64, len(maps))
+        total = int(sizes.sum())
+        q_ceilings = np.full(len(self.new), _NO_BOUND)
+        if not total:
+            return bound, bounded, ceiling, q_ceilings
+        rows = np.fromiter(map(self.day_index.get, bounds, repeat(-1)), np.int64, len(maps))
+        columns = np.fromiter(
+            map(self.code.get, chain.from_iterable(maps), repeat(airports)), np.int64, total
+        )
+        values = np.fromiter(chain.from_iterable(map(_VALUES, maps)), np.float64, total)
+        filled = sizes > 0
+        tops = np.maximum.reduceat(values, (np.cumsum(sizes) - sizes)[filled])
+        mine = rows[filled] >= 0
+        bounded[rows[filled][mine]] = True
+        ceiling[rows[filled][mine]] = tops[mine]
+        per_value = np.repeat(rows, sizes)
+        known = per_value >= 0
+        bound[per_value[known], columns[known]] = values[known]
+        for i, to in enumerate(self.ends[1, self.new].tolist()):
+            hits = values[columns == to]
+            if len(hits):
+                q_ceilings[i] = hits.max()
+        return bound, bounded, ceiling, q_ceilings
+
+    def _grouped(
+        self, found: Array, into: dict[OriginDay, dict[str, set[Records]]]
+    ) -> dict[OriginDay, dict[str, set[Records]]]:
+        """Candidate rows as Shapes.candidates adds them: per (origin-day, destination) a set of
+        record tuples, built per (legs, day, destination) group with C-level zip/map."""
+        k = self.kernels
+        key = (found[:, k.LEGS] * len(self.days) + found[:, k.DAY]) * len(self.airports) + found[:, k.TO]
+        order = np.argsort(key)
+        found, key = found[order], key[order]
+        starts = np.flatnonzero(np.concatenate(([True], key[1:] != key[:-1])))
+        # Rows by legs (the key's major part): 1-leg rows, then 2, then 3.
+        by_legs = np.searchsorted(found[:, k.LEGS], [1, 2, 3, 4]).tolist()
+        nodes = self.nodes
+        records = {i: record(nodes[i]) for i in np.unique(found[:, k.LEG :]).tolist() if i >= 0}
+        get = records.__getitem__
+        tuples: list[Records] = []
+        for legs in (1, 2, 3):
+            rows = found[by_legs[legs - 1] : by_legs[legs]]
+            tuples += zip(*(map(get, rows[:, k.LEG + j].tolist()) for j in range(legs)), strict=True)
+        days, airports = self.days, self.airports
+        bounds = starts.tolist()
+        stops = [*bounds[1:], len(found)]
+        heads = found[starts]
+        for a, b, d, t in zip(bounds, stops, heads[:, k.DAY].tolist(), heads[:, k.TO].tolist(), strict=True):
+            day = days[d]
+            by_to = into.get(day)
+            if by_to is None:
+                by_to = into[day] = {}
+            to = airports[t]
+            found_set = by_to.get(to)
+            if found_set is None:
+                by_to[to] = set(tuples[a:b])
+            else:
+                found_set.update(tuples[a:b])
+        return into
+
+
+def _compiled_plan(
+    kernels: ModuleType,
+    old: Sequence[GraphFlight],
+    new: Sequence[GraphFlight],
+    pool: list[GraphFlight],
+    zones: data.Zones,
+    rules: Rules,
+) -> Plan:
+    """_plan's fields over arrays; the candidates kernel runs in Plan.candidates. The pool is not
+    deduplicated: a flight listed twice only repeats itineraries that the result's sets hold once."""
+    nodes = [*pool, *old, *new]
+    n = len(nodes)
+    first_old, first_new = len(pool), len(pool) + len(old)
+    # Airport codes in first-seen order, numbered in the same C-level pass (defaultdict + count);
+    # columns transposed by zip (the cheapest way out of ~3,000 tuples).
+    ids, sources, destinations, departures, arrivals, cents = zip(*nodes, strict=True)
+    numbered: defaultdict[str, int] = defaultdict(count().__next__)
+    ends = np.fromiter(map(numbered.__getitem__, chain(sources, destinations)), np.int64, 2 * n).reshape(2, n)
+    ints = np.fromiter(chain(departures, arrivals, cents), np.int64, 3 * n).reshape(3, n)
+    named, code = list(numbered), dict(numbered)
+    airports = len(named)
+    leaving = kernels.by_airport(ends[0], ints[0], airports)
+    reaching = kernels.by_airport(ends[1], ints[1], airports)
+    # One walk per distinct (airports, times) of a changed flight (its versions share it).
+    keys: dict[tuple[str, str, int, int], int] = {}
+    for i, flight in enumerate(chain(old, new), start=first_old):
+        keys.setdefault((flight.source, flight.destination, flight.departure, flight.arrival), i)
+    shapes_ = np.array(list(keys.values()), dtype=np.int64)
+    legs = min(rules.max_legs, 3)
+    minimum, maximum = rules.min_connection, rules.max_layover
+    changed_ = np.arange(first_old, n, dtype=np.int64)
+    firsts = kernels.firsts(shapes_, changed_, legs, minimum, maximum, ends, ints, leaving[0], *reaching)
+    day, days = _origin_days(zones, n, firsts, ends, ints, named)
+    found = kernels.fields(
+        shapes_, legs, minimum, maximum, ends, ints, day, len(days), airports, *leaving, *reaching
+    )
+    rows, columns = np.nonzero(found)
+    cuts = np.searchsorted(rows, np.arange(len(days) + 1)).tolist()
+    names = list(map(named.__getitem__, columns.tolist()))
+    fields = {d: set(names[cuts[i] : cuts[i + 1]]) for i, d in enumerate(days) if cuts[i] < cuts[i + 1]}
+    changed = {f.id for f in old} | {f.id for f in new}
+    current = set(new)
+    stale = np.fromiter(map(changed.__contains__, ids), np.bool_, n)
+    for i in np.flatnonzero(stale).tolist():
+        stale[i] = nodes[i] not in current
+    network = _Network(
+        kernels, nodes, named, code, (ends, ints, *leaving, *reaching), day, days,
+        np.arange(first_new, n, dtype=np.int64), stale, rules,
+    )  # fmt: skip
+
+    def inserts() -> list[Shapes]:
+        return _plan(old, new, pool, zones, rules).inserts
+
+    return Plan(fields, inserts, network)
+
+
+def _origin_days(
+    zones: data.Zones, n: int, firsts: Array, ends: Array, ints: Array, named: list[str]
+) -> tuple[Array, list[OriginDay]]:
+    """Per flight, the index of its origin-day in ``days`` (-1: no itinerary starts with it), as
+    day_of finds them: ``firsts`` come by airport then departure, so a local day's span is looked
+    up once and holds the following flights until one departs past its end."""
+    day = np.full(n, -1, dtype=np.int64)
+    days: list[OriginDay] = []
+    index: dict[OriginDay, int] = {}
+    out: list[int] = []
+    airport = at = start = end = -1
+    for a, t in zip(ends[0, firsts].tolist(), ints[0, firsts].tolist(), strict=True):
+        if a != airport or not start <= t < end:
+            name = named[a]
+            local, start, end = _local_day(zones, name, t)
+            key = (name, local)
+            found = index.get(key)
+            if found is None:
+                found = index[key] = len(days)
+                days.append(key)
+            airport, at = a, found
+        out.append(at)
+    day[firsts] = out
+    return day, days
+
+
+# Per time zone, the local days seen ([start, end) epochs, by start): a hub change asks for ~150
+# airport-days, nearly the same ones each change; zones.local_date and bounds cost ~5 us each.
+_ZONE_DAYS: dict[Any, tuple[list[int], list[int], list[date]]] = {}
+_ZONE_DAYS_KEPT = 65_536  # days in all, before starting over
+_zone_days_count = [0]
+
+
+def _local_day(zones: data.Zones, airport: str, at: int) -> tuple[date, int, int]:
+    """The airport's local date at ``at`` and its [start, end) epochs (zones.local_date and
+    zones.bounds, remembered per time zone). A span is kept only when it holds ``at``; where
+    local midnight happens once a day, an instant within a day's span has that local date, so a
+    remembered span answers what local_date would (where clocks go back across midnight, the
+    Shapes walk's day_of answered by the order it met the flights: no answer to equal there)."""
+    zone = zones.zone(airport)
+    known = _ZONE_DAYS.get(zone)
+    if known is not None:
+        starts, ends, dates = known
+        i = bisect_right(starts, at) - 1
+        if i >= 0 and at < ends[i]:
+            return dates[i], starts[i], ends[i]
+    local = zones.local_date(airport, at)
+    start, end = zones.bounds(airport, local)
+    if start <= at < end:
+        if _zone_days_count[0] >= _ZONE_DAYS_KEPT:
+            _ZONE_DAYS.clear()
+            _zone_days_count[0] = 0
+        starts, ends, dates = _ZONE_DAYS.setdefault(zone, ([], [], []))
+        i = bisect_right(starts, start)
+        starts.insert(i, start)
+        ends.insert(i, end)
+        dates.insert(i, local)
+        _zone_days_count[0] += 1
+    return local, start, end
+
+
+class _Compiled:
+    """The kernels module once loaded (``warm_up``); ``tried``: loading was attempted."""
+
+    kernels: ModuleType | None = None
+    tried = False
+
+
+_compiled = _Compiled()
+
+
+def warm_up(data_dir: Path | None = None) -> bool:
+    """Load the compiled plan kernels (compile them, or load them from numba's disk cache) and run
+    them once: the API calls this at startup, after patch.warm_up, so no admin change pays for
+    them (~1 s from the cache; a first compilation ~17 s CPU); another process loads them on its
+    first plan. Without numba, or when they fail to load, the Shapes walk runs (logged
+    ``search_compiled_plan_unavailable``). Returns whether the kernels are loaded."""
+    if _compiled.tried:
+        return _compiled.kernels is not None
+    _compiled.tried = True
+    started = time.monotonic()
+    # As patch.warm_up: where app/ is not writable (the Docker image) the cache goes to DATA_DIR.
+    if (
+        data_dir is not None
+        and "NUMBA_CACHE_DIR" not in os.environ
+        and not os.access(Path(__file__).parent, os.W_OK)
+    ):
+        (data_dir / "numba-cache").mkdir(parents=True, exist_ok=True)
+        os.environ["NUMBA_CACHE_DIR"] = str(data_dir.resolve() / "numba-cache")
+    try:
+        # Imported here: numba is optional, and NUMBA_CACHE_DIR must be set before it is read.
+        from app.search import compiled_plan
+
+        kernels: ModuleType = compiled_plan
+        _warm(kernels)
+    except Exception:
+        log.warning("search_compiled_plan_unavailable", exc_info=True)
+        return False
+    _compiled.kernels = kernels
+    log.info("search_compiled_plan_ready", seconds=round(time.monotonic() - started, 2))
+    return True
+
+
+def _warm(kernels: ModuleType) -> None:
+    """A tiny plan and its candidates, with the argument types every real call uses."""
+    zones = data.Zones({}, "UTC")
+    rules = Rules(min_connection=1, max_layover=100, max_legs=3)
+    a = GraphFlight(b"a" * 16, "AAA", "BBB", 0, 10, 100)
+    b = GraphFlight(b"b" * 16, "BBB", "CCC", 20, 30, 100)
+    c = GraphFlight(b"c" * 16, "CCC", "DDD", 40, 50, 100)
+    changed = b._replace(cents=90)
+    made = _compiled_plan(kernels, [b], [changed], [a, b, c], zones, rules)
+    made.candidates({d: {t: float("inf") for t in made.fields[d]} for d in made.fields})

@@ -127,10 +127,7 @@ def _candidates(
 ) -> dict[OriginDay, dict[str, set[Records]]]:
     """Candidates within each list's bound (``bound``: from its header)."""
     bounds = {d: {t: bound(blob) for t, blob in named.items()} for d, (_, named) in lists.items()}
-    candidates: dict[OriginDay, dict[str, set[Records]]] = {}
-    for shape in plan_.inserts:
-        shape.candidates(bounds, candidates)
-    return candidates
+    return plan_.candidates(bounds)
 
 
 def _merge_all(
