@@ -137,7 +137,11 @@ def scanned(
         sort=SORTS[query.sort],
         k=k,
     ) if names and dests else [[] for _ in windows]  # fmt: skip
-    return [[[table.records(legs)[f] for f in legs] for legs in window] for window in found]
+    return [[[record(table, f) for f in legs] for legs in window] for window in found]
+
+
+def record(table: Snapshot, slot: int) -> FlightRecord:
+    return table.raw_id(slot), int(table.dep[slot]), int(table.arr[slot]), int(table.cents[slot])
 
 
 def reference(

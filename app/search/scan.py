@@ -124,6 +124,24 @@ def _bound(sort, c, d0, a, min_conn, hc, hd):  # type: ignore[no-untyped-def]
     return c + hc
 
 
+@_inline
+def _sift(heap, lb, at, size):  # type: ignore[no-untyped-def]
+    """Restore the min-heap (of candidate numbers keyed by ``lb``) below position ``at``."""
+    x = heap[at]
+    key = lb[x]
+    while True:
+        child = 2 * at + 1
+        if child >= size:
+            break
+        if child + 1 < size and lb[heap[child + 1]] < lb[heap[child]]:
+            child += 1
+        if lb[heap[child]] >= key:
+            break
+        heap[at] = heap[child]
+        at = child
+    heap[at] = x
+
+
 @_jit
 def _reach(rk_ptr, rk_dst, rk_minc, rk_mindur, dests, min_conn):  # type: ignore[no-untyped-def]
     """Per airport, the cheapest and the shortest (flights plus minimum connections) way to a
@@ -163,16 +181,19 @@ def _scan(  # type: ignore[no-untyped-def]
     tn = np.empty(k, dtype=np.int64)
     tf = np.full((k, 3), -1, dtype=np.int64)
     n_dest = dests.shape[0]
+    # Candidate buffers for any window (each holds at most the sources' departures).
+    total = 0
+    for si in range(sources.shape[0]):
+        total += out_ptr[sources[si] + 1] - out_ptr[sources[si]]
+    cand = np.empty(total, dtype=np.int64)
+    cand_s = np.empty(total, dtype=np.int64)
+    cand_lb = np.empty(total, dtype=np.int64)
+    heap = np.empty(total, dtype=np.int64)
     for w in range(starts.shape[0]):
         # First flights with a lower bound of the best itinerary they can start, taken best
-        # first: once k are kept, the first one bounded worse than the k-th ends the window.
-        total = 0
-        for si in range(sources.shape[0]):
-            if starts[w, si] < ends[w, si]:
-                total += out_ptr[sources[si] + 1] - out_ptr[sources[si]]
-        cand = np.empty(total, dtype=np.int64)
-        cand_s = np.empty(total, dtype=np.int64)
-        cand_lb = np.empty(total, dtype=np.int64)
+        # first (a heap: a window usually ends after a few of its hundreds of candidates): once
+        # k are kept, the first one bounded worse than the k-th ends the window (ties in the
+        # bound are all taken, so their order does not matter).
         m = 0
         for si in range(sources.shape[0]):
             s = sources[si]
@@ -210,10 +231,18 @@ def _scan(  # type: ignore[no-untyped-def]
                     cand_s[m] = s
                     cand_lb[m] = lb
                     m += 1
-        order = np.argsort(cand_lb[:m], kind="mergesort")
-        count = 0
         for o in range(m):
-            x = order[o]
+            heap[o] = o
+        for o in range(m // 2 - 1, -1, -1):
+            _sift(heap, cand_lb, o, m)
+        count = 0
+        size = m
+        while size > 0:
+            x = heap[0]
+            size -= 1
+            if size > 0:
+                heap[0] = heap[size]
+                _sift(heap, cand_lb, 0, size)
             if count == k and cand_lb[x] > tk0[k - 1]:
                 break
             i = cand[x]

@@ -81,9 +81,8 @@ async def search(
             cards[f] = loaded.get(uuid.UUID(bytes=snapshot.raw_id(f)))
         if any(cards[f] is None for f in missing):
             return None  # deleted since the snapshot's head: PostgreSQL answers
-    records = snapshot.records(slots)
     shown = {f: with_seats(card, found.counts[f]) for f in slots if (card := cards[f]) is not None}
-    return render.body([([shown[f] for f in legs], snapshot.tail(legs, records)) for legs in found.chosen[0]])
+    return render.body([([shown[f] for f in legs], snapshot.tail(legs)) for legs in found.chosen[0]])
 
 
 class _Remembered(NamedTuple):
@@ -141,12 +140,11 @@ async def first_prices(
     needed = sorted({f for chosen in found.chosen if chosen for f in chosen[0]})
     grounds = needed + sorted(found.short)
     if grounds and found.snapshot is snapshot:
-        keys = context.keys
         snapshot.remember_answer(
             key,
             _Remembered(
                 body,
-                encode("MGET", *(snapshot.seat_key(f, keys) for f in grounds)),
+                snapshot.mget(grounds, context.keys.seats),
                 (True,) * len(needed) + (False,) * len(found.short),
             ),
         )
@@ -301,9 +299,9 @@ async def _read(
     if reads is not None:
         commands = [_head_command(context)]
         if slots:
-            commands.append(encode("MGET", *(snapshot.seat_key(f, keys) for f in slots)))
+            commands.append(snapshot.mget(slots, keys.seats))
             if with_cards:
-                commands.append(encode("MGET", *(keys.flight_card(snapshot.name(f)) for f in slots)))
+                commands.append(snapshot.mget(slots, keys.flight_card))
         replies = await reads.execute_many(*commands)
         counters = replies[1] if slots else []
         card_values = replies[2] if slots and with_cards else [None] * len(slots)
