@@ -204,9 +204,15 @@ def test_a_snapshot_with_flights_replaced_equals_one_loaded_fresh() -> None:
     after = [r for r in rows if r.id not in {rows[3].id, rows[5].id}] + [moved, added]
     fresh = snapshot_of(after)
     changed = {rows[3].id.bytes, rows[5].id.bytes, added.id.bytes}
+    day = datetime.fromtimestamp(BASE, UTC).date()
+    windows = table.windows(("A0", "A1"), (day,))
     replaced = table.replaced(changed, [row for row in snapshot_rows(after) if row[0] in changed], 7)
     assert replaced.seq == 7
     assert_same_indexes(replaced, fresh)
+    # The local days depend on the zones alone: computed once, kept through the catch-up.
+    assert replaced.windows(("A0", "A1"), (day,)) is windows
+    assert [w.tolist() for w in windows] == [w.tolist() for w in fresh.windows(("A0", "A1"), (day,))]
+    assert replaced.clock("A0", day) == fresh.clock("A0", day)
     rules_ = Rules(0, 12 * HOUR, 3)
     for sort in SearchSort:
         query = Filters(sort=sort)

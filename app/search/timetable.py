@@ -166,7 +166,7 @@ class Snapshot:
             ]
             replaced = Snapshot.of([*current, *rows], self.zones, (self.epoch, seq))
             replaced.loaded_at = self.loaded_at
-            return replaced
+            return self._with_local_days(replaced)
         m = len(rows)
         raw = np.frombuffer(b"".join(r[0] for r in rows), dtype=">u8").reshape(m, 2)
         added = {
@@ -212,6 +212,13 @@ class Snapshot:
             texts,
         )
         replaced.loaded_at = self.loaded_at  # the age of the full load: it bounds a lost change
+        return self._with_local_days(replaced)
+
+    def _with_local_days(self, replaced: Snapshot) -> Snapshot:
+        """``replaced`` sharing this snapshot's memos of local days (windows, clock changes): they
+        depend on the zones alone, which a catch-up keeps (a timezone change reloads), so a
+        stream of changes does not make every search compute its windows afresh."""
+        replaced._bounds, replaced._clocks, replaced._windows = self._bounds, self._clocks, self._windows
         return replaced
 
     @classmethod
