@@ -16,6 +16,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from app.flights.events import FlightSnapshot
+from app.platform.redis.client import Keys
+from app.platform.redis.multiplex import encode
 from app.search import ordered, scan, timetable
 from app.search.data import Zones
 from app.search.engine import Rules
@@ -109,8 +111,6 @@ def scanned(
     mask = np.zeros(len(table.dep), dtype=np.bool_)
     for slot in range(len(table.dep)):
         mask[slot] = table.raw_id(slot) in banned
-    is_dest = np.zeros(len(table.airports), dtype=np.bool_)
-    is_dest[dests] = True
     shape = (len(windows), len(names))
     starts = np.asarray([[w[0]] * len(names) for w in windows], dtype=np.int64).reshape(shape)
     ends = np.asarray([[w[1]] * len(names) for w in windows], dtype=np.int64).reshape(shape)
@@ -127,7 +127,6 @@ def scanned(
         ends,
         clocks,
         np.asarray(dests, dtype=np.int64),
-        is_dest,
         max_legs=max_legs,
         min_conn=rules.min_connection,
         max_lay=rules.max_layover,
@@ -136,8 +135,12 @@ def scanned(
         longest=None if query.max_duration is None else (query.max_duration + 1) * 60,
         sort=SORTS[query.sort],
         k=k,
-    ) if names and dests else [[] for _ in windows]  # fmt: skip
-    return [[[table.records(legs)[f] for f in legs] for legs in window] for window in found]
+    ) if names and dests else [() for _ in windows]  # fmt: skip
+    return [[[record(table, f) for f in legs] for legs in window] for window in found]
+
+
+def record(table: Snapshot, slot: int) -> FlightRecord:
+    return table.raw_id(slot), int(table.dep[slot]), int(table.arr[slot]), int(table.cents[slot])
 
 
 def reference(
@@ -201,9 +204,15 @@ def test_a_snapshot_with_flights_replaced_equals_one_loaded_fresh() -> None:
     after = [r for r in rows if r.id not in {rows[3].id, rows[5].id}] + [moved, added]
     fresh = snapshot_of(after)
     changed = {rows[3].id.bytes, rows[5].id.bytes, added.id.bytes}
+    day = datetime.fromtimestamp(BASE, UTC).date()
+    windows = table.windows(("A0", "A1"), (day,))
     replaced = table.replaced(changed, [row for row in snapshot_rows(after) if row[0] in changed], 7)
     assert replaced.seq == 7
     assert_same_indexes(replaced, fresh)
+    # The local days depend on the zones alone: computed once, kept through the catch-up.
+    assert replaced.windows(("A0", "A1"), (day,)) is windows
+    assert [w.tolist() for w in windows] == [w.tolist() for w in fresh.windows(("A0", "A1"), (day,))]
+    assert replaced.clock("A0", day) == fresh.clock("A0", day)
     rules_ = Rules(0, 12 * HOUR, 3)
     for sort in SearchSort:
         query = Filters(sort=sort)
@@ -255,6 +264,8 @@ def assert_same_indexes(merged: Snapshot, fresh: Snapshot) -> None:
                 )
         return found
 
+    for t in (merged, fresh):  # the ids' texts follow their flights (carried over a merge)
+        assert all(t.name(f) == str(uuid.UUID(bytes=t.raw_id(f))) for f in range(len(t.dep)))
     assert out_order(merged) == out_order(fresh)
     assert {k: v for k, v in per_airport(merged).items() if v} == {
         k: v for k, v in per_airport(fresh).items() if v
@@ -305,3 +316,47 @@ def test_a_snapshot_caught_up_by_merging_equals_one_sorted_fresh(
     current = list(after.values())
     merged = table.replaced(changed, [row for row in snapshot_rows(current) if row[0] in changed], 1)
     assert_same_indexes(merged, snapshot_of(current))
+
+
+@settings(max_examples=50, deadline=None, suppress_health_check=list(HealthCheck))
+@given(
+    specs=flights,
+    prefix=st.sampled_from(["fdbench", "", "a:{b}", "préfixe"]),
+    picks=st.lists(st.integers(0, 1000), max_size=30),
+)
+def test_a_snapshots_reads_spell_the_keys_as_the_key_functions_and_encode_do(
+    specs: list[tuple[int, int, int, int, int]], prefix: str, picks: list[int]
+) -> None:
+    rows = [flight(*spec) for spec in specs if spec[0] != spec[1]]
+    table = snapshot_of(rows)
+    keys = Keys(prefix)
+    slots = [p % len(table.dep) for p in picks] if len(table.dep) else []
+    for f in slots:
+        assert table.name(f) == str(uuid.UUID(bytes=table.raw_id(f)))
+    for key in (keys.seats, keys.flight_card):
+        assert table.mget(slots, key) == encode("MGET", *(key(table.name(f)) for f in slots))
+
+
+@pytest.mark.parametrize("zone", ["America/New_York", "Australia/Lord_Howe", "Asia/Kolkata", "Europe/London"])
+def test_a_local_clock_change_is_found_to_the_second_and_a_day_without_one_has_none(zone: str) -> None:
+    table = Snapshot.of([], Zones({"X": zone}, "UTC"), (b"e", 0))
+    tz = ZoneInfo(zone)
+
+    def offset(epoch: int) -> int:
+        found = datetime.fromtimestamp(epoch, tz).utcoffset()
+        return 0 if found is None else int(found.total_seconds())
+
+    day = datetime(2027, 1, 1).date()
+    changes = 0
+    for n in range(366):
+        local = day.fromordinal(day.toordinal() + n)
+        start, end = table.bounds("X", local)
+        switch, before, after = table.clock("X", local)
+        assert (before, after) == (offset(start), offset(end - 1))
+        assert start < switch <= end and offset(switch - 1) == before
+        if before == after:
+            assert switch == end
+        else:
+            changes += 1
+            assert offset(switch) == after
+    assert changes == (0 if zone == "Asia/Kolkata" else 2)

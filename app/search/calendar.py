@@ -15,6 +15,7 @@ that ended before the cut-off has no result without any read.
 
 from __future__ import annotations
 
+import functools
 import heapq
 from collections.abc import Iterator, Sequence
 from datetime import UTC, date, datetime, timedelta
@@ -95,7 +96,7 @@ def _json(answers: dict[date, tuple[int, int] | None]) -> bytes:
         + b",".join(
             b'{"date":"%s","min_price":%s,"stops":%s}'
             % (
-                day.isoformat().encode(),
+                _day_text(day),
                 b"null" if answer is None else render.money(answer[0]),
                 b"null" if answer is None else b"%d" % answer[1],
             )
@@ -103,6 +104,11 @@ def _json(answers: dict[date, tuple[int, int] | None]) -> bytes:
         )
         + b"]"
     )
+
+
+@functools.lru_cache(maxsize=4096)
+def _day_text(day: date) -> bytes:
+    return day.isoformat().encode()
 
 
 def _may_fly(day: date, cutoff: float) -> bool:

@@ -51,10 +51,14 @@ def prepared(blob: bytes) -> tuple[tuple[bytes, ...], tuple[Prepared, ...]]:
 
 def tail(legs: Sequence[FlightRecord]) -> bytes:
     """An itinerary's JSON after its flights' objects: fixed by its legs' records."""
-    departure, arrival = legs[0][1], legs[-1][2]
+    return tail_of(legs[0][1], legs[-1][2], sum(leg[3] for leg in legs), len(legs))
+
+
+def tail_of(departure: int, arrival: int, cents: int, flights: int) -> bytes:
+    """``tail`` from the itinerary's first departure, final arrival, total price and flights."""
     return b'],"total_price":%s,"stops":%d,"departure_ts":"%s","arrival_ts":"%s","duration_minutes":%d}' % (
-        money(sum(leg[3] for leg in legs)),
-        len(legs) - 1,
+        money(cents),
+        flights - 1,
         iso(departure),
         iso(arrival),
         (arrival - departure) // 60,

@@ -124,6 +124,24 @@ def _bound(sort, c, d0, a, min_conn, hc, hd):  # type: ignore[no-untyped-def]
     return c + hc
 
 
+@_inline
+def _sift(heap, lb, at, size):  # type: ignore[no-untyped-def]
+    """Restore the min-heap (of candidate numbers keyed by ``lb``) below position ``at``."""
+    x = heap[at]
+    key = lb[x]
+    while True:
+        child = 2 * at + 1
+        if child >= size:
+            break
+        if child + 1 < size and lb[heap[child + 1]] < lb[heap[child]]:
+            child += 1
+        if lb[heap[child]] >= key:
+            break
+        heap[at] = heap[child]
+        at = child
+    heap[at] = x
+
+
 @_jit
 def _reach(rk_ptr, rk_dst, rk_minc, rk_mindur, dests, min_conn):  # type: ignore[no-untyped-def]
     """Per airport, the cheapest and the shortest (flights plus minimum connections) way to a
@@ -153,26 +171,32 @@ def _scan(  # type: ignore[no-untyped-def]
     out_ptr, dep, arr, cents, dst, idh, idl,
     rk_ptr, rk_dst, rk_lo, rk_hi, rk_minc, rk_mindur, r_flight, r_dep,
     banned, sources, starts, ends, tz_switch, tz_before, tz_after, windowed,
-    dests, is_dest, max_legs, min_conn, max_lay, after, before, longest, sort, k,
+    dests, max_legs, min_conn, max_lay, after, before, longest, sort, k,
     out_n, out_f,
 ):  # fmt: skip
     hc1, hd1, hc2, hd2 = _reach(rk_ptr, rk_dst, rk_minc, rk_mindur, dests, min_conn)
+    is_dest = np.zeros(rk_ptr.shape[0] - 1, dtype=np.bool_)  # (built here: no array per call)
+    for q in range(dests.shape[0]):
+        is_dest[dests[q]] = True
     tk0 = np.empty(k, dtype=np.int64)
     tc = np.empty(k, dtype=np.int64)
     ta = np.empty(k, dtype=np.int64)
     tn = np.empty(k, dtype=np.int64)
     tf = np.full((k, 3), -1, dtype=np.int64)
     n_dest = dests.shape[0]
+    # Candidate buffers for any window (each holds at most the sources' departures).
+    total = 0
+    for si in range(sources.shape[0]):
+        total += out_ptr[sources[si] + 1] - out_ptr[sources[si]]
+    cand = np.empty(total, dtype=np.int64)
+    cand_s = np.empty(total, dtype=np.int64)
+    cand_lb = np.empty(total, dtype=np.int64)
+    heap = np.empty(total, dtype=np.int64)
     for w in range(starts.shape[0]):
         # First flights with a lower bound of the best itinerary they can start, taken best
-        # first: once k are kept, the first one bounded worse than the k-th ends the window.
-        total = 0
-        for si in range(sources.shape[0]):
-            if starts[w, si] < ends[w, si]:
-                total += out_ptr[sources[si] + 1] - out_ptr[sources[si]]
-        cand = np.empty(total, dtype=np.int64)
-        cand_s = np.empty(total, dtype=np.int64)
-        cand_lb = np.empty(total, dtype=np.int64)
+        # first (a heap: a window usually ends after a few of its hundreds of candidates): once
+        # k are kept, the first one bounded worse than the k-th ends the window (ties in the
+        # bound are all taken, so their order does not matter).
         m = 0
         for si in range(sources.shape[0]):
             s = sources[si]
@@ -210,10 +234,18 @@ def _scan(  # type: ignore[no-untyped-def]
                     cand_s[m] = s
                     cand_lb[m] = lb
                     m += 1
-        order = np.argsort(cand_lb[:m], kind="mergesort")
-        count = 0
         for o in range(m):
-            x = order[o]
+            heap[o] = o
+        for o in range(m // 2 - 1, -1, -1):
+            _sift(heap, cand_lb, o, m)
+        count = 0
+        size = m
+        while size > 0:
+            x = heap[0]
+            size -= 1
+            if size > 0:
+                heap[0] = heap[size]
+                _sift(heap, cand_lb, 0, size)
             if count == k and cand_lb[x] > tk0[k - 1]:
                 break
             i = cand[x]
@@ -334,7 +366,6 @@ def scan(
     ends: Array,
     tz: tuple[Array, Array, Array] | None,
     dests: Array,
-    is_dest: Array,
     *,
     max_legs: int,
     min_conn: int,
@@ -361,16 +392,15 @@ def scan(
         table.rk_ptr, table.rk_dst, table.rk_lo, table.rk_hi, table.rk_minc, table.rk_mindur,
         table.r_flight, table.r_dep,
         banned, sources, starts, ends, tz[0], tz[1], tz[2], windowed,
-        dests, is_dest, max_legs, min_conn, max_lay, after, before,
+        dests, max_legs, min_conn, max_lay, after, before,
         _INF if longest is None else longest, sort, k,
         out_n, out_f,
     )  # fmt: skip
-    found = out_f.tolist()
-    # Tuples of ints only: memoised per snapshot, the collector stops tracking them.
-    return [
-        tuple(tuple(row[: row[3]]) for row in window[:n])
-        for window, n in zip(found, out_n.tolist(), strict=True)
-    ]
+    # Tuples of ints only: memoised per snapshot, the collector stops tracking them. (Every row
+    # converted at once, then sliced per window: cheaper than a conversion per window.)
+    rows = [tuple(row[: row[3]]) for row in out_f.reshape(-1, 4).tolist()]
+    width = out_f.shape[1]
+    return [tuple(rows[w * width : w * width + n]) for w, n in enumerate(out_n.tolist())]
 
 
 def warm_up() -> None:
@@ -386,6 +416,6 @@ def warm_up() -> None:
         pair, zero, one, zero, one, zero.astype(np.uint64), zero.astype(np.uint64),
         pair, one, zero, one, zero, one, zero, zero,
         np.zeros(1, dtype=np.bool_), zero, window, window + 1, window, window, window, True,
-        one, np.asarray([False, True]), 3, 0, 1, 0, 1439, _INF, SORT_PRICE, 1,
+        one, 3, 0, 1, 0, 1439, _INF, SORT_PRICE, 1,
         out_n, out_f,
     )  # fmt: skip

@@ -22,10 +22,11 @@ periodic reload (``REFRESH_SECONDS``), as a process that dies between a commit a
 from __future__ import annotations
 
 import asyncio
+import functools
 import secrets
 import time
 import uuid
-from collections.abc import Hashable, Iterable, Sequence
+from collections.abc import Callable, Hashable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
@@ -34,7 +35,6 @@ import numpy as np
 import structlog
 
 from app.models import flight_times
-from app.platform.redis.client import Keys
 from app.platform.redis.scripts import lua_source
 from app.search import incremental, render, scan
 from app.search.data import Zones
@@ -52,8 +52,6 @@ FEED_LENGTH = 512
 # Entries a snapshot memoises (names, itinerary tails) before starting over: a bounded memo keeps
 # the garbage collector's work per collection bounded too.
 _MEMO_LIMIT = 20_000
-# Per-flight memos (key names) may hold a good part of the network: ~10 MB at this bound.
-_FLIGHT_MEMO_LIMIT = 100_000
 _FEW = 16
 # Airports the merge's packed route keys hold (14 bits of destination); more: a full re-sort.
 _MERGE_AIRPORTS = 1 << 14
@@ -105,17 +103,15 @@ class Snapshot:
     rk_minc: Any
     rk_mindur: Any
     raw_ids: bytes = b""  # every flight's raw id, 16 bytes per slot
+    texts: bytes = b""  # every flight's id as text (the Redis keys' spelling), 36 bytes per slot
     # No flight excluded, for scans that exclude none; never written (a search that must exclude
     # flights short of seats scans with its own copy).
     banned: Any = None
     loaded_at: float = field(default_factory=time.monotonic)
     _bounds: dict[tuple[str, date], tuple[int, int]] = field(default_factory=dict)
     _clocks: dict[tuple[str, date], tuple[int, int, int]] = field(default_factory=dict)
-    _names: dict[int, str] = field(default_factory=dict)
     _tails: dict[tuple[int, ...], bytes] = field(default_factory=dict)
     _windows: dict[tuple[tuple[str, ...], tuple[date, ...]], tuple[Any, Any]] = field(default_factory=dict)
-    _prices: dict[tuple[int, ...], int] = field(default_factory=dict)
-    _seat_keys: dict[int, str] = field(default_factory=dict)
     # Scan results by query (timetable_search): a snapshot never changes, so neither do they.
     scans: dict[Hashable, list[tuple[tuple[int, ...], ...]]] = field(default_factory=dict)
     answers: dict[Hashable, Any] = field(default_factory=dict)
@@ -170,7 +166,7 @@ class Snapshot:
             ]
             replaced = Snapshot.of([*current, *rows], self.zones, (self.epoch, seq))
             replaced.loaded_at = self.loaded_at
-            return replaced
+            return self._with_local_days(replaced)
         m = len(rows)
         raw = np.frombuffer(b"".join(r[0] for r in rows), dtype=">u8").reshape(m, 2)
         added = {
@@ -190,6 +186,13 @@ class Snapshot:
             _out_key(kept["src"], kept["dep"]), _out_key(added["src"], added["dep"]), "right"
         )
         merged = {name: np.insert(kept[name], at, added[name]) for name in added}
+        # The ids' texts carried over the same way (computing all of them afresh tripled the cost
+        # of a catch-up at 270k flights).
+        texts = np.insert(
+            np.frombuffer(self.texts, dtype="S36")[keep],
+            at,
+            np.frombuffer(_text_rows(raw[by_departure].tobytes()).tobytes(), dtype="S36"),
+        ).tobytes()
         # The route order: the kept flights' order carried over to their new slots, the new ones
         # merged in by (source, destination, departure).
         rank = np.cumsum(keep) - 1
@@ -206,8 +209,16 @@ class Snapshot:
             codes,
             merged,
             np.insert(routes, into, fresh).astype(np.int64),
+            texts,
         )
         replaced.loaded_at = self.loaded_at  # the age of the full load: it bounds a lost change
+        return self._with_local_days(replaced)
+
+    def _with_local_days(self, replaced: Snapshot) -> Snapshot:
+        """``replaced`` sharing this snapshot's memos of local days (windows, clock changes): they
+        depend on the zones alone, which a catch-up keeps (a timezone change reloads), so a
+        stream of changes does not make every search compute its windows afresh."""
+        replaced._bounds, replaced._clocks, replaced._windows = self._bounds, self._clocks, self._windows
         return replaced
 
     @classmethod
@@ -240,9 +251,11 @@ class Snapshot:
         codes: dict[str, int],
         columns: dict[str, Any],
         r_flight: Any,
+        texts: bytes | None = None,
     ) -> Snapshot:
         """The snapshot of flights sorted by (source, departure), ``r_flight`` their order by
-        (source, destination, departure): the per-airport and per-route indexes."""
+        (source, destination, departure): the per-airport and per-route indexes (``texts``: the
+        ids' texts in that order when the caller has them)."""
         src, dst, dep, arr, cents = (columns[n] for n in ("src", "dst", "dep", "arr", "cents"))
         idh, idl = columns["idh"], columns["idl"]
         n_airports = len(airports)
@@ -256,6 +269,7 @@ class Snapshot:
             rk_lo = rk_minc = rk_mindur = np.zeros(0, dtype=np.int64)
         rk_hi = np.append(rk_lo[1:], len(route)).astype(np.int64)
         rk_src = src[r_flight][rk_lo] if len(route) else rk_lo
+        raw_ids = np.stack([idh, idl], axis=1).astype(">u8").tobytes() if len(dep) else b""
         return cls(
             epoch=head[0] or b"",
             seq=head[1],
@@ -279,40 +293,37 @@ class Snapshot:
             rk_minc=rk_minc.astype(np.int64),
             rk_mindur=rk_mindur.astype(np.int64),
             banned=np.zeros(len(dep), dtype=np.bool_),
-            raw_ids=np.stack([idh, idl], axis=1).astype(">u8").tobytes() if len(dep) else b"",
+            raw_ids=raw_ids,
+            texts=_text_rows(raw_ids).tobytes() if texts is None else texts,
         )
 
     def raw_id(self, slot: int) -> bytes:
         return self.raw_ids[slot * 16 : slot * 16 + 16]
 
-    def records(self, slots: Iterable[int]) -> dict[int, tuple[bytes, int, int, int]]:
-        """The flights as render.FlightRecord (raw id, departure, arrival, price in cents), by slot
-        (gathered with numpy: a numpy scalar read per field costs more than the whole gather)."""
-        wanted = np.fromiter(slots, dtype=np.int64)
-        columns = zip(
-            wanted.tolist(),
-            self.dep[wanted].tolist(),
-            self.arr[wanted].tolist(),
-            self.cents[wanted].tolist(),
-            strict=True,
-        )
-        return {slot: (self.raw_id(slot), d, a, c) for slot, d, a, c in columns}
-
     # The memos below look up first and build only on a miss (``_kept``: bounded, so that a
     # client walking every airport and date cannot grow them without end).
 
     def name(self, slot: int) -> str:
-        """The flight's id as text, as the Redis keys spell it (memoised: searches repeat flights)."""
-        found = self._names.get(slot)
-        if found is None:
-            found = _kept(self._names, slot, str(uuid.UUID(bytes=self.raw_id(slot))), _FLIGHT_MEMO_LIMIT)
-        return found
+        """The flight's id as text, as the Redis keys spell it."""
+        return self.texts[slot * 36 : slot * 36 + 36].decode()
 
-    def tail(self, legs: tuple[int, ...], records: dict[int, tuple[bytes, int, int, int]]) -> bytes:
-        """render.tail of an itinerary (memoised by its flights: fixed by their records)."""
+    def mget(self, slots: Iterable[int], key: Callable[[str], str]) -> bytes:
+        """The MGET of ``key(name)`` for the flights at ``slots``, encoded (multiplex.encode's
+        bytes): each key's RESP spelled from the slot's text between a fixed head and end."""
+        head, end = _key_template(key)
+        texts = self.texts
+        parts = [head + texts[f * 36 : f * 36 + 36] + end for f in slots]
+        return b"*%d\r\n$4\r\nMGET\r\n%s" % (len(parts) + 1, b"".join(parts))
+
+    def tail(self, legs: tuple[int, ...]) -> bytes:
+        """render.tail of an itinerary (memoised by its flights: fixed by their columns; read
+        as scalars, cheaper than a numpy gather for one to three flights)."""
         found = self._tails.get(legs)
         if found is None:
-            found = _kept(self._tails, legs, render.tail([records[f] for f in legs]))
+            rendered = render.tail_of(
+                self.dep.item(legs[0]), self.arr.item(legs[-1]), self.price(legs), len(legs)
+            )
+            found = _kept(self._tails, legs, rendered)
         return found
 
     def windows(self, sources: tuple[str, ...], days: tuple[date, ...]) -> tuple[Any, Any]:
@@ -327,18 +338,9 @@ class Snapshot:
         return found
 
     def price(self, legs: tuple[int, ...]) -> int:
-        """An itinerary's price in cents (memoised by its flights)."""
-        found = self._prices.get(legs)
-        if found is None:
-            found = _kept(self._prices, legs, int(self.cents[list(legs)].sum()))
-        return found
-
-    def seat_key(self, slot: int, keys: Keys) -> str:
-        """The flight's seat counter key (memoised: the read path names the same flights often)."""
-        found = self._seat_keys.get(slot)
-        if found is None:
-            found = _kept(self._seat_keys, slot, keys.seats(self.name(slot)), _FLIGHT_MEMO_LIMIT)
-        return found
+        """An itinerary's price in cents (a scalar read per flight: a numpy gather and sum cost
+        ~7x more for one to three flights)."""
+        return sum(map(self.cents.item, legs))
 
     def remember_answer(self, key: Hashable, answer: Any) -> None:
         """Keep a computed answer with what it rests on (timetable_search: checked before use)."""
@@ -364,8 +366,8 @@ class Snapshot:
             zone = self.zones.zone(airport)
             before, after = _offset(zone, start), _offset(zone, end - 1)
             low, high = start, end - 1
-            if before == after:
-                high = end
+            if before == after:  # no change (a day holds at most one): no search for it
+                low = high = end
             while high - low > 1:  # offset(low) == before, offset(high) == after
                 middle = (low + high) // 2
                 if _offset(zone, middle) == before:
@@ -527,6 +529,26 @@ def _kept(store: dict[Any, Any], key: Any, value: Any, limit: int = _MEMO_LIMIT)
         store.clear()
     store[key] = value
     return value
+
+
+def _text_rows(raw_ids: bytes) -> Any:
+    """Each id's text, str(uuid.UUID(bytes=raw)), as a row of 36 bytes (vectorised: a uuid.UUID
+    per flight named costs ~2 us in every search naming it)."""
+    digits = np.frombuffer(raw_ids.hex().encode(), dtype=np.uint8).reshape(-1, 32)
+    text = np.empty((len(digits), 36), dtype=np.uint8)
+    for into, start, end in ((0, 0, 8), (9, 8, 12), (14, 12, 16), (19, 16, 20), (24, 20, 32)):
+        text[:, into : into + end - start] = digits[:, start:end]
+    text[:, [8, 13, 18, 23]] = ord("-")
+    return text
+
+
+@functools.lru_cache(maxsize=64)
+def _key_template(key: Callable[[str], str]) -> tuple[bytes, bytes]:
+    """A key function's RESP bulk string around a flight's 36-byte text: its head (length and
+    the key's start) and its end (the key's rest and CRLF)."""
+    marker = "#" * 36
+    start, rest = key(marker).encode().split(marker.encode())
+    return b"$%d\r\n%s" % (len(start) + 36 + len(rest), start), rest + b"\r\n"
 
 
 def _out_key(src: Any, dep: Any) -> Any:

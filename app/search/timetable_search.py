@@ -13,6 +13,7 @@ then exact: every itinerary the scan did not return ranks after all it did).
 
 from __future__ import annotations
 
+import functools
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -54,6 +55,8 @@ class Found:
     counts: dict[int, int]
     cards: dict[int, bytes | None]
     short: set[int]  # flights read with too few seats
+    # The last counters read: their slots and MGET (a calendar remembering the same reads keeps it).
+    last_read: tuple[list[int], bytes | None]
 
 
 async def search(
@@ -81,9 +84,8 @@ async def search(
             cards[f] = loaded.get(uuid.UUID(bytes=snapshot.raw_id(f)))
         if any(cards[f] is None for f in missing):
             return None  # deleted since the snapshot's head: PostgreSQL answers
-    records = snapshot.records(slots)
     shown = {f: with_seats(card, found.counts[f]) for f in slots if (card := cards[f]) is not None}
-    return render.body([([shown[f] for f in legs], snapshot.tail(legs, records)) for legs in found.chosen[0]])
+    return render.body([([shown[f] for f in legs], snapshot.tail(legs)) for legs in found.chosen[0]])
 
 
 class _Remembered(NamedTuple):
@@ -141,12 +143,12 @@ async def first_prices(
     needed = sorted({f for chosen in found.chosen if chosen for f in chosen[0]})
     grounds = needed + sorted(found.short)
     if grounds and found.snapshot is snapshot:
-        keys = context.keys
+        slots, read = found.last_read
         snapshot.remember_answer(
             key,
             _Remembered(
                 body,
-                encode("MGET", *(snapshot.seat_key(f, keys) for f in grounds)),
+                read if read is not None and slots == grounds else snapshot.mget(grounds, context.keys.seats),
                 (True,) * len(needed) + (False,) * len(found.short),
             ),
         )
@@ -156,11 +158,16 @@ async def first_prices(
 def _opening(day_starts: Any, cutoff: float) -> int:
     """The booking cut-off as far as these days see it: only a day it falls in moves an answer."""
     first = int(cutoff) + 1
-    return first if day_starts.size and first > int(day_starts.min()) else 0
+    return first if day_starts.size and first > min(day_starts.ravel().tolist()) else 0
 
 
 def _head_command(context: AppContext) -> bytes:
-    return encode("HMGET", context.keys.search_timetable_head, b"epoch", b"seq")
+    return _head_read(context.keys.search_timetable_head)
+
+
+@functools.lru_cache(maxsize=16)
+def _head_read(key: str) -> bytes:
+    return encode("HMGET", key, b"epoch", b"seq")
 
 
 async def _best(
@@ -210,14 +217,13 @@ async def _scan(
     day_starts, ends = snapshot.windows(tuple(source_names), tuple(days))
     starts = np.maximum(day_starts, first)
     clocks = _clocks(snapshot, source_names, days) if filters.needs_zone else None
-    is_dest = np.zeros(len(snapshot.airports), dtype=np.bool_)
-    is_dest[dest_codes] = True
     k = need + (SLACK if need > 1 else 1)
     banned = snapshot.banned  # never written: a rescan gets its own copy
     short: set[int] = set()  # the same flights, for Python's checks (a numpy read costs more)
     counts: dict[int, int] = {}
     cards: dict[int, bytes | None] = {}
     checked = False
+    last_read: tuple[list[int], bytes | None] = ([], None)
     # A scan without exclusions depends only on the snapshot and this key: memoised with it.
     # (The shape too: with no known source the windows' bytes are empty for any number of days.)
     memo_key = (
@@ -242,7 +248,6 @@ async def _scan(
                     ends,
                     clocks,
                     np.asarray(dest_codes, dtype=np.int64),
-                    is_dest,
                     max_legs=max_legs,
                     min_conn=rules.min_connection,
                     max_lay=rules.max_layover,
@@ -268,7 +273,8 @@ async def _scan(
             wanted = sorted({f for window in chosen for legs in window for f in legs} - counts.keys())
             if checked and not wanted:
                 break
-            head, values, card_values = await _read(context, snapshot, wanted, with_cards)
+            head, values, card_values, seat_read = await _read(context, snapshot, wanted, with_cards)
+            last_read = (wanted, seat_read)
             if not snapshot.matches(head):
                 return head
             checked = True
@@ -288,26 +294,28 @@ async def _scan(
                 banned[lacking] = True
                 short.update(lacking)
         if not rescan:
-            return Found(snapshot, chosen, counts, cards, short)
+            return Found(snapshot, chosen, counts, cards, short, last_read)
 
 
 async def _read(
     context: AppContext, snapshot: Snapshot, slots: list[int], with_cards: bool
-) -> tuple[Head, list[Any], list[Any]]:
-    """The feed's head, and the counters (and cards) of ``slots``, in one round trip."""
+) -> tuple[Head, list[Any], list[Any], bytes | None]:
+    """The feed's head, and the counters (and cards) of ``slots``, in one round trip (and the
+    counters' MGET, when the read path's own connection sent one)."""
     keys = context.keys
     head_key = keys.search_timetable_head
     reads = context.search_reads
     if reads is not None:
         commands = [_head_command(context)]
-        if slots:
-            commands.append(encode("MGET", *(snapshot.seat_key(f, keys) for f in slots)))
+        seat_read = snapshot.mget(slots, keys.seats) if slots else None
+        if seat_read is not None:
+            commands.append(seat_read)
             if with_cards:
-                commands.append(encode("MGET", *(keys.flight_card(snapshot.name(f)) for f in slots)))
+                commands.append(snapshot.mget(slots, keys.flight_card))
         replies = await reads.execute_many(*commands)
         counters = replies[1] if slots else []
         card_values = replies[2] if slots and with_cards else [None] * len(slots)
-        return parse_head(replies[0]), counters, card_values
+        return parse_head(replies[0]), counters, card_values, seat_read
     names = [snapshot.name(f) for f in slots]
     pipe = context.redis.pipeline(transaction=False)
     pipe.hmget(head_key, [b"epoch", b"seq"])
@@ -319,7 +327,7 @@ async def _read(
     replies = await pipe.execute()
     counters = replies[1 : 1 + len(names)]
     card_values = replies[1 + len(names) :] if with_cards else [None] * len(names)
-    return parse_head(replies[0]), counters, card_values
+    return parse_head(replies[0]), counters, card_values, None
 
 
 def _clocks(snapshot: Snapshot, sources: Sequence[str], days: Sequence[date]) -> tuple[Any, Any, Any]:
