@@ -356,9 +356,18 @@ def _scan(  # type: ignore[no-untyped-def]
             out_f[w, m, 1] = tf[m, 1]
             out_f[w, m, 2] = tf[m, 2]
             out_f[w, m, 3] = tn[m]
+            out_f[w, m, 4] = tc[m]
+            out_f[w, m, 5] = dep[tf[m, 0]]
+            out_f[w, m, 6] = ta[m]
 
 
-def scan(
+# An itinerary as the scan returns it: its flights' slots, total price in cents, first departure
+# and final arrival (epochs): what the response's tail is spelled from, with no second read.
+Itinerary = tuple[tuple[int, ...], int, int, int]
+_ROW = 7  # a kept itinerary's row in the kernel's output: three flights, their count, the values
+
+
+def itineraries(
     table: Any,
     banned: Array,
     sources: Array,
@@ -375,14 +384,16 @@ def scan(
     longest: int | None,
     sort: int,
     k: int,
-) -> list[tuple[tuple[int, ...], ...]]:
+) -> list[tuple[Itinerary, ...]]:
     """Per window (a row of ``starts`` / ``ends``, one column per source), the first ``k``
-    itineraries as tuples of timetable slots, in order. ``tz``: per window and source, the epoch
-    of the local clock change and the UTC offsets before and after it, for the depart window;
-    None when the query has none. ``table``: a timetable.Snapshot."""
+    itineraries in order, each as ``Itinerary``. ``tz``: per window and source, the epoch of the
+    local clock change and the UTC offsets before and after it, for the depart window; None when
+    the query has none. ``table``: a timetable.Snapshot."""
     windows = starts.shape[0]
     out_n = np.zeros(windows, dtype=np.int64)
-    out_f = np.full((windows, max(k, 1), 4), -1, dtype=np.int64)  # three flights, their count
+    # Not initialised (np.full cost more than the rest of a search's conversion): the kernel
+    # writes every window's count and the rows below it, and only those are read.
+    out_f = np.empty((windows, max(k, 1), _ROW), dtype=np.int64)
     windowed = tz is not None
     if tz is None:
         zeros = np.zeros(starts.shape, dtype=np.int64)
@@ -396,11 +407,30 @@ def scan(
         _INF if longest is None else longest, sort, k,
         out_n, out_f,
     )  # fmt: skip
-    # Tuples of ints only: memoised per snapshot, the collector stops tracking them. (Every row
-    # converted at once, then sliced per window: cheaper than a conversion per window.)
-    rows = [tuple(row[: row[3]]) for row in out_f.reshape(-1, 4).tolist()]
+    # Tuples of ints only: memoised per snapshot, the collector stops tracking them. (The kept
+    # rows converted at once, then sliced per window: cheaper than a conversion per window.)
     width = out_f.shape[1]
-    return [tuple(rows[w * width : w * width + n]) for w, n in enumerate(out_n.tolist())]
+    counts = out_n.tolist()
+    rows = out_f.reshape(-1, _ROW).tolist()
+    return [
+        tuple((tuple(row[: row[3]]), row[4], row[5], row[6]) for row in rows[w * width : w * width + n])
+        for w, n in enumerate(counts)
+    ]
+
+
+def scan(
+    table: Any,
+    banned: Array,
+    sources: Array,
+    starts: Array,
+    ends: Array,
+    tz: tuple[Array, Array, Array] | None,
+    dests: Array,
+    **options: Any,
+) -> list[tuple[tuple[int, ...], ...]]:
+    """``itineraries``' flights alone: per window, each itinerary as its flights' slots."""
+    found = itineraries(table, banned, sources, starts, ends, tz, dests, **options)
+    return [tuple(it[0] for it in window) for window in found]
 
 
 def warm_up() -> None:
@@ -411,7 +441,7 @@ def warm_up() -> None:
     pair = np.asarray([0, 1, 1], dtype=np.int64)
     window = np.zeros((1, 1), dtype=np.int64)
     out_n = np.zeros(1, dtype=np.int64)
-    out_f = np.full((1, 1, 4), -1, dtype=np.int64)
+    out_f = np.full((1, 1, _ROW), -1, dtype=np.int64)
     _scan(
         pair, zero, one, zero, one, zero.astype(np.uint64), zero.astype(np.uint64),
         pair, one, zero, one, zero, one, zero, zero,
