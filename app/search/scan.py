@@ -145,7 +145,8 @@ def _sift(heap, lb, at, size):  # type: ignore[no-untyped-def]
 @_jit
 def _reach(rk_ptr, rk_dst, rk_minc, rk_mindur, dests, min_conn):  # type: ignore[no-untyped-def]
     """Per airport, the cheapest and the shortest (flights plus minimum connections) way to a
-    destination in exactly one more flight (hc1, hd1) and in one or two (hc2, hd2)."""
+    destination in exactly one more flight (hc1, hd1), in exactly two (hc3, hd3: the three-flight
+    step's bound for all of an airport's routes at once) and in one or two (hc2, hd2)."""
     n = rk_ptr.shape[0] - 1
     hc1 = np.full(n, _INF, dtype=np.int64)
     hd1 = np.full(n, _INF, dtype=np.int64)
@@ -155,26 +156,26 @@ def _reach(rk_ptr, rk_dst, rk_minc, rk_mindur, dests, min_conn):  # type: ignore
             if r >= 0:
                 hc1[x] = min(hc1[x], rk_minc[r])
                 hd1[x] = min(hd1[x], rk_mindur[r])
-    hc2 = hc1.copy()
-    hd2 = hd1.copy()
+    hc3 = np.full(n, _INF, dtype=np.int64)
+    hd3 = np.full(n, _INF, dtype=np.int64)
     for x in range(n):
         for r in range(rk_ptr[x], rk_ptr[x + 1]):
             y = rk_dst[r]
             if hc1[y] < _INF:
-                hc2[x] = min(hc2[x], rk_minc[r] + hc1[y])
-                hd2[x] = min(hd2[x], rk_mindur[r] + min_conn + hd1[y])
-    return hc1, hd1, hc2, hd2
+                hc3[x] = min(hc3[x], rk_minc[r] + hc1[y])
+                hd3[x] = min(hd3[x], rk_mindur[r] + min_conn + hd1[y])
+    return hc1, hd1, np.minimum(hc1, hc3), np.minimum(hd1, hd3), hc3, hd3
 
 
 @_jit
 def _scan(  # type: ignore[no-untyped-def]
     out_ptr, dep, arr, cents, dst, idh, idl,
-    rk_ptr, rk_dst, rk_lo, rk_hi, rk_minc, rk_mindur, r_flight, r_dep,
-    banned, sources, starts, ends, tz_switch, tz_before, tz_after, windowed,
+    rk_ptr, rk_dst, rk_lo, rk_hi, rk_minc, rk_mindur, r_flight, r_dep, r_arr, r_cents,
+    banned, screened, sources, starts, ends, tz_switch, tz_before, tz_after, windowed,
     dests, max_legs, min_conn, max_lay, after, before, longest, sort, k,
     out_n, out_f,
 ):  # fmt: skip
-    hc1, hd1, hc2, hd2 = _reach(rk_ptr, rk_dst, rk_minc, rk_mindur, dests, min_conn)
+    hc1, hd1, hc2, hd2, hc3, hd3 = _reach(rk_ptr, rk_dst, rk_minc, rk_mindur, dests, min_conn)
     is_dest = np.zeros(rk_ptr.shape[0] - 1, dtype=np.bool_)  # (built here: no array per call)
     for q in range(dests.shape[0]):
         is_dest[dests[q]] = True
@@ -281,19 +282,20 @@ def _scan(  # type: ignore[no-untyped-def]
                 for j in range(first_at_least(r_dep, rk_lo[r], rk_hi[r], low), rk_hi[r]):
                     if r_dep[j] > high:
                         break
-                    f = r_flight[j]
-                    if banned[f]:
+                    if screened and banned[r_flight[j]]:
                         continue
-                    a2 = arr[f]
+                    a2 = r_arr[j]
                     if a2 - d0 >= longest:
                         continue
-                    c2 = c1 + cents[f]
+                    c2 = c1 + r_cents[j]
                     count = _offer(
-                        count, k, _value(sort, c2, d0, a2), c2, a2, 2, i, f, -1,
+                        count, k, _value(sort, c2, d0, a2), c2, a2, 2, i, r_flight[j], -1,
                         tk0, tc, ta, tn, tf, idh, idl,
                     )  # fmt: skip
-            if max_legs < 3:
+            if max_legs < 3 or hc3[a] >= _INF or a1 + min_conn + hd3[a] - d0 >= longest:
                 continue
+            if count == k and _bound(sort, c1, d0, a1, min_conn, hc3[a], hd3[a]) > tk0[k - 1]:
+                continue  # no route on from a can rank: none is walked
             # Three flights: per route a -> b whose cheapest and shortest ways on to a destination
             # can still rank (a whole route skipped at once), its flights in the window.
             for rb in range(rk_ptr[a], rk_ptr[a + 1]):
@@ -314,10 +316,10 @@ def _scan(  # type: ignore[no-untyped-def]
                     if r_dep[jb] > high:
                         break
                     f = r_flight[jb]
-                    if banned[f]:
+                    if screened and banned[f]:
                         continue
-                    a2 = arr[f]
-                    c2 = c1 + cents[f]
+                    a2 = r_arr[jb]
+                    c2 = c1 + r_cents[jb]
                     if a2 + min_conn + hd1[b] - d0 >= longest:
                         continue
                     if count == k and _bound(sort, c2, d0, a2, min_conn, hc1[b], hd1[b]) > tk0[k - 1]:
@@ -339,15 +341,14 @@ def _scan(  # type: ignore[no-untyped-def]
                         for j in range(first_at_least(r_dep, rk_lo[r], rk_hi[r], low3), rk_hi[r]):
                             if r_dep[j] > high3:
                                 break
-                            g = r_flight[j]
-                            if banned[g]:
+                            if screened and banned[r_flight[j]]:
                                 continue
-                            a3 = arr[g]
+                            a3 = r_arr[j]
                             if a3 - d0 >= longest:
                                 continue
-                            c3 = c2 + cents[g]
+                            c3 = c2 + r_cents[j]
                             count = _offer(
-                                count, k, _value(sort, c3, d0, a3), c3, a3, 3, i, f, g,
+                                count, k, _value(sort, c3, d0, a3), c3, a3, 3, i, f, r_flight[j],
                                 tk0, tc, ta, tn, tf, idh, idl,
                             )  # fmt: skip
         out_n[w] = count
@@ -388,7 +389,8 @@ def itineraries(
     """Per window (a row of ``starts`` / ``ends``, one column per source), the first ``k``
     itineraries in order, each as ``Itinerary``. ``tz``: per window and source, the epoch of the
     local clock change and the UTC offsets before and after it, for the depart window; None when
-    the query has none. ``table``: a timetable.Snapshot."""
+    the query has none. ``table``: a timetable.Snapshot; ``banned``: its own ``banned`` (no
+    flight excluded: no lookup per connecting flight) or a copy with flights excluded."""
     windows = starts.shape[0]
     out_n = np.zeros(windows, dtype=np.int64)
     # Not initialised (np.full cost more than the rest of a search's conversion): the kernel
@@ -401,8 +403,8 @@ def itineraries(
     _scan(
         table.out_ptr, table.dep, table.arr, table.cents, table.dst, table.idh, table.idl,
         table.rk_ptr, table.rk_dst, table.rk_lo, table.rk_hi, table.rk_minc, table.rk_mindur,
-        table.r_flight, table.r_dep,
-        banned, sources, starts, ends, tz[0], tz[1], tz[2], windowed,
+        table.r_flight, table.r_dep, table.r_arr, table.r_cents,
+        banned, banned is not table.banned, sources, starts, ends, tz[0], tz[1], tz[2], windowed,
         dests, max_legs, min_conn, max_lay, after, before,
         _INF if longest is None else longest, sort, k,
         out_n, out_f,
@@ -444,8 +446,8 @@ def warm_up() -> None:
     out_f = np.full((1, 1, _ROW), -1, dtype=np.int64)
     _scan(
         pair, zero, one, zero, one, zero.astype(np.uint64), zero.astype(np.uint64),
-        pair, one, zero, one, zero, one, zero, zero,
-        np.zeros(1, dtype=np.bool_), zero, window, window + 1, window, window, window, True,
+        pair, one, zero, one, zero, one, zero, zero, one, zero,
+        np.zeros(1, dtype=np.bool_), False, zero, window, window + 1, window, window, window, True,
         one, 3, 0, 1, 0, 1439, _INF, SORT_PRICE, 1,
         out_n, out_f,
     )  # fmt: skip
