@@ -77,9 +77,10 @@ async def search(
         return None
     snapshot, chosen = found.snapshot, found.chosen[0]
     slots = {f for legs, _, _, _ in chosen for f in legs}
-    cards = dict(found.cards)
+    cards = found.cards
     missing = [f for f in slots if cards.get(f) is None]
     if missing:
+        cards = dict(cards)
         loaded = await build.load_cards(context, [uuid.UUID(bytes=snapshot.raw_id(f)) for f in missing])
         for f in missing:
             cards[f] = loaded.get(uuid.UUID(bytes=snapshot.raw_id(f)))
@@ -271,11 +272,14 @@ async def _scan(
         while True:  # read the counters of what would be answered until it all holds
             chosen: list[Sequence[scan.Itinerary]] = []
             rescan = False
-            for window in found:
-                kept = [it for it in window if short.isdisjoint(it[0])] if short else window
-                # Fewer than needed of a full scan: what it did not return may rank next.
-                rescan |= len(kept) < need and len(window) == k
-                chosen.append(kept[:need])
+            if short:
+                for window in found:
+                    kept = [it for it in window if short.isdisjoint(it[0])]
+                    # Fewer than needed of a full scan: what it did not return may rank next.
+                    rescan |= len(kept) < need and len(window) == k
+                    chosen.append(kept[:need])
+            else:  # nothing dropped: each window's first (k > need, so no rescan)
+                chosen = [window[:need] for window in found]
             wanted = sorted({f for window in chosen for it in window for f in it[0]} - counts.keys())
             if checked and not wanted:
                 break
