@@ -108,8 +108,10 @@ def scanned(
 ) -> list[list[list[FlightRecord]]]:
     names = [s for s in sources if s in table.codes]
     dests = sorted({table.codes[d] for d in destinations if d in table.codes})
-    mask = np.zeros(len(table.dep), dtype=np.bool_)
-    for slot in range(len(table.dep)):
+    # The table's own (all False) when none is banned: the scan then looks none up, as a search
+    # without exclusions does; a copy marking them otherwise, as a rescan's.
+    mask = table.banned if not banned else np.zeros(len(table.dep), dtype=np.bool_)
+    for slot in range(len(table.dep)) if banned else ():
         mask[slot] = table.raw_id(slot) in banned
     shape = (len(windows), len(names))
     starts = np.asarray([[w[0]] * len(names) for w in windows], dtype=np.int64).reshape(shape)
