@@ -108,8 +108,10 @@ def scanned(
 ) -> list[list[list[FlightRecord]]]:
     names = [s for s in sources if s in table.codes]
     dests = sorted({table.codes[d] for d in destinations if d in table.codes})
-    mask = np.zeros(len(table.dep), dtype=np.bool_)
-    for slot in range(len(table.dep)):
+    # The table's own (all False) when none is banned: the scan then looks none up, as a search
+    # without exclusions does; a copy marking them otherwise, as a rescan's.
+    mask = table.banned if not banned else np.zeros(len(table.dep), dtype=np.bool_)
+    for slot in range(len(table.dep)) if banned else ():
         mask[slot] = table.raw_id(slot) in banned
     shape = (len(windows), len(names))
     starts = np.asarray([[w[0]] * len(names) for w in windows], dtype=np.int64).reshape(shape)
@@ -119,7 +121,7 @@ def scanned(
         offset = 19800
         clocks = (ends.copy(), np.full(shape, offset, dtype=np.int64), np.full(shape, offset, dtype=np.int64))
     max_legs = rules.max_legs if query.max_stops is None else min(rules.max_legs, query.max_stops + 1)
-    found = scan.scan(
+    found = scan.itineraries(
         table,
         mask,
         np.asarray([table.codes[s] for s in names], dtype=np.int64),
@@ -136,7 +138,11 @@ def scanned(
         sort=SORTS[query.sort],
         k=k,
     ) if names and dests else [() for _ in windows]  # fmt: skip
-    return [[[record(table, f) for f in legs] for legs in window] for window in found]
+    for window in found:  # the values a response's tail is spelled from are the legs' own
+        for legs, cents, departure, arrival in window:
+            assert cents == sum(int(table.cents[f]) for f in legs)
+            assert (departure, arrival) == (int(table.dep[legs[0]]), int(table.arr[legs[-1]]))
+    return [[[record(table, f) for f in legs] for legs, _, _, _ in window] for window in found]
 
 
 def record(table: Snapshot, slot: int) -> FlightRecord:

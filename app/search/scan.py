@@ -145,7 +145,8 @@ def _sift(heap, lb, at, size):  # type: ignore[no-untyped-def]
 @_jit
 def _reach(rk_ptr, rk_dst, rk_minc, rk_mindur, dests, min_conn):  # type: ignore[no-untyped-def]
     """Per airport, the cheapest and the shortest (flights plus minimum connections) way to a
-    destination in exactly one more flight (hc1, hd1) and in one or two (hc2, hd2)."""
+    destination in exactly one more flight (hc1, hd1), in exactly two (hc3, hd3: the three-flight
+    step's bound for all of an airport's routes at once) and in one or two (hc2, hd2)."""
     n = rk_ptr.shape[0] - 1
     hc1 = np.full(n, _INF, dtype=np.int64)
     hd1 = np.full(n, _INF, dtype=np.int64)
@@ -155,26 +156,26 @@ def _reach(rk_ptr, rk_dst, rk_minc, rk_mindur, dests, min_conn):  # type: ignore
             if r >= 0:
                 hc1[x] = min(hc1[x], rk_minc[r])
                 hd1[x] = min(hd1[x], rk_mindur[r])
-    hc2 = hc1.copy()
-    hd2 = hd1.copy()
+    hc3 = np.full(n, _INF, dtype=np.int64)
+    hd3 = np.full(n, _INF, dtype=np.int64)
     for x in range(n):
         for r in range(rk_ptr[x], rk_ptr[x + 1]):
             y = rk_dst[r]
             if hc1[y] < _INF:
-                hc2[x] = min(hc2[x], rk_minc[r] + hc1[y])
-                hd2[x] = min(hd2[x], rk_mindur[r] + min_conn + hd1[y])
-    return hc1, hd1, hc2, hd2
+                hc3[x] = min(hc3[x], rk_minc[r] + hc1[y])
+                hd3[x] = min(hd3[x], rk_mindur[r] + min_conn + hd1[y])
+    return hc1, hd1, np.minimum(hc1, hc3), np.minimum(hd1, hd3), hc3, hd3
 
 
 @_jit
 def _scan(  # type: ignore[no-untyped-def]
     out_ptr, dep, arr, cents, dst, idh, idl,
-    rk_ptr, rk_dst, rk_lo, rk_hi, rk_minc, rk_mindur, r_flight, r_dep,
-    banned, sources, starts, ends, tz_switch, tz_before, tz_after, windowed,
+    rk_ptr, rk_dst, rk_lo, rk_hi, rk_minc, rk_mindur, r_flight, r_dep, r_arr, r_cents,
+    banned, screened, sources, starts, ends, tz_switch, tz_before, tz_after, windowed,
     dests, max_legs, min_conn, max_lay, after, before, longest, sort, k,
     out_n, out_f,
 ):  # fmt: skip
-    hc1, hd1, hc2, hd2 = _reach(rk_ptr, rk_dst, rk_minc, rk_mindur, dests, min_conn)
+    hc1, hd1, hc2, hd2, hc3, hd3 = _reach(rk_ptr, rk_dst, rk_minc, rk_mindur, dests, min_conn)
     is_dest = np.zeros(rk_ptr.shape[0] - 1, dtype=np.bool_)  # (built here: no array per call)
     for q in range(dests.shape[0]):
         is_dest[dests[q]] = True
@@ -281,19 +282,20 @@ def _scan(  # type: ignore[no-untyped-def]
                 for j in range(first_at_least(r_dep, rk_lo[r], rk_hi[r], low), rk_hi[r]):
                     if r_dep[j] > high:
                         break
-                    f = r_flight[j]
-                    if banned[f]:
+                    if screened and banned[r_flight[j]]:
                         continue
-                    a2 = arr[f]
+                    a2 = r_arr[j]
                     if a2 - d0 >= longest:
                         continue
-                    c2 = c1 + cents[f]
+                    c2 = c1 + r_cents[j]
                     count = _offer(
-                        count, k, _value(sort, c2, d0, a2), c2, a2, 2, i, f, -1,
+                        count, k, _value(sort, c2, d0, a2), c2, a2, 2, i, r_flight[j], -1,
                         tk0, tc, ta, tn, tf, idh, idl,
                     )  # fmt: skip
-            if max_legs < 3:
+            if max_legs < 3 or hc3[a] >= _INF or a1 + min_conn + hd3[a] - d0 >= longest:
                 continue
+            if count == k and _bound(sort, c1, d0, a1, min_conn, hc3[a], hd3[a]) > tk0[k - 1]:
+                continue  # no route on from a can rank: none is walked
             # Three flights: per route a -> b whose cheapest and shortest ways on to a destination
             # can still rank (a whole route skipped at once), its flights in the window.
             for rb in range(rk_ptr[a], rk_ptr[a + 1]):
@@ -314,10 +316,10 @@ def _scan(  # type: ignore[no-untyped-def]
                     if r_dep[jb] > high:
                         break
                     f = r_flight[jb]
-                    if banned[f]:
+                    if screened and banned[f]:
                         continue
-                    a2 = arr[f]
-                    c2 = c1 + cents[f]
+                    a2 = r_arr[jb]
+                    c2 = c1 + r_cents[jb]
                     if a2 + min_conn + hd1[b] - d0 >= longest:
                         continue
                     if count == k and _bound(sort, c2, d0, a2, min_conn, hc1[b], hd1[b]) > tk0[k - 1]:
@@ -339,15 +341,14 @@ def _scan(  # type: ignore[no-untyped-def]
                         for j in range(first_at_least(r_dep, rk_lo[r], rk_hi[r], low3), rk_hi[r]):
                             if r_dep[j] > high3:
                                 break
-                            g = r_flight[j]
-                            if banned[g]:
+                            if screened and banned[r_flight[j]]:
                                 continue
-                            a3 = arr[g]
+                            a3 = r_arr[j]
                             if a3 - d0 >= longest:
                                 continue
-                            c3 = c2 + cents[g]
+                            c3 = c2 + r_cents[j]
                             count = _offer(
-                                count, k, _value(sort, c3, d0, a3), c3, a3, 3, i, f, g,
+                                count, k, _value(sort, c3, d0, a3), c3, a3, 3, i, f, r_flight[j],
                                 tk0, tc, ta, tn, tf, idh, idl,
                             )  # fmt: skip
         out_n[w] = count
@@ -356,9 +357,18 @@ def _scan(  # type: ignore[no-untyped-def]
             out_f[w, m, 1] = tf[m, 1]
             out_f[w, m, 2] = tf[m, 2]
             out_f[w, m, 3] = tn[m]
+            out_f[w, m, 4] = tc[m]
+            out_f[w, m, 5] = dep[tf[m, 0]]
+            out_f[w, m, 6] = ta[m]
 
 
-def scan(
+# An itinerary as the scan returns it: its flights' slots, total price in cents, first departure
+# and final arrival (epochs): what the response's tail is spelled from, with no second read.
+Itinerary = tuple[tuple[int, ...], int, int, int]
+_ROW = 7  # a kept itinerary's row in the kernel's output: three flights, their count, the values
+
+
+def itineraries(
     table: Any,
     banned: Array,
     sources: Array,
@@ -375,14 +385,17 @@ def scan(
     longest: int | None,
     sort: int,
     k: int,
-) -> list[tuple[tuple[int, ...], ...]]:
+) -> list[tuple[Itinerary, ...]]:
     """Per window (a row of ``starts`` / ``ends``, one column per source), the first ``k``
-    itineraries as tuples of timetable slots, in order. ``tz``: per window and source, the epoch
-    of the local clock change and the UTC offsets before and after it, for the depart window;
-    None when the query has none. ``table``: a timetable.Snapshot."""
+    itineraries in order, each as ``Itinerary``. ``tz``: per window and source, the epoch of the
+    local clock change and the UTC offsets before and after it, for the depart window; None when
+    the query has none. ``table``: a timetable.Snapshot; ``banned``: its own ``banned`` (no
+    flight excluded: no lookup per connecting flight) or a copy with flights excluded."""
     windows = starts.shape[0]
     out_n = np.zeros(windows, dtype=np.int64)
-    out_f = np.full((windows, max(k, 1), 4), -1, dtype=np.int64)  # three flights, their count
+    # Not initialised (np.full cost more than the rest of a search's conversion): the kernel
+    # writes every window's count and the rows below it, and only those are read.
+    out_f = np.empty((windows, max(k, 1), _ROW), dtype=np.int64)
     windowed = tz is not None
     if tz is None:
         zeros = np.zeros(starts.shape, dtype=np.int64)
@@ -390,17 +403,33 @@ def scan(
     _scan(
         table.out_ptr, table.dep, table.arr, table.cents, table.dst, table.idh, table.idl,
         table.rk_ptr, table.rk_dst, table.rk_lo, table.rk_hi, table.rk_minc, table.rk_mindur,
-        table.r_flight, table.r_dep,
-        banned, sources, starts, ends, tz[0], tz[1], tz[2], windowed,
+        table.r_flight, table.r_dep, table.r_arr, table.r_cents,
+        banned, banned is not table.banned, sources, starts, ends, tz[0], tz[1], tz[2], windowed,
         dests, max_legs, min_conn, max_lay, after, before,
         _INF if longest is None else longest, sort, k,
         out_n, out_f,
     )  # fmt: skip
     # Tuples of ints only: memoised per snapshot, the collector stops tracking them. (Every row
-    # converted at once, then sliced per window: cheaper than a conversion per window.)
-    rows = [tuple(row[: row[3]]) for row in out_f.reshape(-1, 4).tolist()]
+    # converted in one comprehension, then sliced per window: a generator per window cost a
+    # third more for a calendar; the rows past a window's count are never read.)
     width = out_f.shape[1]
+    rows = [(tuple(row[: row[3]]), row[4], row[5], row[6]) for row in out_f.reshape(-1, _ROW).tolist()]
     return [tuple(rows[w * width : w * width + n]) for w, n in enumerate(out_n.tolist())]
+
+
+def scan(
+    table: Any,
+    banned: Array,
+    sources: Array,
+    starts: Array,
+    ends: Array,
+    tz: tuple[Array, Array, Array] | None,
+    dests: Array,
+    **options: Any,
+) -> list[tuple[tuple[int, ...], ...]]:
+    """``itineraries``' flights alone: per window, each itinerary as its flights' slots."""
+    found = itineraries(table, banned, sources, starts, ends, tz, dests, **options)
+    return [tuple(it[0] for it in window) for window in found]
 
 
 def warm_up() -> None:
@@ -411,11 +440,11 @@ def warm_up() -> None:
     pair = np.asarray([0, 1, 1], dtype=np.int64)
     window = np.zeros((1, 1), dtype=np.int64)
     out_n = np.zeros(1, dtype=np.int64)
-    out_f = np.full((1, 1, 4), -1, dtype=np.int64)
+    out_f = np.full((1, 1, _ROW), -1, dtype=np.int64)
     _scan(
         pair, zero, one, zero, one, zero.astype(np.uint64), zero.astype(np.uint64),
-        pair, one, zero, one, zero, one, zero, zero,
-        np.zeros(1, dtype=np.bool_), zero, window, window + 1, window, window, window, True,
+        pair, one, zero, one, zero, one, zero, zero, one, zero,
+        np.zeros(1, dtype=np.bool_), False, zero, window, window + 1, window, window, window, True,
         one, 3, 0, 1, 0, 1439, _INF, SORT_PRICE, 1,
         out_n, out_f,
     )  # fmt: skip

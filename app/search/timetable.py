@@ -36,7 +36,7 @@ import structlog
 
 from app.models import flight_times
 from app.platform.redis.scripts import lua_source
-from app.search import incremental, render, scan
+from app.search import incremental, scan
 from app.search.data import Zones
 
 if TYPE_CHECKING:
@@ -49,7 +49,7 @@ REFRESH_SECONDS = 600
 # Feed entries kept (approximately): a reader further behind reloads. An entry holds one change
 # set's ids (a bulk batch: up to ~5,000, 80 KB).
 FEED_LENGTH = 512
-# Entries a snapshot memoises (names, itinerary tails) before starting over: a bounded memo keeps
+# Entries a snapshot memoises (local days, clock changes) before starting over: a bounded memo keeps
 # the garbage collector's work per collection bounded too.
 _MEMO_LIMIT = 20_000
 _FEW = 16
@@ -78,7 +78,9 @@ Row = tuple[bytes, str, str, int, int, int]
 class Snapshot:
     """The flights at one head of the feed, sorted by (source, departure): per airport its
     departures form one range (``out_ptr``); routes (source, destination) list their flights by
-    departure through ``r_flight`` / ``r_dep``, ranges ``rk_lo``..``rk_hi`` found per source
+    departure through ``r_flight`` / ``r_dep`` (and ``r_arr``, ``r_cents``: the scan walks a route's
+    flights in a connection window through these contiguous copies, not through ``r_flight``'s
+    scattered slots: cache misses were ~40% of a cold scan), ranges ``rk_lo``..``rk_hi`` found per source
     through ``rk_ptr`` / ``rk_dst``, with their cheapest price and shortest duration."""
 
     epoch: bytes
@@ -96,6 +98,8 @@ class Snapshot:
     out_ptr: Any
     r_flight: Any
     r_dep: Any
+    r_arr: Any
+    r_cents: Any
     rk_ptr: Any
     rk_dst: Any
     rk_lo: Any
@@ -110,10 +114,9 @@ class Snapshot:
     loaded_at: float = field(default_factory=time.monotonic)
     _bounds: dict[tuple[str, date], tuple[int, int]] = field(default_factory=dict)
     _clocks: dict[tuple[str, date], tuple[int, int, int]] = field(default_factory=dict)
-    _tails: dict[tuple[int, ...], bytes] = field(default_factory=dict)
     _windows: dict[tuple[tuple[str, ...], tuple[date, ...]], tuple[Any, Any]] = field(default_factory=dict)
     # Scan results by query (timetable_search): a snapshot never changes, so neither do they.
-    scans: dict[Hashable, list[tuple[tuple[int, ...], ...]]] = field(default_factory=dict)
+    scans: dict[Hashable, list[tuple[scan.Itinerary, ...]]] = field(default_factory=dict)
     answers: dict[Hashable, Any] = field(default_factory=dict)
 
     @classmethod
@@ -286,6 +289,8 @@ class Snapshot:
             out_ptr=out_ptr,
             r_flight=r_flight,
             r_dep=dep[r_flight],
+            r_arr=arr[r_flight],
+            r_cents=cents[r_flight],
             rk_ptr=np.searchsorted(rk_src, np.arange(n_airports + 1), side="left").astype(np.int64),
             rk_dst=dst[r_flight][rk_lo] if len(route) else rk_lo,
             rk_lo=rk_lo,
@@ -312,19 +317,10 @@ class Snapshot:
         bytes): each key's RESP spelled from the slot's text between a fixed head and end."""
         head, end = _key_template(key)
         texts = self.texts
-        parts = [head + texts[f * 36 : f * 36 + 36] + end for f in slots]
-        return b"*%d\r\n$4\r\nMGET\r\n%s" % (len(parts) + 1, b"".join(parts))
-
-    def tail(self, legs: tuple[int, ...]) -> bytes:
-        """render.tail of an itinerary (memoised by its flights: fixed by their columns; read
-        as scalars, cheaper than a numpy gather for one to three flights)."""
-        found = self._tails.get(legs)
-        if found is None:
-            rendered = render.tail_of(
-                self.dep.item(legs[0]), self.arr.item(legs[-1]), self.price(legs), len(legs)
-            )
-            found = _kept(self._tails, legs, rendered)
-        return found
+        parts = [texts[f * 36 : f * 36 + 36] for f in slots]  # one slice per key, one join
+        if not parts:
+            return b"*1\r\n$4\r\nMGET\r\n"
+        return b"*%d\r\n$4\r\nMGET\r\n%s%s%s" % (len(parts) + 1, head, (end + head).join(parts), end)
 
     def windows(self, sources: tuple[str, ...], days: tuple[date, ...]) -> tuple[Any, Any]:
         """Per day and source, the local day's start and end (two arrays; memoised)."""
@@ -337,16 +333,11 @@ class Snapshot:
             found = _kept(self._windows, (sources, days), both)
         return found
 
-    def price(self, legs: tuple[int, ...]) -> int:
-        """An itinerary's price in cents (a scalar read per flight: a numpy gather and sum cost
-        ~7x more for one to three flights)."""
-        return sum(map(self.cents.item, legs))
-
     def remember_answer(self, key: Hashable, answer: Any) -> None:
         """Keep a computed answer with what it rests on (timetable_search: checked before use)."""
         _kept(self.answers, key, answer, _ANSWER_LIMIT)
 
-    def remember_scan(self, key: Hashable, found: list[tuple[tuple[int, ...], ...]]) -> None:
+    def remember_scan(self, key: Hashable, found: list[tuple[scan.Itinerary, ...]]) -> None:
         """Keep a scan's result (without exclusions: it depends on this snapshot and the key only)."""
         _kept(self.scans, key, found, _ANSWER_LIMIT)
 

@@ -51,7 +51,7 @@ class Found:
     """Per window (day), the chosen itineraries as timetable slots; the counters and cards read."""
 
     snapshot: Snapshot
-    chosen: list[Sequence[tuple[int, ...]]]
+    chosen: list[Sequence[scan.Itinerary]]
     counts: dict[int, int]
     cards: dict[int, bytes | None]
     short: set[int]  # flights read with too few seats
@@ -75,17 +75,25 @@ async def search(
     )
     if found is None:
         return None
-    snapshot, slots = found.snapshot, {f for legs in found.chosen[0] for f in legs}
-    cards = dict(found.cards)
+    snapshot, chosen = found.snapshot, found.chosen[0]
+    slots = {f for legs, _, _, _ in chosen for f in legs}
+    cards = found.cards
     missing = [f for f in slots if cards.get(f) is None]
     if missing:
+        cards = dict(cards)
         loaded = await build.load_cards(context, [uuid.UUID(bytes=snapshot.raw_id(f)) for f in missing])
         for f in missing:
             cards[f] = loaded.get(uuid.UUID(bytes=snapshot.raw_id(f)))
         if any(cards[f] is None for f in missing):
             return None  # deleted since the snapshot's head: PostgreSQL answers
     shown = {f: with_seats(card, found.counts[f]) for f in slots if (card := cards[f]) is not None}
-    return render.body([([shown[f] for f in legs], snapshot.tail(legs)) for legs in found.chosen[0]])
+    tail_of = render.tail_of  # from the scan's own values: no read of the snapshot per itinerary
+    return render.body(
+        [
+            ([shown[f] for f in legs], tail_of(departure, arrival, cents, len(legs)))
+            for legs, cents, departure, arrival in chosen
+        ]
+    )
 
 
 class _Remembered(NamedTuple):
@@ -133,14 +141,13 @@ async def first_prices(
     found = await _best(context, sources, destinations, days, seats, cutoff, _NO_FILTERS, 1, cards=False)
     if found is None:
         return None
-    price = found.snapshot.price
     body = body_of(
         {
-            day: (price(chosen[0]), len(chosen[0]) - 1) if chosen else None
+            day: (chosen[0][1], len(chosen[0][0]) - 1) if chosen else None
             for day, chosen in zip(days, found.chosen, strict=True)
         }
     )
-    needed = sorted({f for chosen in found.chosen if chosen for f in chosen[0]})
+    needed = sorted({f for chosen in found.chosen if chosen for f in chosen[0][0]})
     grounds = needed + sorted(found.short)
     if grounds and found.snapshot is snapshot:
         slots, read = found.last_read
@@ -240,7 +247,7 @@ async def _scan(
         found = snapshot.scans.get(memo_key) if banned is snapshot.banned else None
         if found is None:
             found = (
-                scan.scan(
+                scan.itineraries(
                     snapshot,
                     banned,
                     np.asarray([snapshot.codes[s] for s in source_names], dtype=np.int64),
@@ -260,17 +267,20 @@ async def _scan(
                 if source_names and dest_codes
                 else [() for _ in days]
             )
-            if banned is snapshot.banned:  # (tuples of ints, as scan.scan returns them)
+            if banned is snapshot.banned:  # (tuples of ints, as scan.itineraries returns them)
                 snapshot.remember_scan(memo_key, found)
         while True:  # read the counters of what would be answered until it all holds
-            chosen: list[Sequence[tuple[int, ...]]] = []
+            chosen: list[Sequence[scan.Itinerary]] = []
             rescan = False
-            for window in found:
-                kept = [legs for legs in window if short.isdisjoint(legs)] if short else window
-                # Fewer than needed of a full scan: what it did not return may rank next.
-                rescan |= len(kept) < need and len(window) == k
-                chosen.append(kept[:need])
-            wanted = sorted({f for window in chosen for legs in window for f in legs} - counts.keys())
+            if short:
+                for window in found:
+                    kept = [it for it in window if short.isdisjoint(it[0])]
+                    # Fewer than needed of a full scan: what it did not return may rank next.
+                    rescan |= len(kept) < need and len(window) == k
+                    chosen.append(kept[:need])
+            else:  # nothing dropped: each window's first (k > need, so no rescan)
+                chosen = [window[:need] for window in found]
+            wanted = sorted({f for window in chosen for it in window for f in it[0]} - counts.keys())
             if checked and not wanted:
                 break
             head, values, card_values, seat_read = await _read(context, snapshot, wanted, with_cards)
