@@ -20,6 +20,10 @@ HOSTNAME = re.compile(
 )
 
 
+# DATA_DIR when unset (also read by app/__init__, before the settings exist: numba_cache).
+DEFAULT_DATA_DIR = Path("./.data")
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
 
@@ -44,7 +48,7 @@ class Settings(BaseSettings):
     # Every Redis key starts with this; tests give each run its own, so runs never collide.
     redis_key_prefix: str = "fd"
     seat_updates_channel: str = "seat_updates"
-    data_dir: Path = Path("./.data")
+    data_dir: Path = DEFAULT_DATA_DIR
 
     jwt_secret: str | None = None
     jwt_expire_minutes: int = Field(default=60, ge=1)

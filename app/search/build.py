@@ -26,6 +26,7 @@ import structlog
 from redis.asyncio.cluster import RedisCluster
 
 from app.flights.events import FlightSnapshot
+from app.platform import numba_cache
 from app.platform.redis.client import Keys, queue_script
 from app.platform.redis.scripts import lua_source
 from app.search import data, lifetime, storage
@@ -66,16 +67,12 @@ def compiled_engine(graph: Graph, records: list[bytes], rules: Rules, days: int,
     """The compiled engine's graph (JIT warmed up), or None: the pure-Python engine then runs.
 
     Below COMPILED_MIN_DAYS loading the compiled code (~0.5 s; a first compilation, before the
-    disk cache exists, ~8 s) costs more than the Python engine's ~15 ms per origin-day. (scan.py,
-    the timetable's kernel, imports the compiled module in every process that imports the search
-    package, before this runs: the NUMBA_CACHE_DIR fallback below comes too late for it, so the
-    Docker image sets NUMBA_CACHE_DIR itself.)
+    disk cache exists, ~8 s) costs more than the Python engine's ~15 ms per origin-day. Where the
+    machine code is cached: app.platform.numba_cache (placed when the package is imported).
     """
     if days < COMPILED_MIN_DAYS:
         return None
-    if "NUMBA_CACHE_DIR" not in os.environ and not os.access(Path(__file__).parent, os.W_OK):
-        # The Docker image's app/ is read-only to its user: cache the machine code in DATA_DIR.
-        os.environ["NUMBA_CACHE_DIR"] = str(data_dir.resolve() / "numba-cache")
+    numba_cache.place(data_dir)  # placed when app was imported; a no-op by now
     try:
         from app.search import compiled
     except Exception:  # numba missing, or no writable cache directory (NUMBA_CACHE_DIR)

@@ -19,7 +19,6 @@ the reference and the fallback without numba; ``Plan.inserts`` builds it on firs
 
 from __future__ import annotations
 
-import os
 import time
 from bisect import bisect_left, bisect_right
 from collections import defaultdict
@@ -37,6 +36,7 @@ import structlog
 
 from app.flights.events import FlightSnapshot
 from app.models import flight_times
+from app.platform import numba_cache
 from app.platform.gc_tuning import without_cyclic_gc
 from app.search import data
 from app.search.codec import FLIGHT, Records
@@ -721,16 +721,10 @@ def warm_up(data_dir: Path | None = None) -> bool:
         return _compiled.kernels is not None
     _compiled.tried = True
     started = time.monotonic()
-    # As patch.warm_up: where app/ is not writable (the Docker image) the cache goes to DATA_DIR.
-    if (
-        data_dir is not None
-        and "NUMBA_CACHE_DIR" not in os.environ
-        and not os.access(Path(__file__).parent, os.W_OK)
-    ):
-        (data_dir / "numba-cache").mkdir(parents=True, exist_ok=True)
-        os.environ["NUMBA_CACHE_DIR"] = str(data_dir.resolve() / "numba-cache")
+    if data_dir is not None:
+        numba_cache.place(data_dir)  # placed when app was imported; a no-op by now
     try:
-        # Imported here: numba is optional, and NUMBA_CACHE_DIR must be set before it is read.
+        # Imported here: when the kernels fail to load, the Shapes walk runs.
         from app.search import compiled_plan
 
         kernels: ModuleType = compiled_plan

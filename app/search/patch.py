@@ -12,7 +12,6 @@ is refused, and invalidated.
 
 from __future__ import annotations
 
-import os
 import time
 from bisect import bisect_right
 from collections.abc import Callable
@@ -22,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 import structlog
 
 from app.airports.catalog import timezone as shipped_timezone
+from app.platform import numba_cache
 from app.platform.gc_tuning import without_cyclic_gc
 from app.search import data, storage
 from app.search.codec import (
@@ -199,13 +199,10 @@ def warm_up(data_dir: Path) -> bool:
     # The shipped airport data set (data.Zones' fallback timezones), read on first use: ~0.15 s
     # that the first change's plan paid.
     shipped_timezone("JFK")
-    # As build.compiled_engine: where app/ is not writable (the Docker image) the cache goes to DATA_DIR.
-    if "NUMBA_CACHE_DIR" not in os.environ and not os.access(Path(__file__).parent, os.W_OK):
-        (data_dir / "numba-cache").mkdir(parents=True, exist_ok=True)
-        os.environ["NUMBA_CACHE_DIR"] = str(data_dir.resolve() / "numba-cache")
+    numba_cache.place(data_dir)  # placed when app was imported; this settings' DATA_DIR otherwise
     try:
-        # Imported here, not at module level: numba is optional (the Python merge runs without it),
-        # and NUMBA_CACHE_DIR must be set before numba reads its configuration.
+        # Imported here, not at module level: when the kernels fail to load (no usable numba or
+        # cache directory), the Python merge runs.
         from app.search import compiled_patch
 
         compiled_patch.warm_up()
