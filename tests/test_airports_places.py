@@ -3,6 +3,7 @@ spelling of a code or name, cities (metropolitan codes and city names), suggesti
 
 from __future__ import annotations
 
+import asyncio
 import random
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
@@ -14,6 +15,7 @@ import pytest
 from sqlalchemy import text
 
 from app.airports import catalog
+from app.airports import service as airports_service
 from app.context import AppContext
 from app.search import cities, index
 from tests.bulk_helpers import csv_text, import_csv, row
@@ -311,3 +313,32 @@ async def test_suggestions_name_cities_above_their_airports_and_only_places_with
     assert (await suggest("LON"))[0] == {**(await suggest("london"))[0], "kind": "city"}
     assert [s["code"] for s in await suggest("del")] == ["DEL"]
     assert await suggest("zzz") == [] and await suggest("CDG") == []  # no flights at Paris
+
+
+async def test_concurrent_searches_share_one_read_of_the_names_in_use(
+    client: httpx.AsyncClient,
+    admin_headers: dict[str, str],
+    context: AppContext,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    await create_flight(client, admin_headers, source="Xanadu Field", destination="Shangri La")
+    reads = 0
+    real = airports_service.list_names
+
+    async def counted(ctx: AppContext) -> bytes:
+        nonlocal reads
+        reads += 1
+        await asyncio.sleep(0.01)  # a Redis round trip: the other searches arrive meanwhile
+        return await real(ctx)
+
+    monkeypatch.setattr(airports_service, "list_names", counted)
+    key = context.keys.airports
+    airports_service._recent.pop(key, None)
+    for attempt in ("the process's first read", "a read of an expired copy"):
+        searches = (airports_service.spellings(context, "xanadu field") for _ in range(32))
+        found = await asyncio.gather(*searches)
+        assert all(f == ["Xanadu Field"] for f in found), attempt
+        assert reads == 1, attempt
+        stamp, used = airports_service._recent[key]
+        airports_service._recent[key] = (stamp - airports_service._RECENT_SECONDS, used)
+        reads = 0

@@ -8,6 +8,7 @@ whatever its case and spacing, else the text as written, tidied. Timezones: an a
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import time
 from collections.abc import Iterable
@@ -78,11 +79,28 @@ _TERMS = 10_000
 _recent: dict[str, tuple[float, InUse]] = {}  # by the key space's names key
 
 
+# The read of an expired copy in flight, by names key: one per process, not one per concurrent
+# search (32 at once each opened a Redis connection of their own every second).
+_refreshing: dict[str, asyncio.Future[InUse]] = {}
+
+
 async def _in_use_recent(context: AppContext) -> InUse:
-    recent = _recent.get(context.keys.airports)
-    if recent is not None and time.monotonic() - recent[0] < _RECENT_SECONDS:
-        return recent[1]
-    return await in_use(context)
+    key = context.keys.airports
+    recent = _recent.get(key)
+    if recent is not None:
+        if time.monotonic() - recent[0] < _RECENT_SECONDS:
+            return recent[1]
+        if key in _refreshing:  # another search is reading it: the last copy meanwhile
+            return recent[1]
+    reading = _refreshing.get(key)
+    if reading is not None:  # the first read of this process, already under way
+        return await asyncio.shield(reading)
+    reading = _refreshing[key] = asyncio.ensure_future(in_use(context))
+    try:
+        return await asyncio.shield(reading)
+    finally:
+        if _refreshing.get(key) is reading:
+            del _refreshing[key]
 
 
 async def canonical_spellings(context: AppContext, texts: Iterable[str]) -> dict[str, str]:
