@@ -87,20 +87,15 @@ _refreshing: dict[str, asyncio.Future[InUse]] = {}
 async def _in_use_recent(context: AppContext) -> InUse:
     key = context.keys.airports
     recent = _recent.get(key)
-    if recent is not None:
-        if time.monotonic() - recent[0] < _RECENT_SECONDS:
-            return recent[1]
-        if key in _refreshing:  # another search is reading it: the last copy meanwhile
-            return recent[1]
     reading = _refreshing.get(key)
-    if reading is not None:  # the first read of this process, already under way
-        return await asyncio.shield(reading)
-    reading = _refreshing[key] = asyncio.ensure_future(in_use(context))
-    try:
-        return await asyncio.shield(reading)
-    finally:
-        if _refreshing.get(key) is reading:
-            del _refreshing[key]
+    if recent is not None and (reading is not None or time.monotonic() - recent[0] < _RECENT_SECONDS):
+        return recent[1]  # fresh, or another search is reading it: the last copy meanwhile
+    if reading is None:
+        reading = _refreshing[key] = asyncio.ensure_future(in_use(context))
+        reading.add_done_callback(
+            lambda done: _refreshing.pop(key, None) if _refreshing.get(key) is done else None
+        )
+    return await asyncio.shield(reading)
 
 
 async def canonical_spellings(context: AppContext, texts: Iterable[str]) -> dict[str, str]:
