@@ -34,6 +34,7 @@ from app.platform.redis.multiplex import Multiplexed
 from app.platform.security import PasswordWork, hashing_slots
 from app.search import hooks as search_hooks
 from app.search import tasks as search_tasks
+from app.search.neighbourhood import Neighbourhood
 from app.search.timetable import Timetable
 
 
@@ -57,6 +58,8 @@ class AppContext(Platform):
     schedule_hook: ScheduleHook | None = None
     # Every searchable flight in arrays, kept current by the change feed (filters, sorts, calendar).
     timetable: Timetable = field(default_factory=Timetable)
+    # A pinned timetable snapshot for small changes' neighbourhoods (app/search/neighbourhood.py).
+    neighbourhood: Neighbourhood = field(default_factory=Neighbourhood)
 
     @classmethod
     def create(

@@ -35,6 +35,8 @@ STAGES = (
     ("app.search.data", "fetch"),
     ("app.search.incremental", "zones"),
     ("app.search.incremental", "neighbours"),
+    ("app.search.neighbourhood", "Neighbourhood.since"),
+    ("app.search.neighbourhood", "Since.around"),
     ("app.search.incremental", "plan"),
     ("app.search.storage", "read_heads"),
     ("app.search.storage", "read_days"),
@@ -76,10 +78,17 @@ def _timed(name: str, function: Callable[..., Any]) -> Callable[..., Any]:
 
 def _instrument() -> None:
     for module_name, attr in STAGES:
-        module = importlib.import_module(module_name)
-        function = getattr(module, attr, None)
+        try:
+            module = importlib.import_module(module_name)
+        except ImportError:  # a module REF does not have
+            continue
+        owner: Any = module
+        *within, name = attr.split(".")  # "Class.method": the method, on its class
+        for part in within:
+            owner = getattr(owner, part, None)
+        function = getattr(owner, name, None) if owner is not None else None
         if function is not None:
-            setattr(module, attr, _timed(f"{module_name.rsplit('.', 1)[1]}.{attr}", function))
+            setattr(owner, name, _timed(f"{module_name.rsplit('.', 1)[1]}.{attr}", function))
 
 
 def _snapshot(raw: dict[str, Any] | None) -> Any:
@@ -136,6 +145,10 @@ async def main() -> None:
     if plan_warm_up is not None:
         plan_warm_up(settings.data_dir)
     await _open_pool(context, 2)
+    # As a running API: its timetable loaded, and pinned for the changes' neighbourhoods.
+    neighbourhood = getattr(context, "neighbourhood", None)
+    if neighbourhood is not None:
+        await neighbourhood.warm_up(context)
     freeze_startup_heap()  # as the API process does once started
     loop = asyncio.get_running_loop()
     print(json.dumps({"ready": True}), flush=True)

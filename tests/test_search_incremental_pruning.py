@@ -123,10 +123,12 @@ async def lists(context: AppContext) -> dict[bytes, dict[bytes, bytes]]:
 
 
 @pytest.mark.timeout(600)
-@pytest.mark.parametrize("seed", [1, 2, 3])
+@pytest.mark.parametrize(("seed", "pinned"), [(1, False), (2, False), (3, False), (4, True), (5, True)])
 async def test_patched_lists_stay_exact_prefixes_of_a_rebuild_on_a_dense_network(
-    client: httpx.AsyncClient, context: AppContext, seed: int
+    client: httpx.AsyncClient, context: AppContext, seed: int, pinned: bool
 ) -> None:
+    """``pinned``: the neighbourhoods from the process's pinned timetable (neighbourhood.py), else
+    (at least at first) from PostgreSQL."""
     rng = random.Random(seed)
     ids: list[uuid.UUID] = []
     for k in range(260):
@@ -140,9 +142,13 @@ async def test_patched_lists_stay_exact_prefixes_of_a_rebuild_on_a_dense_network
             1 for f, v in fields.items() if f not in (store.BUILT, store.GEN) and not decode_list(v)[1]
         )
     assert full > 10, "the network must fill lists to their depth for this test to mean anything"
+    if pinned:
+        await context.neighbourhood.warm_up(context)
 
     for step in range(25):
         await change(context, rng, ids, step)
+    if pinned:
+        assert await context.neighbourhood.since(context) is not None, "the pin answered throughout"
 
     patched = await lists(context)
     day = START.date()

@@ -114,16 +114,25 @@ async def _patch(context: AppContext, changes: Sequence[FlightChange], ids: list
 
     # Read after taking the lock: every change whose hook ran before is in this read. Round trips
     # that do not depend on each other overlap (the admin response waits for the whole hook).
-    current, zones = await asyncio.gather(
-        data.fetch(context, "id = ANY($1::uuid[])", ids), incremental.zones(context)
+    current, zones, since = await asyncio.gather(
+        data.fetch(context, "id = ANY($1::uuid[])", ids),
+        incremental.zones(context),
+        context.neighbourhood.since(context),
     )
     old = [incremental.graph_flight(c.before) for c in changes if c.before is not None]
     new = [incremental.graph_flight(r) for r in current]
     rules = data.rules_of(context.settings)
-    pool, _ = await asyncio.gather(
-        incremental.neighbours(context, old + new, rules), _write_cards(context, ids, current)
-    )
+    if since is None:  # the process's timetable cannot tell: PostgreSQL
+        pool, _ = await asyncio.gather(
+            incremental.neighbours(context, old + new, rules), _write_cards(context, ids, current)
+        )
+    else:
+        cards = asyncio.ensure_future(_write_cards(context, ids, current))
+        await asyncio.sleep(0)  # the cards' write on its way while the pool and plan are computed
+        pool = since.around(old + new, rules)
     plan = incremental.plan(old, new, pool, zones, rules)
+    if since is not None:
+        await cards
     stale, refill = await patch.apply(context, plan, {i.bytes for i in ids})
     if stale:
         await storage.invalidate(context, stale, {d: lifetime.day_expires_at_utc(d[1]) for d in stale})

@@ -389,6 +389,11 @@ class Timetable:
             self._start_loading(context)
         return snapshot
 
+    def current(self) -> Snapshot | None:
+        """The snapshot as it is, unchecked; never starts a load (a process that searches nothing
+        keeps none)."""
+        return self._snapshot
+
     async def ready(self, context: AppContext) -> Snapshot:
         """A snapshot at the current head, loading or catching up as needed (startup, tests)."""
         for _ in range(_READY_ATTEMPTS):
@@ -440,7 +445,7 @@ class Timetable:
             expected += 1
         if expected - 1 < head[1]:
             return None  # the feed lost entries the head counts (Redis lost them)
-        rows = await _rows(context, "id = ANY($1::uuid[])", [uuid.UUID(bytes=raw) for raw in changed])
+        rows = await flight_rows(context, changed)
         return await asyncio.to_thread(snapshot.replaced, changed, rows, expected - 1)
 
     def _start_loading(self, context: AppContext) -> None:
@@ -504,6 +509,12 @@ async def read_head(context: AppContext) -> Head:
 
 def parse_head(reply: Sequence[Any]) -> Head:
     return reply[0], int(reply[1] or 0)
+
+
+async def flight_rows(context: AppContext, raw_ids: Iterable[bytes]) -> list[Row]:
+    """The current rows of these flights, as a snapshot holds them (none for a flight deleted,
+    cancelled or out of the time limits)."""
+    return await _rows(context, "id = ANY($1::uuid[])", [uuid.UUID(bytes=raw) for raw in raw_ids])
 
 
 async def _rows(context: AppContext, where: str, *args: Any) -> list[Row]:

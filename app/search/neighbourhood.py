@@ -1,0 +1,241 @@
+"""The neighbourhood of a small change set (``incremental.neighbours``' answer: every flight within
+two connections of a changed one) from the process's timetable instead of PostgreSQL.
+
+A process pins one timetable snapshot (timetable.py) and indexes it once more, by (destination,
+arrival), next to its own (source, departure) order; it is not caught up per change. What
+changed since is read from the change feed at each use, under the update lock: every flight
+announced after the pinned head is left out of the snapshot's answer, and its current row (read
+from PostgreSQL, remembered until the feed announces it again) is used instead.
+
+**Invariant: the pool holds every flight PostgreSQL would return for the same windows**, except
+flights that had departed an hour before the pinned snapshot was loaded: those start no
+searchable itinerary (every leg departs after the first, and the first after the booking
+cut-off), so no answer changes (docs/search.md, "Small change sets"). A change committed but not
+yet announced is seen by neither the snapshot nor the feed; its own hook, which runs after, drops
+every itinerary through that flight and inserts its new ones (as when PostgreSQL was read first).
+
+Whenever the feed cannot prove what changed (another epoch, entries trimmed past the pin, a
+reload announced, too many flights changed since), ``since`` returns None and the caller reads
+PostgreSQL; a fresh pin is then taken in the background, from the process's snapshot brought to
+the head.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import structlog
+
+from app.search.engine import Rules
+from app.search.incremental import GraphFlight
+from app.search.timetable import Head, Snapshot, flight_rows
+
+if TYPE_CHECKING:
+    from app.context import AppContext
+
+log = structlog.get_logger()
+Array = Any  # numpy arrays
+
+# Flights announced since the pin that a use may carry as rows; more and the pin is renewed.
+MAX_CHANGED = 256
+_SHIFT = 33  # (airport << 33) | epoch seconds: one sortable int64 (times before 2242)
+
+
+@dataclass(eq=False)
+class _Pin:
+    """A snapshot with both of its time orders as sortable keys, and the rows of the flights
+    announced after it (None: deleted, cancelled or out of limits), read at feed entry ``read_to``."""
+
+    snapshot: Snapshot
+    out_keys: Array  # (source, departure) per slot: the snapshot's own order
+    in_keys: Array  # (destination, arrival), ascending
+    in_slots: Array  # the slots in that order
+    rows: dict[bytes, GraphFlight | None] = field(default_factory=dict)
+    read_to: int = 0
+
+    @classmethod
+    def of(cls, snapshot: Snapshot) -> _Pin:
+        out_keys = (snapshot.src << _SHIFT) | snapshot.dep
+        arriving = (snapshot.dst << _SHIFT) | snapshot.arr
+        in_slots = np.argsort(arriving, kind="stable")
+        return cls(snapshot, out_keys, arriving[in_slots], in_slots, read_to=snapshot.seq)
+
+
+@dataclass(eq=False)
+class Since:
+    """What one use of the pin found: the pinned snapshot and the current rows of every flight
+    announced after it."""
+
+    pin: _Pin
+    rows: dict[bytes, GraphFlight | None]
+
+    def around(self, flights: Sequence[GraphFlight], rules: Rules) -> list[GraphFlight]:
+        """incremental.neighbours' pool for ``flights`` (two levels, the same windows: per airport
+        the hull of its flights' connection windows)."""
+        levels = min(rules.max_legs, 3) - 1
+        if levels < 1 or not flights:
+            return []
+        minimum, maximum = rules.min_connection, rules.max_layover
+        first_in = self._arriving(
+            _hulls((f.source, f.departure - maximum, f.departure - minimum) for f in flights)
+        )
+        first_out = self._leaving(
+            _hulls((f.destination, f.arrival + minimum, f.arrival + maximum) for f in flights)
+        )
+        found = [*first_in, *first_out]
+        if levels == 2:
+            found += self._arriving(
+                _hulls((f.source, f.departure - maximum, f.departure - minimum) for f in first_in)
+            )
+            found += self._leaving(
+                _hulls((f.destination, f.arrival + minimum, f.arrival + maximum) for f in first_out)
+            )
+        # Keyed by (id, departure), as incremental.neighbours: a flight found twice is one node.
+        return list({(f.id, f.departure): f for f in found}.values())
+
+    def _arriving(self, windows: dict[str, tuple[int, int]]) -> list[GraphFlight]:
+        pin = self.pin
+        slots = pin.in_slots[_ranges(pin.in_keys, pin.snapshot.codes, windows)]
+        return self._flights(slots) + [
+            f
+            for f in self.rows.values()
+            if f is not None and (w := windows.get(f.destination)) is not None and w[0] <= f.arrival <= w[1]
+        ]
+
+    def _leaving(self, windows: dict[str, tuple[int, int]]) -> list[GraphFlight]:
+        pin = self.pin
+        slots = _ranges(pin.out_keys, pin.snapshot.codes, windows)
+        return self._flights(slots) + [
+            f
+            for f in self.rows.values()
+            if f is not None and (w := windows.get(f.source)) is not None and w[0] <= f.departure <= w[1]
+        ]
+
+    def _flights(self, slots: Array) -> list[GraphFlight]:
+        """The snapshot's flights at ``slots`` as graph flights, those announced since left out."""
+        snapshot = self.pin.snapshot
+        raw = snapshot.raw_ids
+        ids = [raw[s * 16 : s * 16 + 16] for s in slots.tolist()]
+        airports = snapshot.airports
+        flights = map(
+            GraphFlight._make,
+            zip(
+                ids,
+                map(airports.__getitem__, snapshot.src[slots].tolist()),
+                map(airports.__getitem__, snapshot.dst[slots].tolist()),
+                snapshot.dep[slots].tolist(),
+                snapshot.arr[slots].tolist(),
+                snapshot.cents[slots].tolist(),
+                strict=True,
+            ),
+        )
+        rows = self.rows
+        return [f for f in flights if f.id not in rows] if rows else list(flights)
+
+
+class Neighbourhood:
+    """The process's pin (one per process, on the AppContext) and its renewal."""
+
+    def __init__(self) -> None:
+        self._pin: _Pin | None = None
+        self._pinning: asyncio.Task[None] | None = None
+
+    async def since(self, context: AppContext) -> Since | None:
+        """The pin and what changed after it, read now (call it holding the update lock, after the
+        change's own announcement); None when the feed cannot prove it (then read PostgreSQL)."""
+        pin = self._pin
+        if pin is None:
+            self._renew(context)
+            return None
+        keys = context.keys
+        pipe = context.redis.pipeline(transaction=False)
+        pipe.hmget(keys.search_timetable_head, [b"epoch", b"seq"])
+        pipe.xrange(keys.search_timetable_feed, min=f"{pin.read_to + 1}-0", max="+")
+        head_reply, entries = await pipe.execute()
+        head: Head = (head_reply[0], int(head_reply[1] or 0))
+        announced = _announced(entries, pin.read_to + 1, head)
+        if head[0] != pin.snapshot.epoch or announced is None:
+            self._pin = None
+            self._renew(context)
+            return None
+        if announced:
+            if len(pin.rows) + len(announced) > MAX_CHANGED:
+                self._renew(context)  # this use still answers; the next finds a fresh pin
+            fresh = await flight_rows(context, announced)
+            for raw in announced:
+                pin.rows[raw] = None
+            for row in fresh:
+                pin.rows[row[0]] = GraphFlight._make(row)
+            pin.read_to = head[1]
+        return Since(pin, dict(pin.rows))
+
+    async def warm_up(self, context: AppContext) -> None:
+        """Pin the process's timetable now, at the head (the bench's hook process; the API pins on
+        its first change)."""
+        snapshot = await context.timetable.ready(context)
+        self._pin = await asyncio.to_thread(_Pin.of, snapshot)
+
+    def _renew(self, context: AppContext) -> None:
+        if self._pinning is None or self._pinning.done():
+            self._pinning = asyncio.get_running_loop().create_task(self._renewed(context))
+
+    async def _renewed(self, context: AppContext) -> None:
+        snapshot = context.timetable.current()
+        if snapshot is None:  # no timetable in this process (a worker): PostgreSQL answers
+            return
+        with contextlib.suppress(Exception):
+            head = await _head(context)
+            current = await context.timetable.confirm(context, head)
+            if current is not None:
+                self._pin = await asyncio.to_thread(_Pin.of, current)
+                return
+        log.info("search_neighbourhood_not_pinned")
+
+
+async def _head(context: AppContext) -> Head:
+    reply: Any = await context.redis.hmget(context.keys.search_timetable_head, [b"epoch", b"seq"])
+    return reply[0], int(reply[1] or 0)
+
+
+def _announced(entries: Any, expected: int, head: Head) -> set[bytes] | None:
+    """The flights the feed entries announce (None: entries missing, or a reload announced)."""
+    changed: set[bytes] = set()
+    for entry_id, fields in entries:
+        payload = fields.get(b"ids", b"")
+        if int(entry_id.split(b"-")[0]) != expected or not payload:
+            return None
+        changed.update(payload[k : k + 16] for k in range(0, len(payload), 16))
+        expected += 1
+    if expected - 1 < head[1]:
+        return None  # the head counts entries the feed lost
+    return changed
+
+
+def _hulls(windows: Iterable[tuple[str, int, int]]) -> dict[str, tuple[int, int]]:
+    merged: dict[str, tuple[int, int]] = {}
+    for airport, lo, hi in windows:
+        old = merged.get(airport)
+        merged[airport] = (lo, hi) if old is None else (min(lo, old[0]), max(hi, old[1]))
+    return merged
+
+
+def _ranges(keys: Array, codes: dict[str, int], windows: dict[str, tuple[int, int]]) -> Array:
+    """Positions in ``keys`` (sorted (airport, time) keys) within each airport's [lo, hi]."""
+    known = [(codes[a], lo, hi) for a, (lo, hi) in windows.items() if a in codes]
+    if not known:
+        return np.zeros(0, dtype=np.int64)
+    airport, lo, hi = (np.asarray(column, dtype=np.int64) for column in zip(*known, strict=True))
+    starts = np.searchsorted(keys, (airport << _SHIFT) | np.maximum(lo, 0), "left")
+    ends = np.searchsorted(keys, (airport << _SHIFT) | np.maximum(hi, 0), "right")
+    lengths = np.maximum(ends - starts, 0)
+    total = int(lengths.sum())
+    if not total:
+        return np.zeros(0, dtype=np.int64)
+    # Each range's positions: its start repeated, plus 0.. within it.
+    offsets = np.repeat(starts - (np.cumsum(lengths) - lengths), lengths)
+    return offsets + np.arange(total, dtype=np.int64)

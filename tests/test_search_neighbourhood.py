@@ -1,0 +1,111 @@
+"""A small change's neighbourhood from the process's pinned timetable (app/search/neighbourhood.py):
+with flights inserted, deleted, moved and rerouted after the pin (announced on the feed), it holds
+exactly the flights the PostgreSQL query returns; when the feed cannot prove what changed (a
+reload announced, the head lost) it does not answer."""
+
+from __future__ import annotations
+
+import random
+import uuid
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import text
+
+from app.context import AppContext
+from app.search import data, incremental, timetable
+
+AIRPORTS = ["AAA", "BBB", "CCC", "DDD", "EEE", "FFF"]
+START = (datetime.now(UTC) + timedelta(days=8)).replace(hour=0, minute=0, second=0, microsecond=0)
+_INSERT = text(
+    "INSERT INTO flights (id, flight_number, source, destination, departure_ts, arrival_ts,"
+    " total_seats, available_seats, price) VALUES (:id, :number, :source, :destination,"
+    " :departure, :arrival, 5, 5, :price)"
+)
+
+
+def _flight(rng: random.Random, k: int) -> dict[str, Any]:
+    source, destination = rng.sample(AIRPORTS, 2)
+    departure = START + timedelta(minutes=10 * rng.randrange(0, 3 * 24 * 6))
+    return {
+        "id": uuid.uuid4(),
+        "number": f"NB{k}",
+        "source": source,
+        "destination": destination,
+        "departure": departure,
+        "arrival": departure + timedelta(minutes=rng.choice((50, 95, 180))),
+        "price": Decimal(rng.randrange(10, 90)),
+    }
+
+
+async def _changed_after_the_pin(context: AppContext, rng: random.Random, ids: list[uuid.UUID]) -> None:
+    """Inserts, deletes, time moves, reroutes and cancellations, committed and announced."""
+    for step in range(40):
+        kind = rng.choice(("insert", "delete", "time", "reroute", "cancel"))
+        async with context.engine.begin() as connection:
+            if kind == "insert":
+                flight = _flight(rng, 1000 + step)
+                await connection.execute(_INSERT, flight)
+                ids.append(target := flight["id"])
+            else:
+                target = rng.choice(ids)
+                if kind == "delete":
+                    await connection.execute(text("DELETE FROM flights WHERE id = :id"), {"id": target})
+                    ids.remove(target)
+                elif kind == "cancel":
+                    await connection.execute(
+                        text("UPDATE flights SET status = 'CANCELLED' WHERE id = :id"), {"id": target}
+                    )
+                elif kind == "reroute":
+                    source, destination = rng.sample(AIRPORTS, 2)
+                    await connection.execute(
+                        text("UPDATE flights SET source = :s, destination = :d WHERE id = :id"),
+                        {"id": target, "s": source, "d": destination},
+                    )
+                else:
+                    await connection.execute(
+                        text(
+                            "UPDATE flights SET departure_ts = departure_ts + :s,"
+                            " arrival_ts = arrival_ts + :s WHERE id = :id"
+                        ),
+                        {"id": target, "s": timedelta(minutes=rng.choice((-95, -40, 35, 120)))},
+                    )
+        await timetable.publish(context, [target])
+
+
+async def test_the_pinned_neighbourhood_is_postgresqls_after_changes_announced_since_the_pin(
+    context: AppContext,
+) -> None:
+    rng = random.Random(7)
+    rows = [_flight(rng, k) for k in range(400)]
+    async with context.engine.begin() as connection:
+        await connection.execute(_INSERT, rows)
+    await context.neighbourhood.warm_up(context)
+    ids = [r["id"] for r in rows]
+    await _changed_after_the_pin(context, rng, ids)
+    rules = data.rules_of(context.settings)
+    since = await context.neighbourhood.since(context)
+    assert since is not None
+    every = [incremental.graph_flight(r) for r in await data.fetch(context, "true")]
+    assert any(f.id in since.rows for f in every), "changes since the pin must take part"
+    for changed in [*rng.sample(every, 30), *(f for f in every if f.id in since.rows)]:
+        expected = await incremental.neighbours(context, [changed], rules)
+        assert sorted(since.around([changed], rules)) == sorted(expected), changed
+    several = rng.sample(every, 4)
+    expected = await incremental.neighbours(context, several, rules)
+    assert sorted(since.around(several, rules)) == sorted(expected)
+
+
+async def test_the_pin_does_not_answer_after_a_reload_or_a_lost_head(context: AppContext) -> None:
+    rng = random.Random(3)
+    async with context.engine.begin() as connection:
+        await connection.execute(_INSERT, [_flight(rng, k) for k in range(20)])
+    await context.neighbourhood.warm_up(context)
+    assert await context.neighbourhood.since(context) is not None
+    await timetable.publish(context, None)  # every reader reloads: what changed is not known
+    assert await context.neighbourhood.since(context) is None
+    await context.neighbourhood.warm_up(context)
+    assert await context.neighbourhood.since(context) is not None
+    await context.redis.delete(context.keys.search_timetable_head)  # Redis lost the head
+    assert await context.neighbourhood.since(context) is None
