@@ -26,6 +26,7 @@ import asyncio
 import contextlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from itertools import repeat
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -43,6 +44,7 @@ Array = Any  # numpy arrays
 
 # Flights announced since the pin that a use may carry as rows; more and the pin is renewed.
 MAX_CHANGED = 256
+_FEW = 16
 _SHIFT = 33  # (airport << 33) | epoch seconds: one sortable int64 (times before 2242)
 
 
@@ -57,6 +59,23 @@ class _Pin:
     in_slots: Array  # the slots in that order
     rows: dict[bytes, GraphFlight | None] = field(default_factory=dict)
     read_to: int = 0
+    stale: Array = field(default_factory=lambda: np.zeros(0, dtype=np.int64))  # their slots, sorted
+
+    def announced(self, raw_ids: Iterable[bytes]) -> None:
+        """Slots of these flights are stale from now on (their rows replace them)."""
+        snapshot = self.snapshot
+        wanted = set(raw_ids)
+        if not wanted:
+            return
+        highs = np.asarray([int.from_bytes(raw[:8], "big") for raw in wanted], dtype=np.uint64)
+        if len(highs) <= _FEW:  # a comparison per id beats isin's sorts of the whole snapshot
+            hits = np.zeros(len(snapshot.idh), dtype=bool)
+            for high in highs:
+                hits |= snapshot.idh == high
+        else:
+            hits = np.isin(snapshot.idh, highs)
+        slots = [s for s in np.flatnonzero(hits).tolist() if snapshot.raw_id(s) in wanted]
+        self.stale = np.union1d(self.stale, np.asarray(slots, dtype=np.int64))
 
     @classmethod
     def of(cls, snapshot: Snapshot) -> _Pin:
@@ -73,57 +92,80 @@ class Since:
 
     pin: _Pin
     rows: dict[bytes, GraphFlight | None]
+    stale: Array  # the snapshot's slots of those flights, sorted
 
     def around(self, flights: Sequence[GraphFlight], rules: Rules) -> list[GraphFlight]:
         """incremental.neighbours' pool for ``flights`` (two levels, the same windows: per airport
-        the hull of its flights' connection windows)."""
+        the hull of its flights' connection windows). Each flight once: the snapshot's slots are
+        one per flight, and a flight announced since is a row, not a slot."""
         levels = min(rules.max_legs, 3) - 1
         if levels < 1 or not flights:
             return []
         minimum, maximum = rules.min_connection, rules.max_layover
-        first_in = self._arriving(
+        snapshot = self.pin.snapshot
+        in_slots, in_rows = self._arriving(
             _hulls((f.source, f.departure - maximum, f.departure - minimum) for f in flights)
         )
-        first_out = self._leaving(
+        out_slots, out_rows = self._leaving(
             _hulls((f.destination, f.arrival + minimum, f.arrival + maximum) for f in flights)
         )
-        found = [*first_in, *first_out]
+        slots, rows = [in_slots, out_slots], [*in_rows, *out_rows]
         if levels == 2:
-            found += self._arriving(
-                _hulls((f.source, f.departure - maximum, f.departure - minimum) for f in first_in)
+            # Into what connects into them: per airport the hull of those flights' windows.
+            windows = _array_hulls(snapshot.airports, snapshot.src[in_slots], snapshot.dep[in_slots])
+            windows = _hulls(
+                [
+                    *((a, lo - maximum, hi - minimum) for a, (lo, hi) in windows.items()),
+                    *((f.source, f.departure - maximum, f.departure - minimum) for f in in_rows),
+                ]
             )
-            found += self._leaving(
-                _hulls((f.destination, f.arrival + minimum, f.arrival + maximum) for f in first_out)
+            more_slots, more_rows = self._arriving(windows)
+            slots.append(more_slots)
+            rows += more_rows
+            windows = _array_hulls(snapshot.airports, snapshot.dst[out_slots], snapshot.arr[out_slots])
+            windows = _hulls(
+                [
+                    *((a, lo + minimum, hi + maximum) for a, (lo, hi) in windows.items()),
+                    *((f.destination, f.arrival + minimum, f.arrival + maximum) for f in out_rows),
+                ]
             )
-        # Keyed by (id, departure), as incremental.neighbours: a flight found twice is one node.
-        return list({(f.id, f.departure): f for f in found}.values())
+            more_slots, more_rows = self._leaving(windows)
+            slots.append(more_slots)
+            rows += more_rows
+        return self._flights(np.unique(np.concatenate(slots))) + list({f.id: f for f in rows}.values())
 
-    def _arriving(self, windows: dict[str, tuple[int, int]]) -> list[GraphFlight]:
+    def _arriving(self, windows: dict[str, tuple[int, int]]) -> tuple[Array, list[GraphFlight]]:
         pin = self.pin
-        slots = pin.in_slots[_ranges(pin.in_keys, pin.snapshot.codes, windows)]
-        return self._flights(slots) + [
+        slots = self._current(pin.in_slots[_ranges(pin.in_keys, pin.snapshot.codes, windows)])
+        return slots, [
             f
             for f in self.rows.values()
             if f is not None and (w := windows.get(f.destination)) is not None and w[0] <= f.arrival <= w[1]
         ]
 
-    def _leaving(self, windows: dict[str, tuple[int, int]]) -> list[GraphFlight]:
+    def _leaving(self, windows: dict[str, tuple[int, int]]) -> tuple[Array, list[GraphFlight]]:
         pin = self.pin
-        slots = _ranges(pin.out_keys, pin.snapshot.codes, windows)
-        return self._flights(slots) + [
+        slots = self._current(_ranges(pin.out_keys, pin.snapshot.codes, windows))
+        return slots, [
             f
             for f in self.rows.values()
             if f is not None and (w := windows.get(f.source)) is not None and w[0] <= f.departure <= w[1]
         ]
 
+    def _current(self, slots: Array) -> Array:
+        """``slots`` without those of flights announced since the pin."""
+        return slots[~np.isin(slots, self.stale)] if len(self.stale) else slots
+
     def _flights(self, slots: Array) -> list[GraphFlight]:
-        """The snapshot's flights at ``slots`` as graph flights, those announced since left out."""
+        """The snapshot's flights at ``slots`` as graph flights."""
         snapshot = self.pin.snapshot
         raw = snapshot.raw_ids
         ids = [raw[s * 16 : s * 16 + 16] for s in slots.tolist()]
         airports = snapshot.airports
-        flights = map(
-            GraphFlight._make,
+        # tuple.__new__ straight from C: GraphFlight._make is a Python call per flight.
+        flights: Iterable[GraphFlight] = map(
+            tuple.__new__,
+            repeat(GraphFlight),
             zip(
                 ids,
                 map(airports.__getitem__, snapshot.src[slots].tolist()),
@@ -134,8 +176,7 @@ class Since:
                 strict=True,
             ),
         )
-        rows = self.rows
-        return [f for f in flights if f.id not in rows] if rows else list(flights)
+        return list(flights)
 
 
 class Neighbourhood:
@@ -167,12 +208,13 @@ class Neighbourhood:
             if len(pin.rows) + len(announced) > MAX_CHANGED:
                 self._renew(context)  # this use still answers; the next finds a fresh pin
             fresh = await flight_rows(context, announced)
+            pin.announced(raw for raw in announced if raw not in pin.rows)
             for raw in announced:
                 pin.rows[raw] = None
             for row in fresh:
                 pin.rows[row[0]] = GraphFlight._make(row)
             pin.read_to = head[1]
-        return Since(pin, dict(pin.rows))
+        return Since(pin, dict(pin.rows), pin.stale)
 
     async def warm_up(self, context: AppContext) -> None:
         """Pin the process's timetable now, at the head (the bench's hook process; the API pins on
@@ -222,6 +264,22 @@ def _hulls(windows: Iterable[tuple[str, int, int]]) -> dict[str, tuple[int, int]
         old = merged.get(airport)
         merged[airport] = (lo, hi) if old is None else (min(lo, old[0]), max(hi, old[1]))
     return merged
+
+
+def _array_hulls(airports: list[str], codes: Array, times: Array) -> dict[str, tuple[int, int]]:
+    """Per airport code in ``codes``, the earliest and latest of its ``times``, by name."""
+    if not len(codes):
+        return {}
+    order = np.lexsort((times, codes))
+    codes, times = codes[order], times[order]
+    firsts = np.flatnonzero(np.concatenate(([True], codes[1:] != codes[:-1])))
+    lasts = np.append(firsts[1:], len(codes)) - 1
+    return {
+        airports[a]: (lo, hi)
+        for a, lo, hi in zip(
+            codes[firsts].tolist(), times[firsts].tolist(), times[lasts].tolist(), strict=True
+        )
+    }
 
 
 def _ranges(keys: Array, codes: dict[str, int], windows: dict[str, tuple[int, int]]) -> Array:
