@@ -19,6 +19,7 @@ from sqlalchemy import text
 
 from app.context import AppContext
 from app.platform.redis.client import run_script_packed
+from app.platform.redis.multiplex import bulk, encode
 from app.search import data, incremental
 from app.search import storage as store
 from app.search.codec import Records, Stored, decode_list, encode_list, order_key, record
@@ -54,6 +55,11 @@ async def test_a_packed_script_call_loads_the_script_redis_lost(context: AppCont
     reply = await run_script_packed(context.redis, script, ["k"], [big, *range(2_000)])
     assert reply == [b"k", big, 2_001]
     assert await run_script_packed(context.redis, script, ["k"], ["a"]) == [b"k", b"a", 1]
+
+
+@given(args=st.lists(st.text(min_size=0, max_size=12), min_size=1, max_size=8))
+def test_a_command_spelled_from_memoised_bulk_strings_is_encodes(args: list[str]) -> None:
+    assert b"*%d\r\n%s" % (len(args), b"".join(map(bulk, args))) == encode(*args)
 
 
 @settings(max_examples=200, deadline=None)

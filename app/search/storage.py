@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 from redis.asyncio.cluster import RedisCluster
 
 from app.platform.redis.client import queue_script, run_script_packed
-from app.platform.redis.multiplex import encode
+from app.platform.redis.multiplex import bulk
 from app.platform.redis.scripts import lua_source
 
 if TYPE_CHECKING:
@@ -27,6 +27,7 @@ if TYPE_CHECKING:
 
 BUILT = b"\x00"
 GEN = b"\x01"
+_BUILT_GEN = b"$1\r\n\x00\r\n$1\r\n\x01\r\n"
 _SEPARATOR = "\t"
 
 OriginDay = tuple[str, date]
@@ -134,7 +135,8 @@ async def read_days(
     reads = context.search_reads
     if reads is not None:
         commands = [
-            encode("HMGET", day_key(context, *day), BUILT, GEN, *named)
+            b"*%d\r\n$5\r\nHMGET\r\n%s%s%s"
+            % (len(named) + 4, bulk(day_key(context, *day)), _BUILT_GEN, b"".join(map(bulk, named)))
             for day, named in zip(days, fields, strict=True)
         ]
         return list(await reads.execute_many(*commands)) if commands else []
