@@ -37,7 +37,9 @@ def encode(*args: bytes | str | int) -> bytes:
     parts = [b"*%d\r\n" % len(args)]
     for arg in args:
         value = arg if isinstance(arg, bytes) else str(arg).encode()
-        parts.append(b"$%d\r\n%s\r\n" % (len(value), value))
+        # The value itself copied once, by the join (a hub change's patch script carries ~1 MB of
+        # lists: formatting each into its bulk string first copied it twice, ~3 ms).
+        parts += (b"$%d\r\n" % len(value), value, b"\r\n")
     return b"".join(parts)
 
 
