@@ -57,6 +57,7 @@ class _Pin:
     out_keys: Array  # (source, departure) per slot: the snapshot's own order
     in_keys: Array  # (destination, arrival), ascending
     in_slots: Array  # the slots in that order
+    ids: Array  # raw ids as 16-byte voids (tolist gives bytes, trailing zero bytes kept)
     rows: dict[bytes, GraphFlight | None] = field(default_factory=dict)
     read_to: int = 0
     stale: Array = field(default_factory=lambda: np.zeros(0, dtype=np.int64))  # their slots, sorted
@@ -82,7 +83,8 @@ class _Pin:
         out_keys = (snapshot.src << _SHIFT) | snapshot.dep
         arriving = (snapshot.dst << _SHIFT) | snapshot.arr
         in_slots = np.argsort(arriving, kind="stable")
-        return cls(snapshot, out_keys, arriving[in_slots], in_slots, read_to=snapshot.seq)
+        ids = np.frombuffer(snapshot.raw_ids, dtype="V16")
+        return cls(snapshot, out_keys, arriving[in_slots], in_slots, ids, read_to=snapshot.seq)
 
 
 @dataclass(eq=False)
@@ -159,8 +161,7 @@ class Since:
     def _flights(self, slots: Array) -> list[GraphFlight]:
         """The snapshot's flights at ``slots`` as graph flights."""
         snapshot = self.pin.snapshot
-        raw = snapshot.raw_ids
-        ids = [raw[s * 16 : s * 16 + 16] for s in slots.tolist()]
+        ids = self.pin.ids[slots].tolist()
         airports = snapshot.airports
         # tuple.__new__ straight from C: GraphFlight._make is a Python call per flight.
         flights: Iterable[GraphFlight] = map(
