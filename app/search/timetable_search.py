@@ -284,14 +284,17 @@ async def _scan(
             if not snapshot.matches(head):
                 return head
             checked = True
-            absent = [f for f, v in zip(wanted, values, strict=True) if v is None]
-            rebuilt = (
-                await context.inventory.rebuild([uuid.UUID(bytes=snapshot.raw_id(f)) for f in absent])
-                if absent
-                else {}
-            )
-            for f, v in zip(wanted, values, strict=True):
-                counts[f] = int(v) if v is not None else rebuilt.get(uuid.UUID(bytes=snapshot.raw_id(f)), 0)
+            if None in values:  # a counter not loaded yet (a bulk-imported flight): from PostgreSQL
+                absent = [f for f, v in zip(wanted, values, strict=True) if v is None]
+                rebuilt = await context.inventory.rebuild(
+                    [uuid.UUID(bytes=snapshot.raw_id(f)) for f in absent]
+                )
+                for f, v in zip(wanted, values, strict=True):
+                    counts[f] = (
+                        int(v) if v is not None else rebuilt.get(uuid.UUID(bytes=snapshot.raw_id(f)), 0)
+                    )
+            else:  # the usual case: every counter read, converted at once
+                counts.update(zip(wanted, map(int, values), strict=True))
             cards.update(zip(wanted, card_values, strict=True))
             lacking = [f for f in wanted if counts[f] < seats]
             if lacking:
