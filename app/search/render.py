@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import functools
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 
 from app.search.codec import FLIGHT, HEADER, with_seats
 
@@ -56,13 +56,41 @@ def tail(legs: Sequence[FlightRecord]) -> bytes:
 
 def tail_of(departure: int, arrival: int, cents: int, flights: int) -> bytes:
     """``tail`` from the itinerary's first departure, final arrival, total price and flights."""
-    return b'],"total_price":%s,"stops":%d,"departure_ts":"%s","arrival_ts":"%s","duration_minutes":%d}' % (
-        money(cents),
+    # %r of the float is money()'s spelling (repr, ASCII), without its call and encode.
+    return b'],"total_price":%r,"stops":%d,"departure_ts":"%s","arrival_ts":"%s","duration_minutes":%d}' % (
+        cents / 100,
         flights - 1,
         iso(departure),
         iso(arrival),
         (arrival - departure) // 60,
     )
+
+
+def scanned(
+    itineraries: Iterable[tuple[Sequence[int], int, int, int]],
+    cards: dict[int, bytes],
+    counts: dict[int, int],
+) -> bytes:
+    """The response for a scan's itineraries (scan.Itinerary: flights' slots, total price, first
+    departure, final arrival), each flight's card closed by its live seat count: ``body`` of
+    ``with_seats`` and ``tail_of``, built in one pass (each flight's object spelled once)."""
+    shown: dict[int, bytes] = {}
+    out = []
+    for legs, cents, departure, arrival in itineraries:
+        flights = []
+        for f in legs:
+            flight = shown.get(f)
+            if flight is None:
+                n = counts[f]
+                flight = shown[f] = cards[f] + (_SEATS_END[n] if 0 <= n < _SEATS_KNOWN else b"%d}" % n)
+            flights.append(flight)
+        out.append(b'{"flights":[' + b",".join(flights) + tail_of(departure, arrival, cents, len(legs)))
+    return b"[" + b",".join(out) + b"]"
+
+
+# with_seats' ends for the usual counts, spelled once.
+_SEATS_KNOWN = 1024
+_SEATS_END = tuple(b"%d}" % n for n in range(_SEATS_KNOWN))
 
 
 def body(itineraries: Sequence[tuple[Sequence[bytes], bytes]]) -> bytes:

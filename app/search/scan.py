@@ -74,20 +74,36 @@ def _precedes(k0, c, a, n, f0, f1, f2, j, tk0, tc, ta, tn, tf, idh, idl):  # typ
 
 
 @_inline
-def _offer(count, k, k0, c, a, n, f0, f1, f2, tk0, tc, ta, tn, tf, idh, idl):  # type: ignore[no-untyped-def]
-    """Insert the candidate into the sorted top k if it belongs there; the new count."""
-    if count == k and not _precedes(k0, c, a, n, f0, f1, f2, k - 1, tk0, tc, ta, tn, tf, idh, idl):
-        return count
-    pos = count if count < k else k - 1
-    while pos > 0 and _precedes(k0, c, a, n, f0, f1, f2, pos - 1, tk0, tc, ta, tn, tf, idh, idl):
-        tk0[pos] = tk0[pos - 1]
-        tc[pos] = tc[pos - 1]
-        ta[pos] = ta[pos - 1]
-        tn[pos] = tn[pos - 1]
-        tf[pos, 0] = tf[pos - 1, 0]
-        tf[pos, 1] = tf[pos - 1, 1]
-        tf[pos, 2] = tf[pos - 1, 2]
-        pos -= 1
+def _move(to, at, tk0, tc, ta, tn, tf):  # type: ignore[no-untyped-def]
+    """Copy the kept itinerary at ``at`` to ``to``."""
+    tk0[to] = tk0[at]
+    tc[to] = tc[at]
+    ta[to] = ta[at]
+    tn[to] = tn[at]
+    tf[to, 0] = tf[at, 0]
+    tf[to, 1] = tf[at, 1]
+    tf[to, 2] = tf[at, 2]
+
+
+@_inline
+def _sink(size, k0, c, a, n, f0, f1, f2, tk0, tc, ta, tn, tf, idh, idl):  # type: ignore[no-untyped-def]
+    """Place the candidate at the root of the kept heap of ``size`` (the root's own entry is
+    dropped), moving worse children up until it is worse than neither."""
+    pos = 0
+    while True:
+        child = 2 * pos + 1
+        if child >= size:
+            break
+        other = child + 1
+        if other < size and _precedes(
+            tk0[child], tc[child], ta[child], tn[child], tf[child, 0], tf[child, 1], tf[child, 2],
+            other, tk0, tc, ta, tn, tf, idh, idl,
+        ):  # fmt: skip
+            child = other  # the worse of the two
+        if not _precedes(k0, c, a, n, f0, f1, f2, child, tk0, tc, ta, tn, tf, idh, idl):
+            break
+        _move(pos, child, tk0, tc, ta, tn, tf)
+        pos = child
     tk0[pos] = k0
     tc[pos] = c
     ta[pos] = a
@@ -95,7 +111,54 @@ def _offer(count, k, k0, c, a, n, f0, f1, f2, tk0, tc, ta, tn, tf, idh, idl):  #
     tf[pos, 0] = f0
     tf[pos, 1] = f1
     tf[pos, 2] = f2
-    return count + 1 if count < k else count
+
+
+@_inline
+def _offer(count, k, k0, c, a, n, f0, f1, f2, tk0, tc, ta, tn, tf, idh, idl):  # type: ignore[no-untyped-def]
+    """Keep the candidate if it belongs to the top k; the new count. The kept itineraries form a
+    heap whose root (slot 0) is the worst of them, the k-th once k are kept: an insertion costs
+    O(log k) comparisons, not a shift of the sorted list (offers come in no order: filling the
+    top 24 of a sorted search took ~12 comparisons and moves each). ``_ranked`` sorts them."""
+    if count == k:
+        if _precedes(k0, c, a, n, f0, f1, f2, 0, tk0, tc, ta, tn, tf, idh, idl):
+            _sink(k, k0, c, a, n, f0, f1, f2, tk0, tc, ta, tn, tf, idh, idl)
+        return count
+    pos = count
+    while pos > 0:
+        parent = (pos - 1) >> 1
+        if _precedes(k0, c, a, n, f0, f1, f2, parent, tk0, tc, ta, tn, tf, idh, idl):
+            break  # the parent is worse: the heap holds
+        _move(pos, parent, tk0, tc, ta, tn, tf)
+        pos = parent
+    tk0[pos] = k0
+    tc[pos] = c
+    ta[pos] = a
+    tn[pos] = n
+    tf[pos, 0] = f0
+    tf[pos, 1] = f1
+    tf[pos, 2] = f2
+    return count + 1
+
+
+@_inline
+def _ranked(count, tk0, tc, ta, tn, tf, idh, idl, rk0, rc, ra, rn, rf):  # type: ignore[no-untyped-def]
+    """The kept heap's itineraries in order into the r* arrays (the heap is consumed): the root,
+    the worst, goes last, then the heap's last entry sinks from the root."""
+    size = count
+    while size > 0:
+        size -= 1
+        rk0[size] = tk0[0]
+        rc[size] = tc[0]
+        ra[size] = ta[0]
+        rn[size] = tn[0]
+        rf[size, 0] = tf[0, 0]
+        rf[size, 1] = tf[0, 1]
+        rf[size, 2] = tf[0, 2]
+        if size > 0:
+            _sink(
+                size, tk0[size], tc[size], ta[size], tn[size], tf[size, 0], tf[size, 1], tf[size, 2],
+                tk0, tc, ta, tn, tf, idh, idl,
+            )  # fmt: skip
 
 
 @_inline
@@ -122,6 +185,17 @@ def _bound(sort, c, d0, a, min_conn, hc, hd):  # type: ignore[no-untyped-def]
     if sort == 3:
         return a + min_conn + hd
     return c + hc
+
+
+@_inline
+def _beaten(count, k, lb, lc, tk0, tc):  # type: ignore[no-untyped-def]
+    """Whether no itinerary whose sort value is at least ``lb`` and whose total price is at least
+    ``lc`` can rank: k are kept and the k-th comes first (its value lower, or equal and its price
+    lower: the price order breaks ties, so a tie in value is decided by price, not explored)."""
+    if count < k:
+        return False
+    last = tk0[0]
+    return lb > last or (lb == last and lc > tc[0])
 
 
 @_inline
@@ -184,7 +258,16 @@ def _scan(  # type: ignore[no-untyped-def]
     ta = np.empty(k, dtype=np.int64)
     tn = np.empty(k, dtype=np.int64)
     tf = np.full((k, 3), -1, dtype=np.int64)
+    rk0 = np.empty(k, dtype=np.int64)  # a window's kept itineraries, in order
+    rc = np.empty(k, dtype=np.int64)
+    ra = np.empty(k, dtype=np.int64)
+    rn = np.empty(k, dtype=np.int64)
+    rf = np.empty((k, 3), dtype=np.int64)
     n_dest = dests.shape[0]
+    # Sorts by duration or arrival: a route's flights depart in order, and none lands before its
+    # departure plus the route's shortest flight, so a flight bounded out of the top k ends its
+    # route's window (every later one is bounded out too).
+    timed = sort in (SORT_DURATION, SORT_ARRIVAL)
     # Candidate buffers for any window (each holds at most the sources' departures).
     total = 0
     for si in range(sources.shape[0]):
@@ -192,6 +275,7 @@ def _scan(  # type: ignore[no-untyped-def]
     cand = np.empty(total, dtype=np.int64)
     cand_s = np.empty(total, dtype=np.int64)
     cand_lb = np.empty(total, dtype=np.int64)
+    cand_lc = np.empty(total, dtype=np.int64)  # a lower bound of the candidate's total price
     heap = np.empty(total, dtype=np.int64)
     for w in range(starts.shape[0]):
         # First flights with a lower bound of the best itinerary they can start, taken best
@@ -223,6 +307,7 @@ def _scan(  # type: ignore[no-untyped-def]
                 if a == s or a1 - d0 >= longest:
                     continue
                 lb = _INF
+                lc = c1
                 if is_dest[a]:  # itself an itinerary, and no extension ranks lower
                     lb = _value(sort, c1, d0, a1)
                 elif max_legs >= 2:
@@ -230,10 +315,12 @@ def _scan(  # type: ignore[no-untyped-def]
                     hd = hd1[a] if max_legs == 2 else hd2[a]
                     if hc < _INF and a1 + min_conn + hd - d0 < longest:
                         lb = _bound(sort, c1, d0, a1, min_conn, hc, hd)
+                        lc = c1 + hc
                 if lb < _INF:
                     cand[m] = i
                     cand_s[m] = s
                     cand_lb[m] = lb
+                    cand_lc[m] = lc
                     m += 1
         for o in range(m):
             heap[o] = o
@@ -247,8 +334,10 @@ def _scan(  # type: ignore[no-untyped-def]
             if size > 0:
                 heap[0] = heap[size]
                 _sift(heap, cand_lb, 0, size)
-            if count == k and cand_lb[x] > tk0[k - 1]:
+            if count == k and cand_lb[x] > tk0[0]:
                 break
+            if _beaten(count, k, cand_lb[x], cand_lc[x], tk0, tc):
+                continue  # its value ties the k-th's, its price cannot beat it
             i = cand[x]
             s = cand_s[x]
             d0 = dep[i]
@@ -266,7 +355,7 @@ def _scan(  # type: ignore[no-untyped-def]
             hd = hd1[a] if max_legs == 2 else hd2[a]
             if hc >= _INF or a1 + min_conn + hd - d0 >= longest:
                 continue
-            if count == k and _bound(sort, c1, d0, a1, min_conn, hc, hd) > tk0[k - 1]:
+            if _beaten(count, k, _bound(sort, c1, d0, a1, min_conn, hc, hd), c1 + hc, tk0, tc):
                 continue
             low = a1 + min_conn
             high = a1 + max_lay
@@ -277,11 +366,20 @@ def _scan(  # type: ignore[no-untyped-def]
                 r = _route(rk_ptr, rk_dst, a, d)
                 if r < 0:
                     continue
-                if count == k and _bound(sort, c1, d0, a1, min_conn, rk_minc[r], rk_mindur[r]) > tk0[k - 1]:
+                if _beaten(
+                    count,
+                    k,
+                    _bound(sort, c1, d0, a1, min_conn, rk_minc[r], rk_mindur[r]),
+                    c1 + rk_minc[r],
+                    tk0,
+                    tc,
+                ):
                     continue
                 for j in range(first_at_least(r_dep, rk_lo[r], rk_hi[r], low), rk_hi[r]):
                     if r_dep[j] > high:
                         break
+                    if timed and count == k and _value(sort, 0, d0, r_dep[j] + rk_mindur[r]) > tk0[0]:
+                        break  # this and every later flight of the route lands too late to rank
                     if screened and banned[r_flight[j]]:
                         continue
                     a2 = r_arr[j]
@@ -294,7 +392,7 @@ def _scan(  # type: ignore[no-untyped-def]
                     )  # fmt: skip
             if max_legs < 3 or hc3[a] >= _INF or a1 + min_conn + hd3[a] - d0 >= longest:
                 continue
-            if count == k and _bound(sort, c1, d0, a1, min_conn, hc3[a], hd3[a]) > tk0[k - 1]:
+            if _beaten(count, k, _bound(sort, c1, d0, a1, min_conn, hc3[a], hd3[a]), c1 + hc3[a], tk0, tc):
                 continue  # no route on from a can rank: none is walked
             # Three flights: per route a -> b whose cheapest and shortest ways on to a destination
             # can still rank (a whole route skipped at once), its flights in the window.
@@ -304,16 +402,25 @@ def _scan(  # type: ignore[no-untyped-def]
                     continue
                 if a1 + min_conn + rk_mindur[rb] + min_conn + hd1[b] - d0 >= longest:
                     continue
-                if (
-                    count == k
-                    and _bound(
+                if _beaten(
+                    count,
+                    k,
+                    _bound(
                         sort, c1, d0, a1, min_conn, rk_minc[rb] + hc1[b], rk_mindur[rb] + min_conn + hd1[b]
-                    )
-                    > tk0[k - 1]
+                    ),
+                    c1 + rk_minc[rb] + hc1[b],
+                    tk0,
+                    tc,
                 ):
                     continue
                 for jb in range(first_at_least(r_dep, rk_lo[rb], rk_hi[rb], low), rk_hi[rb]):
                     if r_dep[jb] > high:
+                        break
+                    if (
+                        timed
+                        and count == k
+                        and _value(sort, 0, d0, r_dep[jb] + rk_mindur[rb] + min_conn + hd1[b]) > tk0[0]
+                    ):
                         break
                     f = r_flight[jb]
                     if screened and banned[f]:
@@ -322,7 +429,9 @@ def _scan(  # type: ignore[no-untyped-def]
                     c2 = c1 + r_cents[jb]
                     if a2 + min_conn + hd1[b] - d0 >= longest:
                         continue
-                    if count == k and _bound(sort, c2, d0, a2, min_conn, hc1[b], hd1[b]) > tk0[k - 1]:
+                    if _beaten(
+                        count, k, _bound(sort, c2, d0, a2, min_conn, hc1[b], hd1[b]), c2 + hc1[b], tk0, tc
+                    ):
                         continue
                     low3 = a2 + min_conn
                     high3 = a2 + max_lay
@@ -333,13 +442,19 @@ def _scan(  # type: ignore[no-untyped-def]
                         r = _route(rk_ptr, rk_dst, b, d)
                         if r < 0:
                             continue
-                        if (
-                            count == k
-                            and _bound(sort, c2, d0, a2, min_conn, rk_minc[r], rk_mindur[r]) > tk0[k - 1]
+                        if _beaten(
+                            count,
+                            k,
+                            _bound(sort, c2, d0, a2, min_conn, rk_minc[r], rk_mindur[r]),
+                            c2 + rk_minc[r],
+                            tk0,
+                            tc,
                         ):
                             continue
                         for j in range(first_at_least(r_dep, rk_lo[r], rk_hi[r], low3), rk_hi[r]):
                             if r_dep[j] > high3:
+                                break
+                            if timed and count == k and _value(sort, 0, d0, r_dep[j] + rk_mindur[r]) > tk0[0]:
                                 break
                             if screened and banned[r_flight[j]]:
                                 continue
@@ -352,14 +467,15 @@ def _scan(  # type: ignore[no-untyped-def]
                                 tk0, tc, ta, tn, tf, idh, idl,
                             )  # fmt: skip
         out_n[w] = count
+        _ranked(count, tk0, tc, ta, tn, tf, idh, idl, rk0, rc, ra, rn, rf)
         for m in range(count):
-            out_f[w, m, 0] = tf[m, 0]
-            out_f[w, m, 1] = tf[m, 1]
-            out_f[w, m, 2] = tf[m, 2]
-            out_f[w, m, 3] = tn[m]
-            out_f[w, m, 4] = tc[m]
-            out_f[w, m, 5] = dep[tf[m, 0]]
-            out_f[w, m, 6] = ta[m]
+            out_f[w, m, 0] = rf[m, 0]
+            out_f[w, m, 1] = rf[m, 1]
+            out_f[w, m, 2] = rf[m, 2]
+            out_f[w, m, 3] = rn[m]
+            out_f[w, m, 4] = rc[m]
+            out_f[w, m, 5] = dep[rf[m, 0]]
+            out_f[w, m, 6] = ra[m]
 
 
 # An itinerary as the scan returns it: its flights' slots, total price in cents, first departure

@@ -18,13 +18,12 @@ import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple, cast
 
 import numpy as np
 
 from app.platform.redis.multiplex import encode
 from app.search import build, data, render, scan
-from app.search.codec import with_seats
 from app.search.filters import Filters
 from app.search.schemas import SearchSort
 from app.search.timetable import Head, Snapshot, parse_head
@@ -76,9 +75,12 @@ async def search(
     if found is None:
         return None
     snapshot, chosen = found.snapshot, found.chosen[0]
-    slots = {f for legs, _, _, _ in chosen for f in legs}
-    cards = found.cards
-    missing = [f for f in slots if cards.get(f) is None]
+    cards = found.cards  # every chosen flight's was read (None: no card in Redis)
+    missing = (
+        sorted({f for legs, _, _, _ in chosen for f in legs if cards[f] is None})
+        if None in cards.values()
+        else []
+    )
     if missing:
         cards = dict(cards)
         loaded = await build.load_cards(context, [uuid.UUID(bytes=snapshot.raw_id(f)) for f in missing])
@@ -86,14 +88,8 @@ async def search(
             cards[f] = loaded.get(uuid.UUID(bytes=snapshot.raw_id(f)))
         if any(cards[f] is None for f in missing):
             return None  # deleted since the snapshot's head: PostgreSQL answers
-    shown = {f: with_seats(card, found.counts[f]) for f in slots if (card := cards[f]) is not None}
-    tail_of = render.tail_of  # from the scan's own values: no read of the snapshot per itinerary
-    return render.body(
-        [
-            ([shown[f] for f in legs], tail_of(departure, arrival, cents, len(legs)))
-            for legs, cents, departure, arrival in chosen
-        ]
-    )
+    # Tails from the scan's own values: no read of the snapshot per itinerary.
+    return render.scanned(chosen, cast("dict[int, bytes]", cards), found.counts)
 
 
 class _Remembered(NamedTuple):
@@ -288,14 +284,17 @@ async def _scan(
             if not snapshot.matches(head):
                 return head
             checked = True
-            absent = [f for f, v in zip(wanted, values, strict=True) if v is None]
-            rebuilt = (
-                await context.inventory.rebuild([uuid.UUID(bytes=snapshot.raw_id(f)) for f in absent])
-                if absent
-                else {}
-            )
-            for f, v in zip(wanted, values, strict=True):
-                counts[f] = int(v) if v is not None else rebuilt.get(uuid.UUID(bytes=snapshot.raw_id(f)), 0)
+            if None in values:  # a counter not loaded yet (a bulk-imported flight): from PostgreSQL
+                absent = [f for f, v in zip(wanted, values, strict=True) if v is None]
+                rebuilt = await context.inventory.rebuild(
+                    [uuid.UUID(bytes=snapshot.raw_id(f)) for f in absent]
+                )
+                for f, v in zip(wanted, values, strict=True):
+                    counts[f] = (
+                        int(v) if v is not None else rebuilt.get(uuid.UUID(bytes=snapshot.raw_id(f)), 0)
+                    )
+            else:  # the usual case: every counter read, converted at once
+                counts.update(zip(wanted, map(int, values), strict=True))
             cards.update(zip(wanted, card_values, strict=True))
             lacking = [f for f in wanted if counts[f] < seats]
             if lacking:
