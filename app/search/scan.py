@@ -76,13 +76,19 @@ def _precedes(k0, c, a, n, f0, f1, f2, j, tk0, tc, ta, tn, tf, idh, idl):  # typ
 @_inline
 def _move(to, at, tk0, tc, ta, tn, tf):  # type: ignore[no-untyped-def]
     """Copy the kept itinerary at ``at`` to ``to``."""
-    tk0[to] = tk0[at]
-    tc[to] = tc[at]
-    ta[to] = ta[at]
-    tn[to] = tn[at]
-    tf[to, 0] = tf[at, 0]
-    tf[to, 1] = tf[at, 1]
-    tf[to, 2] = tf[at, 2]
+    _put(to, tk0[at], tc[at], ta[at], tn[at], tf[at, 0], tf[at, 1], tf[at, 2], tk0, tc, ta, tn, tf)
+
+
+@_inline
+def _put(to, k0, c, a, n, f0, f1, f2, tk0, tc, ta, tn, tf):  # type: ignore[no-untyped-def]
+    """Store an itinerary's values in the kept slot ``to``."""
+    tk0[to] = k0
+    tc[to] = c
+    ta[to] = a
+    tn[to] = n
+    tf[to, 0] = f0
+    tf[to, 1] = f1
+    tf[to, 2] = f2
 
 
 @_inline
@@ -104,13 +110,7 @@ def _sink(size, k0, c, a, n, f0, f1, f2, tk0, tc, ta, tn, tf, idh, idl):  # type
             break
         _move(pos, child, tk0, tc, ta, tn, tf)
         pos = child
-    tk0[pos] = k0
-    tc[pos] = c
-    ta[pos] = a
-    tn[pos] = n
-    tf[pos, 0] = f0
-    tf[pos, 1] = f1
-    tf[pos, 2] = f2
+    _put(pos, k0, c, a, n, f0, f1, f2, tk0, tc, ta, tn, tf)
 
 
 @_inline
@@ -130,13 +130,7 @@ def _offer(count, k, k0, c, a, n, f0, f1, f2, tk0, tc, ta, tn, tf, idh, idl):  #
             break  # the parent is worse: the heap holds
         _move(pos, parent, tk0, tc, ta, tn, tf)
         pos = parent
-    tk0[pos] = k0
-    tc[pos] = c
-    ta[pos] = a
-    tn[pos] = n
-    tf[pos, 0] = f0
-    tf[pos, 1] = f1
-    tf[pos, 2] = f2
+    _put(pos, k0, c, a, n, f0, f1, f2, tk0, tc, ta, tn, tf)
     return count + 1
 
 
