@@ -1,7 +1,8 @@
-"""A small change's neighbourhood from the process's pinned timetable (app/search/neighbourhood.py):
-with flights inserted, deleted, moved and rerouted after the pin (announced on the feed), it holds
-exactly the flights the PostgreSQL query returns; when the feed cannot prove what changed (a
-reload announced, the head lost) it does not answer."""
+"""A small change's neighbourhood: the one PostgreSQL query holds every flight that can precede or
+follow a changed flight within two connections; from the process's pinned timetable
+(app/search/neighbourhood.py), with flights inserted, deleted, moved, rerouted and cancelled after
+the pin (announced on the feed), it holds exactly the flights that query returns; when the feed
+cannot prove what changed (a reload announced, the head lost) it does not answer."""
 
 from __future__ import annotations
 
@@ -113,3 +114,26 @@ async def test_the_pin_does_not_answer_after_a_reload_or_a_lost_head(context: Ap
     assert await context.neighbourhood.since(context) is not None
     await context.redis.delete(context.keys.search_timetable_head)  # Redis lost the head
     assert await context.neighbourhood.since(context) is None
+
+
+async def test_the_neighbourhood_holds_every_flight_within_two_connections(context: AppContext) -> None:
+    rng = random.Random(11)
+    async with context.engine.begin() as connection:
+        await connection.execute(_INSERT, [_flight(rng, k) for k in range(400)])
+    rules = data.rules_of(context.settings)
+    every = [incremental.graph_flight(r) for r in await data.fetch(context, "true")]
+
+    def connects(a: incremental.GraphFlight, b: incremental.GraphFlight) -> bool:
+        return (
+            a.destination == b.source
+            and a.arrival + rules.min_connection <= b.departure <= a.arrival + rules.max_layover
+        )
+
+    for changed in rng.sample(every, 25):
+        pool = set(await incremental.neighbours(context, [changed], rules))
+        into = [p for p in every if connects(p, changed)]
+        out = [s for s in every if connects(changed, s)]
+        needed = {*into, *out}
+        needed |= {q for p in into for q in every if connects(q, p)}
+        needed |= {u for s in out for u in every if connects(s, u)}
+        assert needed <= pool, changed

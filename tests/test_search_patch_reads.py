@@ -1,26 +1,22 @@
 """What the small-change patch reads before it merges: every named list whole, through the read
-multiplexer or the script path alike (a packed script call reloads a script Redis lost); the
-one-query neighbourhood holds every flight that can precede or follow a changed flight within two
-connections; the unrolled order keys of a stored list are codec.order_key's."""
+multiplexer or the script path alike (a packed script call reloads a script Redis lost); a command
+spelled from memoised bulk strings is encode's; the unrolled order keys of a stored list are
+codec.order_key's. (The neighbourhood's tests: test_search_neighbourhood.py.)"""
 
 from __future__ import annotations
 
-import random
 import uuid
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta
-from decimal import Decimal
+from datetime import UTC, datetime
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from redis.asyncio.cluster import RedisCluster
-from sqlalchemy import text
 
 from app.context import AppContext
 from app.platform.redis.client import run_script_packed
 from app.platform.redis.multiplex import bulk, encode
-from app.search import data, incremental
 from app.search import storage as store
 from app.search.codec import Records, Stored, decode_list, encode_list, order_key, record
 
@@ -69,52 +65,3 @@ def test_a_stored_lists_order_keys_are_order_key_of_its_itineraries(itineraries:
     stored = Stored(blob)
     decoded, _ = decode_list(blob)
     assert [stored.key(k) for k in range(len(decoded))] == [order_key(i) for i in decoded]
-
-
-AIRPORTS = ["AAA", "BBB", "CCC", "DDD", "EEE", "FFF"]
-START = (datetime.now(UTC) + timedelta(days=8)).replace(hour=0, minute=0, second=0, microsecond=0)
-
-
-async def test_the_neighbourhood_holds_every_flight_within_two_connections(context: AppContext) -> None:
-    rng = random.Random(11)
-    rows = []
-    for k in range(400):
-        source, destination = rng.sample(AIRPORTS, 2)
-        departure = START + timedelta(minutes=10 * rng.randrange(0, 3 * 24 * 6))
-        rows.append(
-            {
-                "id": uuid.uuid4(),
-                "number": f"NB{k}",
-                "source": source,
-                "destination": destination,
-                "departure": departure,
-                "arrival": departure + timedelta(minutes=rng.choice((50, 95, 180))),
-                "price": Decimal(rng.randrange(10, 90)),
-            }
-        )
-    async with context.engine.begin() as connection:
-        await connection.execute(
-            text(
-                "INSERT INTO flights (id, flight_number, source, destination, departure_ts, arrival_ts,"
-                " total_seats, available_seats, price) VALUES (:id, :number, :source, :destination,"
-                " :departure, :arrival, 5, 5, :price)"
-            ),
-            rows,
-        )
-    rules = data.rules_of(context.settings)
-    every = [incremental.graph_flight(r) for r in await data.fetch(context, "true")]
-
-    def connects(a: incremental.GraphFlight, b: incremental.GraphFlight) -> bool:
-        return (
-            a.destination == b.source
-            and a.arrival + rules.min_connection <= b.departure <= a.arrival + rules.max_layover
-        )
-
-    for changed in rng.sample(every, 25):
-        pool = set(await incremental.neighbours(context, [changed], rules))
-        into = [p for p in every if connects(p, changed)]
-        out = [s for s in every if connects(changed, s)]
-        needed = {*into, *out}
-        needed |= {q for p in into for q in every if connects(q, p)}
-        needed |= {u for s in out for u in every if connects(s, u)}
-        assert needed <= pool, changed
