@@ -16,7 +16,7 @@ import pytest
 from sqlalchemy import text
 
 from app.context import AppContext
-from app.search import data, incremental, timetable
+from app.search import data, incremental, neighbourhood, timetable
 
 AIRPORTS = ["AAA", "BBB", "CCC", "DDD", "EEE", "FFF"]
 START = (datetime.now(UTC) + timedelta(days=8)).replace(hour=0, minute=0, second=0, microsecond=0)
@@ -114,6 +114,27 @@ async def test_the_pin_does_not_answer_after_a_reload_or_a_lost_head(context: Ap
     assert await context.neighbourhood.since(context) is not None
     await context.redis.delete(context.keys.search_timetable_head)  # Redis lost the head
     assert await context.neighbourhood.since(context) is None
+
+
+async def test_too_many_changes_since_the_pin_renew_it_and_postgresql_answers_meanwhile(
+    context: AppContext, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(neighbourhood, "MAX_CHANGED", 3)
+    rng = random.Random(5)
+    rows = [_flight(rng, k) for k in range(30)]
+    async with context.engine.begin() as connection:
+        await connection.execute(_INSERT, rows)
+    await timetable.publish(context, None)
+    await context.neighbourhood.warm_up(context)
+    await timetable.publish(context, [rows[0]["id"], rows[1]["id"]])
+    assert await context.neighbourhood.since(context) is not None
+    await timetable.publish(context, [rows[2]["id"], rows[3]["id"]])  # four since the pin
+    assert await context.neighbourhood.since(context) is None
+    renewal = context.neighbourhood._pinning
+    assert renewal is not None
+    await renewal
+    since = await context.neighbourhood.since(context)
+    assert since is not None and not since.rows, "a fresh pin at the head: nothing announced since"
 
 
 async def test_the_neighbourhood_holds_every_flight_within_two_connections(context: AppContext) -> None:

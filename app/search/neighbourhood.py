@@ -42,7 +42,8 @@ if TYPE_CHECKING:
 log = structlog.get_logger()
 Array = Any  # numpy arrays
 
-# Flights announced since the pin that a use may carry as rows; more and the pin is renewed.
+# Flights announced since the pin that a use may carry as rows; more and the pin is renewed (in the
+# background: PostgreSQL answers meanwhile).
 MAX_CHANGED = 256
 _FEW = 16
 _SHIFT = 33  # (airport << 33) | epoch seconds: one sortable int64 (times before 2242)
@@ -206,8 +207,12 @@ class Neighbourhood:
             self._renew(context)
             return None
         if announced:
-            if len(pin.rows) + len(announced) > MAX_CHANGED:
-                self._renew(context)  # this use still answers; the next finds a fresh pin
+            if len(pin.rows.keys() | announced) > MAX_CHANGED:
+                # A bulk batch, or many changes since the pin: PostgreSQL answers until a fresh
+                # pin is taken (re-reading thousands of rows here would cost more than the query).
+                self._pin = None
+                self._renew(context)
+                return None
             fresh = await flight_rows(context, announced)
             pin.announced(raw for raw in announced if raw not in pin.rows)
             for raw in announced:
