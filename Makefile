@@ -54,7 +54,7 @@ CLUSTER_TESTS := tests/test_booking.py tests/test_booking_concurrency.py tests/t
   tests/test_search_reads.py tests/test_search_build.py tests/test_bulk_upload.py tests/test_bulk_races.py tests/test_bulk_recovery.py \
   tests/test_seat_sync.py tests/test_scale_out.py tests/test_cluster.py tests/test_lua_scripts.py tests/test_search_filters.py \
   tests/test_orders.py tests/test_orders_holds.py tests/test_orders_concurrency.py tests/test_search_timetable.py \
-  tests/test_search_neighbourhood.py tests/test_search_incremental_pruning.py
+  tests/test_search_neighbourhood.py tests/test_search_incremental_pruning.py tests/test_redis_reads.py
 test-cluster: install redis-tools
 	FLIGHTDESK_TEST_REDIS_CLUSTER=1 $(VENV)/bin/pytest -q -p no:cacheprovider $(CLUSTER_TESTS)
 

@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 import orjson
 
 from app.platform.errors import Invalid
-from app.platform.redis.multiplex import encode
+from app.platform.redis.reads import get_many, hmget_many
 from app.search import data, render, storage, timetable_search
 from app.search.cities import Pair, search_pairs
 from app.search.query import bookable_after
@@ -168,31 +168,16 @@ def _entries(blob: bytes, n: int) -> Iterator[tuple[int, int, int, tuple[bytes, 
 
 async def _hmgets(context: AppContext, reads: list[tuple[str, list[str]]]) -> list[list[Any]]:
     """One pipelined batch: each origin-day's built tag and lists."""
-    if not reads:
-        return []
-    fields: list[list[bytes | str]] = [[storage.BUILT, *destinations] for _, destinations in reads]
-    if context.search_reads is not None:
-        return list(
-            await context.search_reads.execute_many(
-                *(encode("HMGET", key, *f) for (key, _), f in zip(reads, fields, strict=True))
-            )
-        )
-    pipe = context.redis.pipeline(transaction=False)
-    for (key, _), f in zip(reads, fields, strict=True):
-        pipe.hmget(key, f)
-    return list(await pipe.execute())
+    return await hmget_many(
+        context.redis,
+        context.search_reads,
+        [(key, [storage.BUILT, *destinations]) for key, destinations in reads],
+    )
 
 
 async def _counters(context: AppContext, raw_ids: list[bytes]) -> list[Any]:
-    if not raw_ids:
-        return []
     names = [context.keys.seats(_uuid_text(raw.hex())) for raw in raw_ids]
-    if context.search_reads is not None:
-        return list(await context.search_reads.execute(encode("MGET", *names)))
-    pipe = context.redis.pipeline(transaction=False)
-    for name in names:  # one GET per key: on Cluster the counters live in different slots
-        pipe.get(name)
-    return list(await pipe.execute())
+    return await get_many(context.redis, context.search_reads, names)
 
 
 _DEPARTURES = """

@@ -20,11 +20,11 @@ from __future__ import annotations
 
 import bisect
 from datetime import UTC, datetime, time
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from app.flights.events import FlightSnapshot
-from app.platform.redis.multiplex import encode
+from app.platform.redis.reads import get_many
 from app.search import build, data, render
 from app.search.engine import Rules
 from app.search.filters import Filters
@@ -203,14 +203,7 @@ async def _live(context: AppContext, rows: list[FlightSnapshot]) -> dict[bytes, 
     if not rows:
         return {}
     names = [context.keys.seats(r.id) for r in rows]
-    values: list[Any]
-    if context.search_reads is not None:
-        values = await context.search_reads.execute(encode("MGET", *names))
-    else:
-        pipe = context.redis.pipeline(transaction=False)
-        for name in names:  # one GET per key: on Cluster the counters live in different slots
-            pipe.get(name)
-        values = await pipe.execute()
+    values = await get_many(context.redis, context.search_reads, names)
     counts = {r.id.bytes: int(v) for r, v in zip(rows, values, strict=True) if v is not None}
     missing = [r.id for r in rows if r.id.bytes not in counts]
     if missing:

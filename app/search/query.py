@@ -25,6 +25,7 @@ from app.flights.events import FlightSnapshot
 from app.platform.metrics import SEARCH_CACHE
 from app.platform.redis.client import Keys
 from app.platform.redis.multiplex import encode
+from app.platform.redis.reads import get_many
 from app.search import build, data, index, ordered, render, storage, timetable_search
 from app.search.codec import FLIGHT, flight_ids, with_seats
 from app.search.engine import search_origin
@@ -128,9 +129,7 @@ async def _more(
 ) -> Fetched:
     """The values at ``key(flight)`` of the flights at ``indices``, not read with the list."""
     names = [key(_uuid_text(ids[i].hex())) for i in indices]
-    reads = context.search_reads
-    values: list[Any]
-    values = await (reads.execute(encode("MGET", *names)) if reads else context.redis.mget(names))
+    values = await get_many(context.redis, context.search_reads, names)
     return dict(zip(indices, values, strict=True))
 
 
