@@ -180,11 +180,17 @@ async def zones(context: AppContext) -> data.Zones:
     return data.Zones({name: tz for name, tz in rows}, context.settings.default_timezone)
 
 
-def _windows(items: Iterable[tuple[str, int, int]]) -> list[list[Any]]:
+def hulls(items: Iterable[tuple[str, int, int]]) -> dict[str, tuple[int, int]]:
+    """Per airport, the hull [lowest lo, highest hi] of its windows (a superset of their union)."""
     merged: dict[str, tuple[int, int]] = {}
     for airport, lo, hi in items:
         old = merged.get(airport)
         merged[airport] = (lo, hi) if old is None else (min(lo, old[0]), max(hi, old[1]))
+    return merged
+
+
+def _windows(items: Iterable[tuple[str, int, int]]) -> list[list[Any]]:
+    merged = hulls(items)
     return [
         list(merged),
         [datetime.fromtimestamp(lo, UTC) for lo, _ in merged.values()],

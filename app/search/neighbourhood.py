@@ -33,8 +33,8 @@ import numpy as np
 import structlog
 
 from app.search.engine import Rules
-from app.search.incremental import GraphFlight
-from app.search.timetable import Head, Snapshot, flight_rows
+from app.search.incremental import GraphFlight, hulls
+from app.search.timetable import Snapshot, announced_after, flight_rows, parse_head, read_head
 
 if TYPE_CHECKING:
     from app.context import AppContext
@@ -45,7 +45,6 @@ Array = Any  # numpy arrays
 # Flights announced since the pin that a use may carry as rows; more and the pin is renewed (in the
 # background: PostgreSQL answers meanwhile).
 MAX_CHANGED = 256
-_FEW = 16
 _SHIFT = 33  # (airport << 33) | epoch seconds: one sortable int64 (times before 2242)
 
 
@@ -63,21 +62,11 @@ class _Pin:
     read_to: int = 0
     stale: Array = field(default_factory=lambda: np.zeros(0, dtype=np.int64))  # their slots, sorted
 
-    def announced(self, raw_ids: Iterable[bytes]) -> None:
+    def announced(self, raw_ids: set[bytes]) -> None:
         """Slots of these flights are stale from now on (their rows replace them)."""
-        snapshot = self.snapshot
-        wanted = set(raw_ids)
-        if not wanted:
-            return
-        highs = np.asarray([int.from_bytes(raw[:8], "big") for raw in wanted], dtype=np.uint64)
-        if len(highs) <= _FEW:  # a comparison per id beats isin's sorts of the whole snapshot
-            hits = np.zeros(len(snapshot.idh), dtype=bool)
-            for high in highs:
-                hits |= snapshot.idh == high
-        else:
-            hits = np.isin(snapshot.idh, highs)
-        slots = [s for s in np.flatnonzero(hits).tolist() if snapshot.raw_id(s) in wanted]
-        self.stale = np.union1d(self.stale, np.asarray(slots, dtype=np.int64))
+        if raw_ids:
+            slots = self.snapshot.slots_of(raw_ids)
+            self.stale = np.union1d(self.stale, np.asarray(slots, dtype=np.int64))
 
     @classmethod
     def of(cls, snapshot: Snapshot) -> _Pin:
@@ -107,16 +96,16 @@ class Since:
         minimum, maximum = rules.min_connection, rules.max_layover
         snapshot = self.pin.snapshot
         in_slots, in_rows = self._arriving(
-            _hulls((f.source, f.departure - maximum, f.departure - minimum) for f in flights)
+            hulls((f.source, f.departure - maximum, f.departure - minimum) for f in flights)
         )
         out_slots, out_rows = self._leaving(
-            _hulls((f.destination, f.arrival + minimum, f.arrival + maximum) for f in flights)
+            hulls((f.destination, f.arrival + minimum, f.arrival + maximum) for f in flights)
         )
         slots, rows = [in_slots, out_slots], [*in_rows, *out_rows]
         if levels == 2:
             # Into what connects into them: per airport the hull of those flights' windows.
             windows = _array_hulls(snapshot.airports, snapshot.src[in_slots], snapshot.dep[in_slots])
-            windows = _hulls(
+            windows = hulls(
                 [
                     *((a, lo - maximum, hi - minimum) for a, (lo, hi) in windows.items()),
                     *((f.source, f.departure - maximum, f.departure - minimum) for f in in_rows),
@@ -126,7 +115,7 @@ class Since:
             slots.append(more_slots)
             rows += more_rows
             windows = _array_hulls(snapshot.airports, snapshot.dst[out_slots], snapshot.arr[out_slots])
-            windows = _hulls(
+            windows = hulls(
                 [
                     *((a, lo + minimum, hi + maximum) for a, (lo, hi) in windows.items()),
                     *((f.destination, f.arrival + minimum, f.arrival + maximum) for f in out_rows),
@@ -200,12 +189,13 @@ class Neighbourhood:
         pipe.hmget(keys.search_timetable_head, [b"epoch", b"seq"])
         pipe.xrange(keys.search_timetable_feed, min=f"{pin.read_to + 1}-0", max="+")
         head_reply, entries = await pipe.execute()
-        head: Head = (head_reply[0], int(head_reply[1] or 0))
-        announced = _announced(entries, pin.read_to + 1, head)
-        if head[0] != pin.snapshot.epoch or announced is None:
+        head = parse_head(head_reply)
+        found = announced_after(entries, pin.read_to, head)
+        if head[0] != pin.snapshot.epoch or found is None:
             self._pin = None
             self._renew(context)
             return None
+        announced, seq = found
         if announced:
             if len(pin.rows.keys() | announced) > MAX_CHANGED:
                 # A bulk batch, or many changes since the pin: PostgreSQL answers until a fresh
@@ -214,12 +204,12 @@ class Neighbourhood:
                 self._renew(context)
                 return None
             fresh = await flight_rows(context, announced)
-            pin.announced(raw for raw in announced if raw not in pin.rows)
+            pin.announced(announced - pin.rows.keys())
             for raw in announced:
                 pin.rows[raw] = None
             for row in fresh:
                 pin.rows[row[0]] = GraphFlight._make(row)
-            pin.read_to = head[1]
+            pin.read_to = seq
         return Since(pin, dict(pin.rows), pin.stale)
 
     async def warm_up(self, context: AppContext) -> None:
@@ -237,39 +227,12 @@ class Neighbourhood:
         if snapshot is None:  # no timetable in this process (a worker): PostgreSQL answers
             return
         with contextlib.suppress(Exception):
-            head = await _head(context)
+            head = await read_head(context)
             current = await context.timetable.confirm(context, head)
             if current is not None:
                 self._pin = await asyncio.to_thread(_Pin.of, current)
                 return
         log.info("search_neighbourhood_not_pinned")
-
-
-async def _head(context: AppContext) -> Head:
-    reply: Any = await context.redis.hmget(context.keys.search_timetable_head, [b"epoch", b"seq"])
-    return reply[0], int(reply[1] or 0)
-
-
-def _announced(entries: Any, expected: int, head: Head) -> set[bytes] | None:
-    """The flights the feed entries announce (None: entries missing, or a reload announced)."""
-    changed: set[bytes] = set()
-    for entry_id, fields in entries:
-        payload = fields.get(b"ids", b"")
-        if int(entry_id.split(b"-")[0]) != expected or not payload:
-            return None
-        changed.update(payload[k : k + 16] for k in range(0, len(payload), 16))
-        expected += 1
-    if expected - 1 < head[1]:
-        return None  # the head counts entries the feed lost
-    return changed
-
-
-def _hulls(windows: Iterable[tuple[str, int, int]]) -> dict[str, tuple[int, int]]:
-    merged: dict[str, tuple[int, int]] = {}
-    for airport, lo, hi in windows:
-        old = merged.get(airport)
-        merged[airport] = (lo, hi) if old is None else (min(lo, old[0]), max(hi, old[1]))
-    return merged
 
 
 def _array_hulls(airports: list[str], codes: Array, times: Array) -> dict[str, tuple[int, int]]:

@@ -143,18 +143,7 @@ class Snapshot:
         flight without a row was deleted, cancelled or moved out of the limits). The kept flights
         stay in order and the new ones are merged in (linear: a re-sort cost ~70 ms at 270k)."""
         keep = np.ones(len(self.dep), dtype=bool)
-        if changed:
-            wanted = np.frombuffer(b"".join(changed), dtype=">u8").reshape(len(changed), 2).astype(np.uint64)
-            if len(changed) <= _FEW:  # a comparison per id beats isin's sorts of 270k values
-                hits = np.zeros(len(self.dep), dtype=bool)
-                for high in wanted[:, 0]:
-                    hits |= self.idh == high
-            else:
-                hits = np.isin(self.idh, wanted[:, 0])
-            maybe = np.flatnonzero(hits)
-            for slot in maybe.tolist():
-                if self.raw_id(slot) in changed:
-                    keep[slot] = False
+        keep[self.slots_of(changed)] = False
         airports, codes = list(self.airports), dict(self.codes)
         for r in rows:
             for name in (r[1], r[2]):
@@ -302,6 +291,19 @@ class Snapshot:
             texts=_text_rows(raw_ids).tobytes() if texts is None else texts,
         )
 
+    def slots_of(self, raw_ids: set[bytes]) -> list[int]:
+        """The slots of the flights with these raw ids (those the snapshot holds)."""
+        if not raw_ids:
+            return []
+        wanted = np.frombuffer(b"".join(raw_ids), dtype=">u8").reshape(len(raw_ids), 2).astype(np.uint64)
+        if len(raw_ids) <= _FEW:  # a comparison per id beats isin's sorts of 270k values
+            hits = np.zeros(len(self.dep), dtype=bool)
+            for high in wanted[:, 0]:
+                hits |= self.idh == high
+        else:
+            hits = np.isin(self.idh, wanted[:, 0])
+        return [slot for slot in np.flatnonzero(hits).tolist() if self.raw_id(slot) in raw_ids]
+
     def raw_id(self, slot: int) -> bytes:
         return self.raw_ids[slot * 16 : slot * 16 + 16]
 
@@ -435,18 +437,12 @@ class Timetable:
         entries: Any = await context.redis.xrange(
             context.keys.search_timetable_feed, min=f"{snapshot.seq + 1}-0", max="+"
         )
-        changed: set[bytes] = set()
-        expected = snapshot.seq + 1
-        for entry_id, fields in entries:
-            payload = fields.get(b"ids", b"")
-            if int(entry_id.split(b"-")[0]) != expected or not payload:
-                return None  # trimmed past this snapshot, or a reload announced
-            changed.update(payload[k : k + 16] for k in range(0, len(payload), 16))
-            expected += 1
-        if expected - 1 < head[1]:
-            return None  # the feed lost entries the head counts (Redis lost them)
+        found = announced_after(entries, snapshot.seq, head)
+        if found is None:
+            return None
+        changed, seq = found
         rows = await flight_rows(context, changed)
-        return await asyncio.to_thread(snapshot.replaced, changed, rows, expected - 1)
+        return await asyncio.to_thread(snapshot.replaced, changed, rows, seq)
 
     def _start_loading(self, context: AppContext) -> None:
         if self._failed_at is not None and time.monotonic() - self._failed_at < _RETRY_SECONDS:
@@ -509,6 +505,23 @@ async def read_head(context: AppContext) -> Head:
 
 def parse_head(reply: Sequence[Any]) -> Head:
     return reply[0], int(reply[1] or 0)
+
+
+def announced_after(entries: Any, seq: int, head: Head) -> tuple[set[bytes], int] | None:
+    """The flights the feed's entries after ``seq`` announce (XRANGE's reply from ``seq + 1``), and
+    the last entry's number; None when the feed cannot tell: an entry trimmed, a reload announced
+    (an entry without ids), or the head counting entries the feed lost (Redis lost them)."""
+    changed: set[bytes] = set()
+    expected = seq + 1
+    for entry_id, fields in entries:
+        payload = fields.get(b"ids", b"")
+        if int(entry_id.split(b"-")[0]) != expected or not payload:
+            return None
+        changed.update(payload[k : k + 16] for k in range(0, len(payload), 16))
+        expected += 1
+    if expected - 1 < head[1]:
+        return None
+    return changed, expected - 1
 
 
 async def flight_rows(context: AppContext, raw_ids: Iterable[bytes]) -> list[Row]:
