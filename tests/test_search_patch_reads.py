@@ -53,8 +53,8 @@ async def test_a_packed_script_call_loads_the_script_redis_lost(context: AppCont
     assert await run_script_packed(context.redis, script, ["k"], ["a"]) == [b"k", b"a", 1]
 
 
-@given(args=st.lists(st.text(min_size=0, max_size=12), min_size=1, max_size=8))
-def test_a_command_spelled_from_memoised_bulk_strings_is_encodes(args: list[str]) -> None:
+@given(args=st.lists(st.one_of(st.text(max_size=12), st.binary(max_size=12)), min_size=1, max_size=8))
+def test_a_command_spelled_from_memoised_bulk_strings_is_encodes(args: list[str | bytes]) -> None:
     assert b"*%d\r\n%s" % (len(args), b"".join(map(bulk, args))) == encode(*args)
 
 

@@ -110,10 +110,8 @@ def render(
     )
 
 
-@functools.lru_cache(maxsize=65536)
 def money(cents: int) -> bytes:
     # IEEE division is correctly rounded, as float(Decimal(cents) / 100) is: the same float.
-    # Memoised: a calendar spells ~30 prices per answer, and prices repeat across answers.
     return repr(cents / 100).encode()
 
 

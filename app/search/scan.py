@@ -141,13 +141,7 @@ def _ranked(count, tk0, tc, ta, tn, tf, idh, idl, rk0, rc, ra, rn, rf):  # type:
     size = count
     while size > 0:
         size -= 1
-        rk0[size] = tk0[0]
-        rc[size] = tc[0]
-        ra[size] = ta[0]
-        rn[size] = tn[0]
-        rf[size, 0] = tf[0, 0]
-        rf[size, 1] = tf[0, 1]
-        rf[size, 2] = tf[0, 2]
+        _put(size, tk0[0], tc[0], ta[0], tn[0], tf[0, 0], tf[0, 1], tf[0, 2], rk0, rc, ra, rn, rf)
         if size > 0:
             _sink(
                 size, tk0[size], tc[size], ta[size], tn[size], tf[size, 0], tf[size, 1], tf[size, 2],

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 from redis.asyncio.cluster import RedisCluster
 
 from app.platform.redis.client import queue_script, run_script_packed
-from app.platform.redis.multiplex import bulk
+from app.platform.redis.reads import hmget_many
 from app.platform.redis.scripts import lua_source
 
 if TYPE_CHECKING:
@@ -27,7 +27,6 @@ if TYPE_CHECKING:
 
 BUILT = b"\x00"
 GEN = b"\x01"
-_BUILT_GEN = b"$1\r\n\x00\r\n$1\r\n\x01\r\n"
 _SEPARATOR = "\t"
 
 OriginDay = tuple[str, date]
@@ -134,12 +133,11 @@ async def read_days(
     origin (its days share the {o:<origin>} slot)."""
     reads = context.search_reads
     if reads is not None:
-        commands = [
-            b"*%d\r\n$5\r\nHMGET\r\n%s%s%s"
-            % (len(named) + 4, bulk(day_key(context, *day)), _BUILT_GEN, b"".join(map(bulk, named)))
-            for day, named in zip(days, fields, strict=True)
-        ]
-        return list(await reads.execute_many(*commands)) if commands else []
+        return await hmget_many(
+            context.redis,
+            reads,
+            [(day_key(context, *day), [BUILT, GEN, *named]) for day, named in zip(days, fields, strict=True)],
+        )
     calls = []
     groups = _groups(context, days)
     for group in groups:

@@ -44,10 +44,10 @@ def encode(*args: bytes | str | int) -> bytes:
 
 
 @functools.lru_cache(maxsize=1 << 16)
-def bulk(text: str) -> bytes:
-    """One argument as a RESP bulk string, memoised (airport names and day keys repeat: a hub
-    change's ~150 HMGETs of ~20 names each cost ~3 ms through ``encode``)."""
-    value = text.encode()
+def bulk(arg: bytes | str) -> bytes:
+    """One short argument (a key, a field name) as a RESP bulk string, memoised: airport names and
+    day keys repeat (a hub change's ~150 HMGETs of ~20 names each cost ~3 ms through ``encode``)."""
+    value = arg if isinstance(arg, bytes) else arg.encode()
     return b"$%d\r\n%s\r\n" % (len(value), value)
 
 

@@ -15,7 +15,7 @@ from typing import Any
 from redis.asyncio import Redis
 from redis.asyncio.cluster import RedisCluster
 
-from app.platform.redis.multiplex import Multiplexed, encode
+from app.platform.redis.multiplex import Multiplexed, bulk, encode
 
 AnyRedis = Redis | RedisCluster
 
@@ -39,7 +39,15 @@ async def hmget_many(
     if not requests:
         return []
     if reads is not None:
-        return list(await reads.execute_many(*(encode("HMGET", key, *fields) for key, fields in requests)))
+        # Spelled from memoised bulk strings (keys and field names repeat from call to call).
+        return list(
+            await reads.execute_many(
+                *(
+                    b"*%d\r\n$5\r\nHMGET\r\n%s%s" % (len(fields) + 2, bulk(key), b"".join(map(bulk, fields)))
+                    for key, fields in requests
+                )
+            )
+        )
     pipe = redis.pipeline(transaction=False)
     for key, fields in requests:
         pipe.hmget(key, list(fields))
