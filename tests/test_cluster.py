@@ -93,7 +93,8 @@ async def test_every_node_flushed_mid_storm_never_oversells_and_search_answers_a
         )
     codes = Counter(r.status_code for r in results[1:] if r is not None)
     await _settled(context, fid, codes)
-    assert await _search(client) == ([flight["id"]] if codes[201] < SEATS else [])
+    # Seats remain exactly when fewer than SEATS are held: a 503 may have committed a booking too.
+    assert await _search(client) == ([flight["id"]] if await held(context, fid) < SEATS else [])
 
 
 @pytest.mark.parametrize("strategy", STRATEGIES)
@@ -131,7 +132,8 @@ async def test_a_master_killed_and_restarted_empty_loses_nothing_and_search_answ
     codes = Counter(r.status_code for r in results)
     assert codes[201] > 0
     await _settled(context, fid, codes)
-    assert await _search(client) == ([flight["id"]] if codes[201] < SEATS else [])
+    # Seats remain exactly when fewer than SEATS are held: a 503 may have committed a booking too.
+    assert await _search(client) == ([flight["id"]] if await held(context, fid) < SEATS else [])
 
 
 async def _eventually_served(storm: Callable[[int], Awaitable[list[httpx.Response]]]) -> list[httpx.Response]:
