@@ -25,7 +25,7 @@ from app.operations import router as operations
 from app.platform import health
 from app.platform.config import Settings, get_settings
 from app.platform.errors import install_error_handlers
-from app.platform.gc_tuning import freeze_startup_heap
+from app.platform.gc_tuning import tune_for_requests
 from app.platform.logging import configure_logging
 from app.platform.observability import install_observability
 from app.platform.proxies import TrustedProxies
@@ -46,7 +46,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.rate_limits = RateLimits(settings)
         try:
             await on_api_startup(context)
-            freeze_startup_heap()
+            tune_for_requests()
             yield
         finally:
             await context.close()

@@ -124,7 +124,7 @@ async def main() -> None:
     from app.context import AppContext
     from app.flights.events import FlightChange
     from app.platform.config import Settings
-    from app.platform.gc_tuning import freeze_startup_heap
+    from app.platform.gc_tuning import tune_for_requests
     from app.search import hooks
 
     _instrument()
@@ -149,7 +149,7 @@ async def main() -> None:
     neighbourhood = getattr(context, "neighbourhood", None)
     if neighbourhood is not None:
         await neighbourhood.warm_up(context)
-    freeze_startup_heap()  # as the API process does once started
+    tune_for_requests()  # as the API process does once started
     loop = asyncio.get_running_loop()
     print(json.dumps({"ready": True}), flush=True)
     try:

@@ -4,7 +4,8 @@ The hot paths allocate many short-lived objects that form no cycles (reference c
 them), while the processes hold a large heap that lives as long as they do: the collector's
 full passes walk that heap for nothing. Three measured answers, one per kind of work:
 
-- ``freeze_startup_heap``: the API, once started (what start-up built is never garbage);
+- ``tune_for_requests``: the API, once started: what start-up built frozen (it is never
+  garbage), and collections far rarer than the default (requests leave almost nothing cyclic);
 - ``fewer_collections``: a long batch job (the bulk import), collection kept but rarer;
 - ``without_cyclic_gc``: a short synchronous step that builds ~10^5-10^6 tuples (a search change).
 """
@@ -24,6 +25,24 @@ def freeze_startup_heap() -> None:
     if gc.get_freeze_count() == 0:
         gc.collect()
         gc.freeze()
+
+
+# The API's thresholds once started (generation 0, 1, 2). CPython's default (700, 10, 10) ran a
+# collection every 700 net allocations of tracked objects and a full one every 70,000 (when the
+# old generation had grown by a quarter): under searches that keep their answers in the
+# snapshot's memos (20,000 per memo, timetable.py) nearly every allocation survives a while, so
+# the collector ran continually and found almost nothing (~8-11% of a calendar's CPU, from gc
+# callbacks in the server). At these, per request CPU fell 12-21% (filtered, sorted, calendar
+# searches; docs/benchmarks.md "The collector"); generation 0 still runs every 10,000 (a pause of
+# ~1-2 ms), generation 1 every 500,000, a full one at most every 50,000,000.
+SERVING_THRESHOLDS = (10_000, 50, 100)
+
+
+def tune_for_requests() -> None:
+    """The API process once started: the start-up heap frozen (``freeze_startup_heap``) and the
+    collector's thresholds raised to ``SERVING_THRESHOLDS``."""
+    freeze_startup_heap()
+    gc.set_threshold(*SERVING_THRESHOLDS)
 
 
 @contextlib.contextmanager
