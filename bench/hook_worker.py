@@ -124,7 +124,6 @@ async def main() -> None:
     from app.context import AppContext
     from app.flights.events import FlightChange
     from app.platform.config import Settings
-    from app.platform.gc_tuning import tune_for_requests
     from app.search import hooks
 
     _instrument()
@@ -149,7 +148,9 @@ async def main() -> None:
     neighbourhood = getattr(context, "neighbourhood", None)
     if neighbourhood is not None:
         await neighbourhood.warm_up(context)
-    tune_for_requests()  # as the API process does once started
+    # As the API process does once started (REF may predate tune_for_requests).
+    gc_tuning = importlib.import_module("app.platform.gc_tuning")
+    (getattr(gc_tuning, "tune_for_requests", None) or gc_tuning.freeze_startup_heap)()
     loop = asyncio.get_running_loop()
     print(json.dumps({"ready": True}), flush=True)
     try:
