@@ -37,6 +37,7 @@ STAGES = (
     ("app.search.incremental", "neighbours"),
     ("app.search.neighbourhood", "Neighbourhood.since"),
     ("app.search.neighbourhood", "Since.around"),
+    ("app.search.neighbourhood", "Since.pool"),
     ("app.search.incremental", "plan"),
     ("app.search.storage", "read_heads"),
     ("app.search.storage", "read_days"),

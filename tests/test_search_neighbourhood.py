@@ -158,3 +158,42 @@ async def test_the_neighbourhood_holds_every_flight_within_two_connections(conte
         needed |= {q for p in into for q in every if connects(q, p)}
         needed |= {u for s in out for u in every if connects(s, u)}
         assert needed <= pool, changed
+
+
+@pytest.mark.parametrize("seed", [21, 22])
+async def test_a_plan_over_the_pins_columns_equals_the_plan_over_its_flights(
+    context: AppContext, seed: int
+) -> None:
+    """The hook hands the compiled plan the pin's arrays (Since.pool), not a tuple per flight:
+    the same fields and the same candidates as the plan of the same flights as tuples, with
+    flights changed since the pin among them (rows after the columns) and a changed flight on
+    an airport the pin never saw."""
+    rng = random.Random(seed)
+    rows = [_flight(rng, k) for k in range(300)]
+    async with context.engine.begin() as connection:
+        await connection.execute(_INSERT, rows)
+    await timetable.publish(context, None)
+    await context.neighbourhood.warm_up(context)
+    ids = [r["id"] for r in rows]
+    await _changed_after_the_pin(context, rng, ids)
+    rules = data.rules_of(context.settings)
+    zones = await incremental.zones(context)
+    since = await context.neighbourhood.since(context)
+    assert since is not None
+    every = [incremental.graph_flight(r) for r in await data.fetch(context, "true")]
+    taken = 0
+    for changed in [*rng.sample(every, 12), *(f for f in every if f.id in since.rows)]:
+        moved = changed._replace(departure=changed.departure + 3600, arrival=changed.arrival + 3600)
+        elsewhere = changed._replace(id=uuid.uuid4().bytes, destination="ZZZ")
+        for old, new in (([changed], [moved]), ([], [elsewhere]), ([changed], [])):
+            columns = since.pool([*old, *new], rules)
+            flights = since.around([*old, *new], rules)
+            assert columns.flights() == flights
+            by_columns = incremental.plan(old, new, columns, zones, rules)
+            by_flights = incremental.plan(old, new, flights, zones, rules)
+            assert by_columns.fields == by_flights.fields
+            bounds = {d: {t: 1e12 for t in named} for d, named in by_flights.fields.items()}
+            candidates = by_columns.candidates(bounds)
+            assert candidates == by_flights.candidates(bounds)
+            taken += sum(len(found) for named in candidates.values() for found in named.values())
+    assert taken > 0, "the plans must have candidates to compare"

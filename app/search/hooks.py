@@ -122,6 +122,7 @@ async def _patch(context: AppContext, changes: Sequence[FlightChange], ids: list
     old = [incremental.graph_flight(c.before) for c in changes if c.before is not None]
     new = [incremental.graph_flight(r) for r in current]
     rules = data.rules_of(context.settings)
+    pool: incremental.Neighbours
     if since is None:  # the process's timetable cannot tell: PostgreSQL
         pool, _ = await asyncio.gather(
             incremental.neighbours(context, old + new, rules), _write_cards(context, ids, current)
@@ -129,7 +130,7 @@ async def _patch(context: AppContext, changes: Sequence[FlightChange], ids: list
     else:
         cards = asyncio.ensure_future(_write_cards(context, ids, current))
         await asyncio.sleep(0)  # the cards' write on its way while the pool and plan are computed
-        pool = since.around(old + new, rules)
+        pool = since.pool(old + new, rules)
     plan = incremental.plan(old, new, pool, zones, rules)
     if since is not None:
         await cards

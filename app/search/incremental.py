@@ -91,6 +91,82 @@ class GraphFlight(NamedTuple):
     cents: int
 
 
+@dataclass(frozen=True, eq=False)
+class Columns:
+    """A pool as columns, with no tuple per flight (the pinned timetable's arrays: Since.pool):
+    raw ids, airports as indices into ``airports`` (``codes``: name -> index), departures,
+    arrivals and prices in cents; then ``rows``, more flights as tuples. Flight i is
+    ``flight(i)``: the columns' first, then the rows."""
+
+    ids: list[bytes]
+    airports: list[str]
+    codes: dict[str, int]
+    sources: Array
+    destinations: Array
+    departures: Array
+    arrivals: Array
+    cents: Array
+    rows: list[GraphFlight]
+
+    def __len__(self) -> int:
+        return len(self.ids) + len(self.rows)
+
+    def flight(self, i: int) -> GraphFlight:
+        m = len(self.ids)
+        if i >= m:
+            return self.rows[i - m]
+        airports = self.airports
+        return GraphFlight(
+            self.ids[i],
+            airports[int(self.sources[i])],
+            airports[int(self.destinations[i])],
+            int(self.departures[i]),
+            int(self.arrivals[i]),
+            int(self.cents[i]),
+        )
+
+    def flights(self) -> list[GraphFlight]:
+        """Every flight as a tuple, in order."""
+        airports = self.airports
+        # tuple.__new__ straight from C: GraphFlight._make is a Python call per flight.
+        columns: Iterable[GraphFlight] = map(
+            tuple.__new__,
+            repeat(GraphFlight),
+            zip(
+                self.ids,
+                map(airports.__getitem__, self.sources.tolist()),
+                map(airports.__getitem__, self.destinations.tolist()),
+                self.departures.tolist(),
+                self.arrivals.tolist(),
+                self.cents.tolist(),
+                strict=True,
+            ),
+        )
+        return [*columns, *self.rows]
+
+
+# A plan's pool of neighbouring flights, in either form.
+Neighbours = list[GraphFlight] | Columns
+
+
+class _Nodes(Sequence[GraphFlight]):
+    """A plan's flights (the pool's, then the old and new versions) without a tuple per pool
+    flight: one is built when asked for (the plan asks for those of its candidates only)."""
+
+    def __init__(self, pool: Columns, changed: list[GraphFlight]) -> None:
+        self.pool = pool
+        self.changed = changed
+        self.size = len(pool)
+
+    def __len__(self) -> int:
+        return self.size + len(self.changed)
+
+    def __getitem__(self, i: Any) -> Any:
+        if isinstance(i, slice):
+            return [self[k] for k in range(*i.indices(len(self)))]
+        return self.pool.flight(i) if i < self.size else self.changed[i - self.size]
+
+
 def record(flight: GraphFlight) -> bytes:
     return FLIGHT.pack(flight.id, flight.departure, flight.arrival, flight.cents)
 
@@ -401,18 +477,19 @@ class Plan:
 def plan(
     old: Sequence[GraphFlight],
     new: Sequence[GraphFlight],
-    pool: list[GraphFlight],
+    pool: Neighbours,
     zones: data.Zones,
     rules: Rules,
 ) -> Plan:
     """See _plan (run without the cyclic collector: without_cyclic_gc). The compiled walk when
-    loaded (``warm_up``), else the Shapes walk: the same fields and candidates."""
+    loaded (``warm_up``), else the Shapes walk: the same fields and candidates. ``pool``: the
+    flights as tuples, or as ``Columns`` (the compiled walk reads those as they are)."""
     if not _compiled.tried:  # the API warmed it up at startup; other callers load it here
         warm_up()
     with without_cyclic_gc():
         if _compiled.kernels is not None and (old or new):
             return _compiled_plan(_compiled.kernels, old, new, pool, zones, rules)
-        return _plan(old, new, pool, zones, rules)
+        return _plan(old, new, pool.flights() if isinstance(pool, Columns) else pool, zones, rules)
 
 
 def _plan(
@@ -476,7 +553,7 @@ class _Network:
     def __init__(
         self,
         kernels: ModuleType,
-        nodes: list[GraphFlight],
+        nodes: Sequence[GraphFlight],
         airports: list[str],
         code: dict[str, int],
         arrays: tuple[Array, ...],
@@ -594,22 +671,17 @@ def _compiled_plan(
     kernels: ModuleType,
     old: Sequence[GraphFlight],
     new: Sequence[GraphFlight],
-    pool: list[GraphFlight],
+    pool: Neighbours,
     zones: data.Zones,
     rules: Rules,
 ) -> Plan:
     """_plan's fields over arrays; the candidates kernel runs in Plan.candidates. The pool is not
     deduplicated: a flight listed twice only repeats itineraries that the result's sets hold once."""
-    nodes = [*pool, *old, *new]
+    first_old = len(pool)
+    first_new = first_old + len(old)
+    nodes, ids, ends, ints, named = _columns(pool, [*old, *new])
     n = len(nodes)
-    first_old, first_new = len(pool), len(pool) + len(old)
-    # Airport codes in first-seen order, numbered in the same C-level pass (defaultdict + count);
-    # columns transposed by zip (the cheapest way out of ~3,000 tuples).
-    ids, sources, destinations, departures, arrivals, cents = zip(*nodes, strict=True)
-    numbered: defaultdict[str, int] = defaultdict(count().__next__)
-    ends = np.fromiter(map(numbered.__getitem__, chain(sources, destinations)), np.int64, 2 * n).reshape(2, n)
-    ints = np.fromiter(chain(departures, arrivals, cents), np.int64, 3 * n).reshape(3, n)
-    named, code = list(numbered), dict(numbered)
+    code = {name: a for a, name in enumerate(named)}
     airports = len(named)
     leaving = kernels.by_airport(ends[0], ints[0], airports)
     reaching = kernels.by_airport(ends[1], ints[1], airports)
@@ -641,9 +713,41 @@ def _compiled_plan(
     )  # fmt: skip
 
     def inserts() -> list[Shapes]:
-        return _plan(old, new, pool, zones, rules).inserts
+        return _plan(old, new, pool.flights() if isinstance(pool, Columns) else pool, zones, rules).inserts
 
     return Plan(fields, inserts, network)
+
+
+def _columns(
+    pool: Neighbours, changed: list[GraphFlight]
+) -> tuple[Sequence[GraphFlight], list[bytes], Array, Array, list[str]]:
+    """The plan's flights (the pool's, then ``changed``): as a sequence, their raw ids, airports
+    (2 x n: sources, destinations) and numbers (3 x n: departures, arrivals, cents), and the
+    airports' names by number."""
+    if isinstance(pool, Columns):
+        # The columns as they are; only the few changed flights (and rows) are unzipped.
+        extra = [*pool.rows, *changed]
+        m, n = len(pool.ids), len(pool) + len(changed)
+        numbered: defaultdict[str, int] = defaultdict(count(len(pool.airports)).__next__, pool.codes)
+        x_ids, x_sources, x_destinations, x_departures, x_arrivals, x_cents = zip(*extra, strict=True)
+        ends = np.empty((2, n), dtype=np.int64)
+        ints = np.empty((3, n), dtype=np.int64)
+        ends[0, :m], ends[1, :m] = pool.sources, pool.destinations
+        ends[0, m:] = np.fromiter(map(numbered.__getitem__, x_sources), np.int64, len(extra))
+        ends[1, m:] = np.fromiter(map(numbered.__getitem__, x_destinations), np.int64, len(extra))
+        ints[0, :m], ints[1, :m], ints[2, :m] = pool.departures, pool.arrivals, pool.cents
+        ints[0, m:], ints[1, m:], ints[2, m:] = x_departures, x_arrivals, x_cents
+        named = [*pool.airports, *list(numbered)[len(pool.airports) :]]
+        return _Nodes(pool, changed), [*pool.ids, *x_ids], ends, ints, named
+    nodes = [*pool, *changed]
+    n = len(nodes)
+    # Airport codes in first-seen order, numbered in the same C-level pass (defaultdict + count);
+    # columns transposed by zip (the cheapest way out of ~3,000 tuples).
+    ids, sources, destinations, departures, arrivals, cents = zip(*nodes, strict=True)
+    numbered = defaultdict(count().__next__)
+    ends = np.fromiter(map(numbered.__getitem__, chain(sources, destinations)), np.int64, 2 * n).reshape(2, n)
+    ints = np.fromiter(chain(departures, arrivals, cents), np.int64, 3 * n).reshape(3, n)
+    return nodes, list(ids), ends, ints, list(numbered)
 
 
 def _origin_days(

@@ -24,16 +24,15 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from itertools import repeat
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import structlog
 
 from app.search.engine import Rules
-from app.search.incremental import GraphFlight, hulls
+from app.search.incremental import Columns, GraphFlight, hulls
 from app.search.timetable import Snapshot, announced_after, flight_rows, parse_head, read_head
 
 if TYPE_CHECKING:
@@ -90,9 +89,14 @@ class Since:
         """incremental.neighbours' pool for ``flights`` (two levels, the same windows: per airport
         the hull of its flights' connection windows). Each flight once: the snapshot's slots are
         one per flight, and a flight announced since is a row, not a slot."""
+        return self.pool(flights, rules).flights()
+
+    def pool(self, flights: Sequence[GraphFlight], rules: Rules) -> Columns:
+        """``around``'s flights as the snapshot's columns (and the rows announced since): the
+        compiled plan reads them without a tuple per flight."""
         levels = min(rules.max_legs, 3) - 1
         if levels < 1 or not flights:
-            return []
+            return self._columns(np.zeros(0, dtype=np.int64), [])
         minimum, maximum = rules.min_connection, rules.max_layover
         snapshot = self.pin.snapshot
         in_slots, in_rows = self._arriving(
@@ -124,7 +128,7 @@ class Since:
             more_slots, more_rows = self._leaving(windows)
             slots.append(more_slots)
             rows += more_rows
-        return self._flights(np.unique(np.concatenate(slots))) + list({f.id: f for f in rows}.values())
+        return self._columns(np.unique(np.concatenate(slots)), list({f.id: f for f in rows}.values()))
 
     def _arriving(self, windows: dict[str, tuple[int, int]]) -> tuple[Array, list[GraphFlight]]:
         pin = self.pin
@@ -148,26 +152,20 @@ class Since:
         """``slots`` without those of flights announced since the pin."""
         return slots[~np.isin(slots, self.stale)] if len(self.stale) else slots
 
-    def _flights(self, slots: Array) -> list[GraphFlight]:
-        """The snapshot's flights at ``slots`` as graph flights."""
+    def _columns(self, slots: Array, rows: list[GraphFlight]) -> Columns:
+        """The snapshot's flights at ``slots`` as columns, then ``rows``."""
         snapshot = self.pin.snapshot
-        ids = self.pin.ids[slots].tolist()
-        airports = snapshot.airports
-        # tuple.__new__ straight from C: GraphFlight._make is a Python call per flight.
-        flights: Iterable[GraphFlight] = map(
-            tuple.__new__,
-            repeat(GraphFlight),
-            zip(
-                ids,
-                map(airports.__getitem__, snapshot.src[slots].tolist()),
-                map(airports.__getitem__, snapshot.dst[slots].tolist()),
-                snapshot.dep[slots].tolist(),
-                snapshot.arr[slots].tolist(),
-                snapshot.cents[slots].tolist(),
-                strict=True,
-            ),
+        return Columns(
+            self.pin.ids[slots].tolist(),
+            snapshot.airports,
+            snapshot.codes,
+            snapshot.src[slots],
+            snapshot.dst[slots],
+            snapshot.dep[slots],
+            snapshot.arr[slots],
+            snapshot.cents[slots],
+            rows,
         )
-        return list(flights)
 
 
 class Neighbourhood:
