@@ -166,6 +166,27 @@ class _Nodes(Sequence[GraphFlight]):
             return [self[k] for k in range(*i.indices(len(self)))]
         return self.pool.flight(i) if i < self.size else self.changed[i - self.size]
 
+    def records(self, indices: list[int]) -> list[bytes]:
+        """``record`` of the flights at ``indices``, the columns' read in one pass."""
+        pool = self.pool
+        m = len(pool.ids)
+        at = [i for i in indices if i < m]
+        slots = np.asarray(at, dtype=np.int64)
+        packed = dict(
+            zip(
+                at,
+                map(
+                    FLIGHT.pack,
+                    map(pool.ids.__getitem__, at),
+                    pool.departures[slots].tolist(),
+                    pool.arrivals[slots].tolist(),
+                    pool.cents[slots].tolist(),
+                ),
+                strict=True,
+            )
+        )
+        return [packed[i] if i < m else record(self[i]) for i in indices]
+
 
 def record(flight: GraphFlight) -> bytes:
     return FLIGHT.pack(flight.id, flight.departure, flight.arrival, flight.cents)
@@ -643,7 +664,14 @@ class _Network:
         # Rows by legs (the key's major part): 1-leg rows, then 2, then 3.
         by_legs = np.searchsorted(found[:, k.LEGS], [1, 2, 3, 4]).tolist()
         nodes = self.nodes
-        records = {i: record(nodes[i]) for i in np.unique(found[:, k.LEG :]).tolist() if i >= 0}
+        used = [i for i in np.unique(found[:, k.LEG :]).tolist() if i >= 0]
+        records = dict(
+            zip(
+                used,
+                nodes.records(used) if isinstance(nodes, _Nodes) else [record(nodes[i]) for i in used],
+                strict=True,
+            )
+        )
         get = records.__getitem__
         tuples: list[Records] = []
         for legs in (1, 2, 3):
