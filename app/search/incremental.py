@@ -149,6 +149,11 @@ class Columns:
 Neighbours = list[GraphFlight] | Columns
 
 
+def _tuples(pool: Neighbours) -> list[GraphFlight]:
+    """The pool as tuples (the Shapes walk's input)."""
+    return pool.flights() if isinstance(pool, Columns) else pool
+
+
 class _Nodes(Sequence[GraphFlight]):
     """A plan's flights (the pool's, then the old and new versions) without a tuple per pool
     flight: one is built when asked for (the plan asks for those of its candidates only)."""
@@ -510,7 +515,7 @@ def plan(
     with without_cyclic_gc():
         if _compiled.kernels is not None and (old or new):
             return _compiled_plan(_compiled.kernels, old, new, pool, zones, rules)
-        return _plan(old, new, pool.flights() if isinstance(pool, Columns) else pool, zones, rules)
+        return _plan(old, new, _tuples(pool), zones, rules)
 
 
 def _plan(
@@ -741,7 +746,7 @@ def _compiled_plan(
     )  # fmt: skip
 
     def inserts() -> list[Shapes]:
-        return _plan(old, new, pool.flights() if isinstance(pool, Columns) else pool, zones, rules).inserts
+        return _plan(old, new, _tuples(pool), zones, rules).inserts
 
     return Plan(fields, inserts, network)
 
